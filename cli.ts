@@ -1,0 +1,256 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * drun's command line, compatible with runc's: global options, then a command.
+ * A thin layer over the library in mod.ts: parse, call, print, exit code.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { DEFAULT_ROOT, Runtime } from "./lib/runtime.ts";
+import { DrunError } from "./lib/errors.ts";
+import { Logger } from "./lib/log.ts";
+import { features, VERSION } from "./lib/features.ts";
+import { defaultSpec } from "./lib/spec/default.ts";
+import { killPid, waitPid } from "./lib/native/ffi.ts";
+import { signalNumber } from "./lib/signals.ts";
+
+const USAGE = `drun ${VERSION}: an OCI container runtime
+
+Usage: drun [global options] <command> [options] [arguments]
+
+Global options:
+  --root DIR            state directory (default ${DEFAULT_ROOT})
+  --log FILE            log file (default stderr)
+  --log-format FORMAT   text or json (default text)
+  --debug               log debug lines
+  --version, -v         print the version
+  --help, -h            print this help
+
+Commands:
+  create <id>      create a container (--bundle, --pid-file, --no-pivot, --preserve-fds)
+  start <id>       start a created container
+  run <id>         create and start, wait for exit (--bundle, --detach, --pid-file, --keep)
+  state <id>       print the container state as JSON
+  kill <id> [SIG]  send a signal (default SIGTERM; --all for every process)
+  delete <id>      delete a container (--force kills it first)
+  list             list containers (--format table|json, --quiet)
+  spec             write a default config.json (--bundle, --rootless)
+  features         print the OCI features document
+`;
+
+/** Options every command may receive from the engines, accepted even where unused. */
+const ENGINE_FLAGS = {
+  "console-socket": { type: "string" },
+  "no-new-keyring": { type: "boolean" },
+  "no-subreaper": { type: "boolean" },
+} as const;
+
+interface Global {
+  root: string;
+  log: Logger;
+}
+
+function splitGlobal(argv: string[]): { global: Record<string, string | boolean>; rest: string[] } {
+  const global: Record<string, string | boolean> = {};
+  let i = 0;
+  const withValue = new Set(["root", "log", "log-format", "criu"]);
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("-")) break;
+    const [k0, inline] = a.replace(/^--?/, "").split(/=(.*)/s, 2);
+    if (withValue.has(k0)) global[k0] = inline ?? argv[++i];
+    else global[k0] = true;
+  }
+  return { global, rest: argv.slice(i) };
+}
+
+function parse(rest: string[], options: Record<string, { type: "string" | "boolean"; short?: string }>) {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { ...ENGINE_FLAGS, ...options },
+    allowPositionals: true,
+    strict: true,
+  });
+  return { values: values as Record<string, string | boolean | undefined>, positionals };
+}
+
+function needId(positionals: string[], cmd: string): string {
+  if (positionals.length < 1) throw new DrunError("EINVALID_ARG", `${cmd}: container id required`);
+  return positionals[0];
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { global, rest } = splitGlobal(argv);
+  if (global.version || global.v) {
+    console.log(`drun version ${VERSION}\nspec: 1.2.0`);
+    return 0;
+  }
+  if (global.help || global.h || rest.length === 0) {
+    console.log(USAGE);
+    return rest.length === 0 && !global.help && !global.h ? 1 : 0;
+  }
+  const logFormat = (global["log-format"] as string | undefined) ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new DrunError("EINVALID_ARG", `--log-format: must be text or json, not ${logFormat}`);
+  }
+  const g: Global = {
+    root: (global.root as string | undefined) ?? DEFAULT_ROOT,
+    log: new Logger({ file: global.log as string | undefined, format: logFormat, debug: !!global.debug }),
+  };
+  const [cmd, ...args] = rest;
+  const rt = new Runtime(g.root, (m) => g.log.warn(m));
+  switch (cmd) {
+    case "create": {
+      const { values, positionals } = parse(args, createFlags);
+      const id = needId(positionals, cmd);
+      await rt.create(id, createOptions(values));
+      return 0;
+    }
+    case "start": {
+      const { positionals } = parse(args, {});
+      await rt.start(needId(positionals, cmd));
+      return 0;
+    }
+    case "run":
+      return await run(rt, args);
+    case "state": {
+      const { positionals } = parse(args, {});
+      console.log(JSON.stringify(rt.state(needId(positionals, cmd)), null, 2));
+      return 0;
+    }
+    case "kill": {
+      const { values, positionals } = parse(args, { all: { type: "boolean", short: "a" } });
+      const id = needId(positionals, cmd);
+      await rt.kill(id, positionals[1] ?? "SIGTERM", !!values.all);
+      return 0;
+    }
+    case "delete": {
+      const { values, positionals } = parse(args, { force: { type: "boolean", short: "f" } });
+      const id = needId(positionals, cmd);
+      try {
+        await rt.delete(id, { force: !!values.force });
+      } catch (e) {
+        // runc: deleting a missing container with --force is not an error.
+        if (values.force && e instanceof DrunError && e.code === "ENOTFOUND") return 0;
+        throw e;
+      }
+      return 0;
+    }
+    case "list": {
+      const { values } = parse(args, {
+        format: { type: "string", short: "f" },
+        quiet: { type: "boolean", short: "q" },
+      });
+      const all = rt.list();
+      if (values.quiet) all.forEach((s) => console.log(s.id));
+      else if (values.format === "json") console.log(JSON.stringify(all));
+      else if (values.format && values.format !== "table") {
+        throw new DrunError("EINVALID_ARG", `--format: must be table or json`);
+      } else printTable(all);
+      return 0;
+    }
+    case "spec": {
+      const { values } = parse(args, {
+        bundle: { type: "string", short: "b" },
+        rootless: { type: "boolean" },
+      });
+      const path = resolve((values.bundle as string | undefined) ?? ".", "config.json");
+      try {
+        Deno.statSync(path);
+        throw new DrunError("EEXISTS", `File ${path} exists. Remove it first`);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      const spec = defaultSpec({ rootless: !!values.rootless });
+      Deno.writeTextFileSync(path, JSON.stringify(spec, null, "\t") + "\n");
+      return 0;
+    }
+    case "features":
+      console.log(JSON.stringify(features(), null, 2));
+      return 0;
+    case "exec":
+    case "ps":
+    case "pause":
+    case "resume":
+    case "update":
+    case "events":
+    case "checkpoint":
+    case "restore":
+      throw new DrunError("EINVALID_ARG", `${cmd}: not supported by this version of drun yet`);
+    default:
+      throw new DrunError("EINVALID_ARG", `unknown command ${JSON.stringify(cmd)} (see drun --help)`);
+  }
+}
+
+const createFlags = {
+  bundle: { type: "string", short: "b" },
+  "pid-file": { type: "string" },
+  "no-pivot": { type: "boolean" },
+  "preserve-fds": { type: "string" },
+} as const;
+
+function createOptions(values: Record<string, string | boolean | undefined>) {
+  const pfds = values["preserve-fds"] as string | undefined;
+  if (pfds !== undefined && !/^\d+$/.test(pfds)) {
+    throw new DrunError("EINVALID_ARG", `--preserve-fds: must be a non-negative integer`);
+  }
+  return {
+    bundle: values.bundle as string | undefined,
+    pidFile: values["pid-file"] ? resolve(values["pid-file"] as string) : undefined,
+    noPivot: !!values["no-pivot"],
+    preserveFds: pfds ? Number(pfds) : 0,
+  };
+}
+
+async function run(rt: Runtime, args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...createFlags,
+    detach: { type: "boolean", short: "d" },
+    keep: { type: "boolean" },
+  });
+  const id = needId(positionals, "run");
+  const { state } = await rt.create(id, createOptions(values));
+  const forwarded = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
+  const handlers = forwarded.map((s) => {
+    const h = () => killPid(state.pid, signalNumber(s));
+    Deno.addSignalListener(s, h);
+    return [s, h] as const;
+  });
+  try {
+    await rt.start(id);
+    if (values.detach) return 0;
+    const status = await waitPid(state.pid);
+    return status.code;
+  } finally {
+    for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+    if (!values.detach && !values.keep) await rt.delete(id, { force: true }).catch(() => {});
+  }
+}
+
+function printTable(all: ReturnType<Runtime["list"]>) {
+  const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
+  for (const s of all) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("   ").trimEnd());
+}
+
+if (import.meta.main) {
+  let code = 1;
+  const argv = Deno.args;
+  const { global } = splitGlobal(argv);
+  const log = new Logger({
+    file: global.log as string | undefined,
+    format: global["log-format"] === "json" ? "json" : "text",
+  });
+  try {
+    code = await main(argv);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    log.error(msg);
+    // With --log the engine reads the file; a person at a terminal still wants to see it.
+    if (global.log) console.error(`drun: ${msg}`);
+  }
+  Deno.exit(code);
+}
+
+export { main };

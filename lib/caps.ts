@@ -1,0 +1,73 @@
+/**
+ * Linux capability names and numbers, and the masks the native side applies.
+ * @module
+ */
+import { SpecError } from "./errors.ts";
+
+/** Capability names in number order (CAP_CHOWN = 0 ...). */
+export const CAPABILITIES = [
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_DAC_READ_SEARCH",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_LINUX_IMMUTABLE",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_BROADCAST",
+  "CAP_NET_ADMIN",
+  "CAP_NET_RAW",
+  "CAP_IPC_LOCK",
+  "CAP_IPC_OWNER",
+  "CAP_SYS_MODULE",
+  "CAP_SYS_RAWIO",
+  "CAP_SYS_CHROOT",
+  "CAP_SYS_PTRACE",
+  "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN",
+  "CAP_SYS_BOOT",
+  "CAP_SYS_NICE",
+  "CAP_SYS_RESOURCE",
+  "CAP_SYS_TIME",
+  "CAP_SYS_TTY_CONFIG",
+  "CAP_MKNOD",
+  "CAP_LEASE",
+  "CAP_AUDIT_WRITE",
+  "CAP_AUDIT_CONTROL",
+  "CAP_SETFCAP",
+  "CAP_MAC_OVERRIDE",
+  "CAP_MAC_ADMIN",
+  "CAP_SYSLOG",
+  "CAP_WAKE_ALARM",
+  "CAP_BLOCK_SUSPEND",
+  "CAP_AUDIT_READ",
+  "CAP_PERFMON",
+  "CAP_BPF",
+  "CAP_CHECKPOINT_RESTORE",
+] as const;
+
+/** The highest capability the running kernel knows. */
+export function lastCap(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+  } catch {
+    return CAPABILITIES.length - 1;
+  }
+}
+
+/**
+ * A bit mask from capability names. Names the kernel does not know (above last_cap) are
+ * dropped, as runc does, so one config works across kernels; unknown names are errors.
+ */
+export function capMask(names: string[] | undefined, path: string, last = lastCap()): bigint {
+  let mask = 0n;
+  (names ?? []).forEach((name, i) => {
+    const n = (CAPABILITIES as readonly string[]).indexOf(name);
+    if (n < 0) throw new SpecError(`${path}[${i}]`, `unknown capability ${JSON.stringify(name)}`);
+    if (n <= last) mask |= 1n << BigInt(n);
+  });
+  return mask;
+}

@@ -1,0 +1,41 @@
+/**
+ * The OCI features document (`drun features`): what this build of drun supports, so engines
+ * can decide before they ask.
+ * @module
+ */
+import { CAPABILITIES } from "./caps.ts";
+import { KNOWN_MOUNT_OPTIONS } from "./spec/validate.ts";
+import { seccompFeatures } from "./seccomp/compile.ts";
+import { OCI_VERSION } from "./runtime.ts";
+
+/** Builds the features document. */
+export function features(): Record<string, unknown> {
+  const sc = seccompFeatures();
+  return {
+    ociVersionMin: "1.0.0",
+    ociVersionMax: OCI_VERSION,
+    hooks: [],
+    mountOptions: [...KNOWN_MOUNT_OPTIONS].sort(),
+    linux: {
+      namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
+      capabilities: [...CAPABILITIES],
+      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      seccomp: {
+        enabled: true,
+        actions: sc.actions,
+        operators: sc.operators,
+        archs: sc.archs,
+        knownFlags: sc.flags,
+        supportedFlags: sc.flags,
+      },
+      apparmor: { enabled: false },
+      selinux: { enabled: false },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: false } },
+    },
+    annotations: { "org.drun.version": VERSION },
+  };
+}
+
+/** drun's version. */
+export const VERSION = "0.1.0";

@@ -1,0 +1,57 @@
+/**
+ * runc-compatible logging: `--log FILE` and `--log-format text|json`. Engines (containerd's
+ * shim, conmon) read the last error from the log file as JSON lines shaped like logrus's.
+ * @module
+ */
+
+/** Log levels. */
+export type Level = "debug" | "info" | "warning" | "error";
+
+/** Where and how to log. */
+export interface LogOptions {
+  /** Log file (append); stderr when absent. */
+  file?: string;
+  /** Line format. */
+  format?: "text" | "json";
+  /** Whether debug lines are written. */
+  debug?: boolean;
+}
+
+/** A small logger writing one line per message. */
+export class Logger {
+  #opts: LogOptions;
+  /** Creates a logger. */
+  constructor(opts: LogOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /** Writes one message at a level. */
+  log(level: Level, msg: string): void {
+    if (level === "debug" && !this.#opts.debug) return;
+    const time = new Date().toISOString();
+    const line = this.#opts.format === "json"
+      ? JSON.stringify({ level, msg, time }) + "\n"
+      : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
+    const bytes = new TextEncoder().encode(line);
+    if (this.#opts.file) {
+      try {
+        Deno.writeFileSync(this.#opts.file, bytes, { append: true, create: true });
+        return;
+      } catch { /* fall back to stderr */ }
+    }
+    Deno.stderr.writeSync(bytes);
+  }
+
+  /** Debug line (only with --debug). */
+  debug(msg: string): void {
+    this.log("debug", msg);
+  }
+  /** Warning line. */
+  warn(msg: string): void {
+    this.log("warning", msg);
+  }
+  /** Error line. */
+  error(msg: string): void {
+    this.log("error", msg);
+  }
+}

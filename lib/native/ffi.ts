@@ -1,0 +1,194 @@
+/**
+ * The symbol table of libdrun and typed wrappers around it. Everything that touches raw fds
+ * or the child goes through here, so the rest of the TypeScript never sees pointers.
+ * @module
+ */
+import { openLibdrun } from "./load.ts";
+
+const SYMBOLS = {
+  drun_launch: { parameters: ["buffer", "usize", "buffer"], result: "i64" },
+  drun_recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64", nonblocking: true },
+  drun_send: { parameters: ["i32", "buffer", "usize"], result: "i64" },
+  drun_wait: { parameters: ["i32", "i32"], result: "i64", nonblocking: true },
+  drun_wait_now: { name: "drun_wait", parameters: ["i32", "i32"], result: "i64" },
+  drun_unix_connect: { parameters: ["buffer"], result: "i64" },
+  drun_close: { parameters: ["i32"], result: "i32" },
+  drun_mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
+  drun_kill: { parameters: ["i32", "i32"], result: "i32" },
+  drun_fifo_start: { parameters: ["buffer", "i32"], result: "i32", nonblocking: true },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let lib: Lib | undefined;
+
+/** Options for locating the native library. */
+export interface NativeOptions {
+  /** Directory for the extracted shared object when XDG_CACHE_HOME is not set. */
+  fallbackCacheDir?: string;
+}
+
+/** Opens libdrun once per process and returns its symbols. */
+export function native(opts: NativeOptions = {}): Lib {
+  if (!lib) lib = Deno.dlopen(openLibdrun(opts.fallbackCacheDir), SYMBOLS).symbols;
+  return lib;
+}
+
+/** Size of one sync message (see zig/src/sync.zig). */
+export const MSG_SIZE = 256;
+/** Kinds of sync messages. */
+export const MsgKind = { READY: 1, ERROR: 2, TIMING: 3, GO: 16 } as const;
+
+/** A decoded sync message from the child. */
+export interface SyncMessage {
+  /** One of MsgKind. */
+  kind: number;
+  /** Index of the plan op that sent it (for errors). */
+  step: number;
+  /** errno of the failed syscall, or 0. */
+  errno: number;
+  /** A number that goes with the kind (handoff latency for TIMING). */
+  value: bigint;
+  /** What failed, from the child. */
+  detail: string;
+}
+
+/** Clones the container init running `plan`. Returns its host pid and the sync socket fd. */
+export function launch(plan: Uint8Array<ArrayBuffer>): { pid: number; syncFd: number } {
+  const out = new BigInt64Array(2);
+  const pid = Number(native().drun_launch(plan, BigInt(plan.length), out));
+  if (pid < 0) throw errnoError("clone", -pid);
+  return { pid, syncFd: Number(out[0]) };
+}
+
+/** Waits up to timeoutMs (negative: forever) for a message; null on EOF. */
+export async function recvMessage(fd: number, timeoutMs: number): Promise<SyncMessage | null> {
+  const buf = new Uint8Array(MSG_SIZE);
+  const n = Number(await native().drun_recv(fd, buf, BigInt(buf.length), timeoutMs));
+  if (n === 0) return null;
+  if (n === -110) throw new Deno.errors.TimedOut("timed out waiting for the container init");
+  if (n < 0) throw errnoError("recv", -n);
+  const dv = new DataView(buf.buffer);
+  const end = buf.indexOf(0, 24);
+  return {
+    kind: dv.getUint32(0, true),
+    step: dv.getUint32(4, true),
+    errno: dv.getInt32(8, true),
+    value: dv.getBigInt64(16, true),
+    detail: new TextDecoder().decode(buf.subarray(24, end < 0 ? MSG_SIZE : end)),
+  };
+}
+
+/** Sends GO (or another kind) with an optional payload to the child. */
+export function sendMessage(fd: number, kind: number, payload?: Uint8Array): void {
+  const buf = new Uint8Array(MSG_SIZE + (payload?.length ?? 0));
+  new DataView(buf.buffer).setUint32(0, kind, true);
+  if (payload) buf.set(payload, MSG_SIZE);
+  const n = Number(native().drun_send(fd, buf, BigInt(buf.length)));
+  if (n < 0) throw errnoError("send", -n);
+}
+
+/** Decoded wait status. */
+export interface ExitStatus {
+  /** Exit code, or 128+signal when killed, as a shell reports it. */
+  code: number;
+  /** The signal that ended the process, if any. */
+  signal?: number;
+}
+
+/** Converts a raw wait status into an exit code. */
+export function decodeStatus(status: number): ExitStatus {
+  const sig = status & 0x7f;
+  if (sig === 0) return { code: (status >> 8) & 0xff };
+  return { code: 128 + sig, signal: sig };
+}
+
+/** Waits for a child of this process to exit (off the JS thread). */
+export async function waitPid(pid: number): Promise<ExitStatus> {
+  const rc = Number(await native().drun_wait(pid, 0));
+  if (rc < 0) throw errnoError("wait4", -rc);
+  return decodeStatus(rc);
+}
+
+/** Reaps a child that is known to be gone (or is about to be); never blocks forever. */
+export function reapNow(pid: number): ExitStatus | undefined {
+  const rc = Number(native().drun_wait_now(pid, 0));
+  return rc < 0 ? undefined : decodeStatus(rc);
+}
+
+/** Connects to a unix stream socket; the fd is inheritable by the child. */
+export function unixConnect(path: string): number {
+  const fd = Number(native().drun_unix_connect(cstr(path)));
+  if (fd < 0) throw errnoError(`connect ${path}`, -fd);
+  return fd;
+}
+
+/** Closes an fd from this library. */
+export function closeFd(fd: number): void {
+  native().drun_close(fd);
+}
+
+/** Creates a fifo at path. */
+export function mkfifo(path: string, mode = 0o600): void {
+  const rc = native().drun_mkfifo(cstr(path), mode);
+  if (rc < 0) throw errnoError(`mkfifo ${path}`, -rc);
+}
+
+/** Sends signal number sig to pid. Returns 0 or -errno (ESRCH when gone). */
+export function killPid(pid: number, sig: number): number {
+  return native().drun_kill(pid, sig);
+}
+
+/**
+ * Releases an init blocked on its exec fifo. Resolves true when released, false when no
+ * init picked up within timeoutMs.
+ */
+export async function releaseFifo(path: string, timeoutMs: number): Promise<boolean> {
+  const rc = await native().drun_fifo_start(cstr(path), timeoutMs);
+  if (rc < 0) throw errnoError(`open exec fifo ${path}`, -rc);
+  return rc === 1;
+}
+
+/** A NUL-terminated copy of s for the native side. */
+export function cstr(s: string): Uint8Array<ArrayBuffer> {
+  const b = new TextEncoder().encode(s + "\0");
+  return new Uint8Array(b.buffer as ArrayBuffer);
+}
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM: operation not permitted",
+  2: "ENOENT: no such file or directory",
+  3: "ESRCH: no such process",
+  4: "EINTR: interrupted",
+  5: "EIO: input/output error",
+  9: "EBADF: bad file descriptor",
+  11: "EAGAIN: resource temporarily unavailable",
+  12: "ENOMEM: out of memory",
+  13: "EACCES: permission denied",
+  16: "EBUSY: device or resource busy",
+  17: "EEXIST: file exists",
+  18: "EXDEV: cross-device link",
+  19: "ENODEV: no such device",
+  20: "ENOTDIR: not a directory",
+  21: "EISDIR: is a directory",
+  22: "EINVAL: invalid argument",
+  28: "ENOSPC: no space left on device",
+  30: "EROFS: read-only file system",
+  36: "ENAMETOOLONG: file name too long",
+  38: "ENOSYS: function not implemented",
+  40: "ELOOP: too many levels of symbolic links",
+  95: "EOPNOTSUPP: operation not supported",
+  104: "ECONNRESET: connection reset by peer",
+  110: "ETIMEDOUT: timed out",
+  111: "ECONNREFUSED: connection refused",
+};
+
+/** Human text for an errno. */
+export function errnoText(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
+function errnoError(what: string, errno: number): Error {
+  const e = new Error(`${what}: ${errnoText(errno)}`);
+  (e as Error & { errno: number }).errno = errno;
+  return e;
+}

@@ -1,0 +1,311 @@
+/**
+ * Spec → LaunchPlan: every decision about what the container's init does between clone and
+ * execve, and in which order, is made here (where it can be unit-tested), never in Zig.
+ * @module
+ */
+import { join } from "node:path";
+import type { Mount, Spec } from "../spec/types.ts";
+import { SpecError } from "../errors.ts";
+import { capMask, lastCap } from "../caps.ts";
+import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
+import { bindRemountFlags, MS, parseMountOptions } from "./mount_options.ts";
+import { resolveInRoot } from "./paths.ts";
+import { RLIMITS } from "../spec/validate.ts";
+
+/** CLONE_NEW* flag per OCI namespace type. */
+export const NAMESPACE_FLAGS: Record<string, number> = {
+  mount: 0x00020000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  cgroup: 0x02000000,
+  time: 0x00000080,
+};
+
+/** The devices every container gets, as runc creates them. */
+export const DEFAULT_DEVICES = [
+  { path: "/dev/null", major: 1, minor: 3 },
+  { path: "/dev/zero", major: 1, minor: 5 },
+  { path: "/dev/full", major: 1, minor: 7 },
+  { path: "/dev/random", major: 1, minor: 8 },
+  { path: "/dev/urandom", major: 1, minor: 9 },
+  { path: "/dev/tty", major: 5, minor: 0 },
+];
+
+const DEV_SYMLINKS: [string, string][] = [
+  ["/proc/self/fd", "/dev/fd"],
+  ["/proc/self/fd/0", "/dev/stdin"],
+  ["/proc/self/fd/1", "/dev/stdout"],
+  ["/proc/self/fd/2", "/dev/stderr"],
+  ["pts/ptmx", "/dev/ptmx"],
+];
+
+const PR_SET_PDEATHSIG = 1;
+const PR_SET_KEEPCAPS = 8;
+const PR_SET_NO_NEW_PRIVS = 38;
+const SECCOMP_HANDOFF_TIMEOUT_MS = 5000;
+
+/** What the plan needs besides the spec. */
+export interface PlanInput {
+  /** A validated spec. */
+  spec: Spec;
+  /** Absolute host path of the rootfs. */
+  rootfs: string;
+  /** Absolute host path of the exec fifo the init blocks on until `start`. */
+  fifoPath: string;
+  /** Use MS_MOVE + chroot instead of pivot_root (for a rootfs on ramfs/initramfs). */
+  noPivot?: boolean;
+  /** Extra fds (from 3) the process keeps. */
+  preserveFds?: number;
+  /** The compiled filter, and the connected listener socket when it notifies. */
+  seccomp?: { program: Uint8Array; flags: number; listenerFd?: number };
+  /** Lines of /proc/self/cgroup of the caller; tests may inject them. */
+  cgroupLines?: string[];
+}
+
+/** u64 from a JSON number; RLIM_INFINITY and friends arrive as 2^64 after float rounding. */
+function u64(n: number): bigint {
+  if (n >= 2 ** 64 - 1 || n < 0) return NONE;
+  return BigInt(Math.trunc(n));
+}
+
+/** Linux makedev. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major), mi = BigInt(minor);
+  return (mi & 0xffn) | ((ma & 0xfffn) << 8n) | ((mi & ~0xffn) << 12n) | ((ma & ~0xfffn) << 32n);
+}
+
+const S_IF: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
+
+/** Builds the ordered plan for the container's init. */
+export function buildPlan(input: PlanInput): LaunchPlan {
+  const { spec, rootfs } = input;
+  const linux = spec.linux ?? {};
+  const proc = spec.process;
+  if (!proc) throw new SpecError("process", "required");
+  const ops: PlanOp[] = [];
+  const add = (kind: PlanOp["kind"], label: string, nums: PlanOp["nums"] = [], strs: PlanOp["strs"] = []) =>
+    ops.push({ kind, label, nums, strs });
+
+  // Namespaces: new ones by clone flag (time by unshare, clone cannot take it), existing ones
+  // joined by setns, the user namespace first so the others are joined with its rights.
+  let cloneFlags = 0;
+  const newNs = new Set<string>();
+  const joins = (linux.namespaces ?? []).map((ns, i) => ({ ns, i })).filter(({ ns }) => ns.path);
+  joins.sort((a, b) => (a.ns.type === "user" ? -1 : 0) - (b.ns.type === "user" ? -1 : 0));
+  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
+    if (ns.path) continue;
+    newNs.add(ns.type);
+    if (ns.type !== "time") cloneFlags |= NAMESPACE_FLAGS[ns.type];
+  }
+  for (const { ns, i } of joins) {
+    if (ns.type === "pid") {
+      throw new SpecError(`linux.namespaces[${i}].path`, "joining an existing pid namespace is not supported yet");
+    }
+  }
+  if (!newNs.has("mount") && !joins.some(({ ns }) => ns.type === "mount")) {
+    throw new SpecError("linux.namespaces", "a mount namespace is required");
+  }
+  const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user");
+
+  add(Op.SIGNALS_RESET, "reset signal handlers");
+  for (const { ns, i } of joins) {
+    add(Op.SETNS, `linux.namespaces[${i}]: join ${ns.type} namespace ${ns.path}`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
+  }
+  add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
+  // The fifo must be opened while the host's filesystem is still reachable.
+  add(Op.OPEN_SLOT, "open exec fifo", [0, 0o10000000 | 0o2000000], [input.fifoPath]);
+  if (newNs.has("user")) {
+    add(Op.SETRESGID, "become root in the user namespace (gid)", [0, 0, 0]);
+    add(Op.SETRESUID, "become root in the user namespace (uid)", [0, 0, 0]);
+  }
+  if (newNs.has("time")) {
+    add(Op.UNSHARE, "linux.namespaces: new time namespace", [NAMESPACE_FLAGS.time]);
+    const off = linux.timeOffsets ?? {};
+    const lines = (["monotonic", "boottime"] as const)
+      .filter((k) => off[k])
+      .map((k) => `${k} ${off[k]!.secs ?? 0} ${off[k]!.nanosecs ?? 0}\n`).join("");
+    if (lines) add(Op.WRITE_FILE, "linux.timeOffsets", [], ["/proc/self/timens_offsets", lines]);
+  }
+
+  // Root filesystem: slave "/" so nothing we mount leaks to the host, then bind the rootfs
+  // onto itself so it is a mount point pivot_root accepts.
+  const rootProp = linux.rootfsPropagation;
+  const propFlags = rootProp ? parseMountOptions([rootProp]).propagation[0] : MS.SLAVE | MS.REC;
+  add(Op.MOUNT, "linux.rootfsPropagation: set propagation of /", [propFlags | MS.REC], ["", "/", "", ""]);
+  add(Op.MOUNT, "root.path: bind rootfs onto itself", [MS.BIND | MS.REC], [rootfs, rootfs, "", ""]);
+  add(Op.OPEN_ROOT, "root.path: open rootfs", [], [rootfs]);
+
+  const mounts = spec.mounts ?? [];
+  let devIsBound = false;
+  for (const [i, m] of mounts.entries()) {
+    const field = `mounts[${i}]`;
+    const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
+    if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
+    addMount(add, m, dest, field, rootfs, input.cgroupLines);
+  }
+
+  const devices = [
+    ...(devIsBound ? [] : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }))),
+    ...(linux.devices ?? []),
+  ];
+  if (userns) {
+    // mknod is refused in a user namespace: bind the host's node instead, as runc does.
+    for (const d of devices) {
+      const dest = resolveInRoot(rootfs, d.path, "linux.devices");
+      add(Op.MOUNT_IN_ROOT, `device ${d.path}: bind from host`, [MS.BIND, 0, 2, 1, 0], [d.path, dest, "", ""]);
+    }
+  }
+
+  if (input.noPivot) add(Op.MOVE_ROOT, "root.path: move rootfs to / (no pivot)");
+  else add(Op.PIVOT, "root.path: pivot_root");
+
+  if (!userns) {
+    for (const [i, d] of devices.entries()) {
+      const mode = (d.fileMode ?? 0o666) | (S_IF[d.type] ?? 0);
+      const label = i < devices.length - (linux.devices?.length ?? 0) ? `device ${d.path}` : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
+      add(Op.MKNOD, `${label}: mknod`, [mode, makedev(d.major ?? 0, d.minor ?? 0), d.uid ?? 0, d.gid ?? 0], [d.path]);
+    }
+  }
+  if (!devIsBound) {
+    for (const [target, link] of DEV_SYMLINKS) add(Op.SYMLINK, `symlink ${link}`, [], [target, link]);
+  }
+  if (rootProp) add(Op.MOUNT, "linux.rootfsPropagation", [propFlags], ["", "/", "", ""]);
+
+  for (const [i, p] of (linux.maskedPaths ?? []).entries()) {
+    add(Op.MASK_PATH, `linux.maskedPaths[${i}]: mask ${p}`, [], [p]);
+  }
+  for (const [i, p] of (linux.readonlyPaths ?? []).entries()) {
+    add(Op.MOUNT, `linux.readonlyPaths[${i}]: bind ${p}`, [MS.BIND | MS.REC, 1], [p, p, "", ""]);
+    add(Op.MOUNT, `linux.readonlyPaths[${i}]: remount ${p} read-only`, [
+      MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      1,
+    ], ["", p, "", ""]);
+  }
+  if (spec.root?.readonly) {
+    add(Op.MOUNT, "root.readonly: remount / read-only", [MS.REMOUNT | MS.BIND | MS.RDONLY], ["", "/", "", ""]);
+  }
+
+  if (spec.hostname !== undefined && spec.hostname !== "") add(Op.SETHOSTNAME, "hostname", [], [spec.hostname]);
+  if (spec.domainname !== undefined && spec.domainname !== "") add(Op.SETDOMAINNAME, "domainname", [], [spec.domainname]);
+  if (newNs.has("network")) add(Op.LO_UP, "linux.namespaces: bring up lo");
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
+    add(Op.WRITE_FILE, `linux.sysctl.${k}`, [], [`/proc/sys/${k.replaceAll(".", "/")}`, v]);
+  }
+  if (proc.oomScoreAdj !== undefined) {
+    add(Op.WRITE_FILE, "process.oomScoreAdj", [], ["/proc/self/oom_score_adj", String(proc.oomScoreAdj)]);
+  }
+  for (const [i, r] of (proc.rlimits ?? []).entries()) {
+    add(Op.RLIMIT, `process.rlimits[${i}]: ${r.type}`, [RLIMITS[r.type], u64(r.soft), u64(r.hard)]);
+  }
+  if (linux.personality) {
+    add(Op.PERSONALITY, "linux.personality", [linux.personality.domain === "LINUX32" ? 0x0008 : 0]);
+  }
+  add(Op.SETSID, "setsid");
+
+  // Seccomp without no_new_privs must go in while we still hold CAP_SYS_ADMIN; with it, as
+  // late as possible so the profile need not allow the runtime's own setup.
+  const seccompOp = () => {
+    const s = input.seccomp!;
+    add(Op.SECCOMP, "linux.seccomp", [s.flags, s.listenerFd ?? NONE, SECCOMP_HANDOFF_TIMEOUT_MS], [s.program]);
+  };
+  if (input.seccomp && !proc.noNewPrivileges) seccompOp();
+
+  const user = proc.user;
+  const caps = proc.capabilities;
+  const last = lastCap();
+  if (caps) add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [capMask(caps.bounding, "process.capabilities.bounding", last), last]);
+  add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
+  const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
+  (user.additionalGids ?? []).forEach((g, i) => new DataView(groups.buffer).setUint32(i * 4, g, true));
+  add(Op.SETGROUPS, "process.user.additionalGids", [], [groups]);
+  add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
+  add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
+  add(Op.PRCTL, "stop keeping capabilities", [PR_SET_KEEPCAPS, 0, 0]);
+  if (caps) {
+    const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
+    const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
+    add(Op.CAPSET, "process.capabilities", [
+      capMask(caps.effective, "process.capabilities.effective", last),
+      permitted,
+      inheritable,
+    ]);
+    // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
+    // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
+    const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted & inheritable;
+    if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
+  }
+  add(Op.UMASK, "process.user.umask", [user.umask ?? 0o022]);
+  add(Op.CHDIR, "process.cwd", [], [proc.cwd]);
+  if (proc.noNewPrivileges) add(Op.PRCTL, "process.noNewPrivileges", [PR_SET_NO_NEW_PRIVS, 1, 0]);
+  if (input.seccomp && proc.noNewPrivileges) seccompOp();
+
+  const env = proc.env ?? [];
+  const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ??
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const args = proc.args ?? [];
+  add(Op.RESOLVE_EXEC, `process.args[0]: ${args[0]}`, [], [args[0], pathVar]);
+  add(Op.CLOSE_FDS, "close inherited fds", [3 + (input.preserveFds ?? 0)]);
+  add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
+  add(Op.READY, "report ready");
+  add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
+  add(Op.EXEC, `process.args[0]: exec ${args[0]}`, [args.length], [...args, ...env]);
+  return { cloneFlags, ops };
+}
+
+type Add = (kind: PlanOp["kind"], label: string, nums?: PlanOp["nums"], strs?: PlanOp["strs"]) => void;
+
+function addMount(add: Add, m: Mount, dest: string, field: string, rootfs: string, cgroupLines?: string[]) {
+  const o = parseMountOptions(m.options, m.type);
+  const label = `${field}: mount ${m.type ?? "bind"} on ${m.destination}`;
+  const rel = dest.slice(1) || ".";
+  const propagation = o.propagation.reduce((a, b) => a | b, 0);
+  if (o.bind) {
+    let kind = 1;
+    try {
+      if (!Deno.statSync(m.source!).isDirectory) kind = 2;
+    } catch { /* validation already reported missing sources */ }
+    const flags = MS.BIND | (o.recursive ? MS.REC : 0);
+    add(Op.MOUNT_IN_ROOT, label, [flags, propagation, kind, 1, bindRemountFlags(o)], [m.source!, rel, "", ""]);
+    return;
+  }
+  if (m.type === "cgroup" || m.type === "cgroup2") {
+    addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines);
+    return;
+  }
+  add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0], [m.source ?? m.type ?? "none", rel, m.type ?? "", o.data]);
+}
+
+/** Reads the caller's cgroup membership lines. */
+function ownCgroupLines(): string[] {
+  try {
+    return Deno.readTextFileSync("/proc/self/cgroup").trim().split("\n");
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * On a cgroup v2 host, one cgroup2 mount. On v1, a tmpfs with one mount per hierarchy
+ * (runc's layout), made read-only afterwards when the options say ro.
+ */
+function addCgroupMount(add: Add, flags: number, dest: string, label: string, rootfs: string, type: string, lines?: string[]) {
+  const rel = dest.slice(1);
+  const all = lines ?? ownCgroupLines();
+  const v1 = all.map((l) => l.split(":")).filter((p) => p[0] !== "0" && p[1] !== "");
+  if (type === "cgroup2" || v1.length === 0) {
+    add(Op.MOUNT_IN_ROOT, label, [flags, 0, 1, 0, 0], ["cgroup2", rel, "cgroup2", ""]);
+    return;
+  }
+  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 1, 0, 0], ["tmpfs", rel, "tmpfs", "mode=755"]);
+  for (const [, controllers] of v1) {
+    const name = controllers.startsWith("name=") ? controllers.slice(5) : controllers;
+    const data = controllers.startsWith("name=") ? `none,${controllers}` : controllers;
+    add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [flags | MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 1, 0, 0], ["cgroup", `${rel}/${name}`, "cgroup", data]);
+  }
+  if (flags & MS.RDONLY) {
+    add(Op.MOUNT, `${label} (read-only)`, [MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC], ["", join(rootfs, rel), "", ""]);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The launch plan: an ordered list of ops the native child executes after clone, encoded in
+ * the layout zig/src/plan.zig reads. Each op carries a label (the config field it comes
+ * from), so a failure the child reports by step index becomes an error naming that field.
+ * @module
+ */
+
+/** Op kinds; the numbers are the contract with zig/src/child.zig. */
+export const Op = {
+  WAIT_PARENT: 1,
+  SETNS: 2,
+  UNSHARE: 3,
+  WRITE_FILE: 4,
+  SETRESUID: 5,
+  SETRESGID: 6,
+  SETGROUPS: 7,
+  OPEN_ROOT: 8,
+  MOUNT_IN_ROOT: 9,
+  PIVOT: 10,
+  MOVE_ROOT: 11,
+  MOUNT: 12,
+  MKNOD: 13,
+  SYMLINK: 14,
+  SETHOSTNAME: 15,
+  SETDOMAINNAME: 16,
+  RLIMIT: 17,
+  CHDIR: 18,
+  UMASK: 19,
+  CAPS_BOUNDING: 20,
+  PRCTL: 21,
+  CAPSET: 22,
+  CAPS_AMBIENT: 23,
+  SECCOMP: 24,
+  READY: 25,
+  OPEN_SLOT: 26,
+  FIFO_WAIT: 27,
+  RESOLVE_EXEC: 28,
+  EXEC: 29,
+  SIGNALS_RESET: 30,
+  CLOSE_FDS: 31,
+  LO_UP: 32,
+  SETSID: 33,
+  PERSONALITY: 34,
+  MASK_PATH: 35,
+} as const;
+
+/** An op kind number. */
+export type OpKind = typeof Op[keyof typeof Op];
+
+/** One planned step. */
+export interface PlanOp {
+  /** What to do. */
+  kind: OpKind;
+  /** Integer arguments (u64). */
+  nums: (number | bigint)[];
+  /** String or byte arguments. */
+  strs: (string | Uint8Array)[];
+  /** The config field and action, for error messages: `mounts[2]: mount proc on /proc`. */
+  label: string;
+}
+
+/** A whole plan: clone flags and ops in execution order. */
+export interface LaunchPlan {
+  /** CLONE_NEW* flags for the clone that creates the init. */
+  cloneFlags: number;
+  /** The steps, in order. */
+  ops: PlanOp[];
+}
+
+const MAGIC = 0x4e555244;
+const VERSION = 1;
+
+/** The u64 the child reads as "no value" (-1). */
+export const NONE = 0xffffffffffffffffn;
+
+/** Encodes a plan into the byte layout of zig/src/plan.zig. */
+export function encodePlan(plan: LaunchPlan): Uint8Array<ArrayBuffer> {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  const header = new Uint8Array(16);
+  const hv = new DataView(header.buffer);
+  hv.setUint32(0, MAGIC, true);
+  hv.setUint32(4, VERSION, true);
+  hv.setBigUint64(8, BigInt(plan.cloneFlags), true);
+  parts.push(header);
+  for (const op of plan.ops) {
+    if (op.nums.length > 255 || op.strs.length > 255) {
+      throw new Error(`${op.label}: too many arguments for one plan op`);
+    }
+    const strs = op.strs.map((s) => typeof s === "string" ? enc.encode(s) : s);
+    const size = 8 + op.nums.length * 8 + strs.reduce((n, s) => n + 4 + s.length + 1, 0);
+    const buf = new Uint8Array(size);
+    const dv = new DataView(buf.buffer);
+    dv.setUint16(0, op.kind, true);
+    buf[2] = op.nums.length;
+    buf[3] = strs.length;
+    dv.setUint32(4, size, true);
+    let at = 8;
+    for (const n of op.nums) {
+      dv.setBigUint64(at, BigInt.asUintN(64, BigInt(n)), true);
+      at += 8;
+    }
+    for (const s of strs) {
+      dv.setUint32(at, s.length, true);
+      buf.set(s, at + 4);
+      at += 4 + s.length + 1;
+    }
+    parts.push(buf);
+  }
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,375 @@
+/**
+ * The runtime: create / start / kill / delete / state / list / run, orchestrated from the
+ * parent side. This is the library API the CLI is a thin layer over.
+ * @module
+ */
+import { isAbsolute, join, resolve } from "node:path";
+import type { Spec } from "./spec/types.ts";
+import { loadSpec, validateSpec } from "./spec/validate.ts";
+import { DrunError, LaunchError } from "./errors.ts";
+import { buildPlan } from "./plan/build.ts";
+import { encodePlan, type LaunchPlan } from "./plan/encode.ts";
+import {
+  closeFd,
+  errnoText,
+  type ExitStatus,
+  killPid,
+  launch,
+  mkfifo,
+  MsgKind,
+  recvMessage,
+  releaseFifo,
+  sendMessage,
+  unixConnect,
+  waitPid,
+} from "./native/ffi.ts";
+import {
+  containerDir,
+  type ContainerState,
+  fifoPath,
+  listIds,
+  procStartTime,
+  readState,
+  type Status,
+  validateId,
+  withLock,
+  writeState,
+} from "./state/store.ts";
+import { compileSeccomp } from "./seccomp/compile.ts";
+import { signalNumber } from "./signals.ts";
+
+/** The OCI runtime-spec version drun implements. */
+export const OCI_VERSION = "1.2.0";
+/** Default state root, as runc's /run/runc. */
+export const DEFAULT_ROOT = "/run/drun";
+
+/** Options for `create`. */
+export interface CreateOptions {
+  /** Bundle directory (config.json and, usually, the rootfs). Defaults to the cwd. */
+  bundle?: string;
+  /** An in-memory spec to use instead of `<bundle>/config.json`. */
+  spec?: Spec;
+  /** Write the init's host pid here. */
+  pidFile?: string;
+  /** Use MS_MOVE + chroot instead of pivot_root. */
+  noPivot?: boolean;
+  /** Pass fds 3 .. 3+N-1 to the container process. */
+  preserveFds?: number;
+  /** How long to wait for the init to finish its setup (ms). */
+  timeoutMs?: number;
+}
+
+/** The OCI `state` document, as runc prints it. */
+export interface OciState {
+  /** OCI version. */
+  ociVersion: string;
+  /** Container id. */
+  id: string;
+  /** Host pid of the init (0 when stopped). */
+  pid: number;
+  /** Status. */
+  status: Status;
+  /** Bundle path. */
+  bundle: string;
+  /** Rootfs path. */
+  rootfs: string;
+  /** Creation time. */
+  created: string;
+  /** Owner name. */
+  owner: string;
+  /** Annotations. */
+  annotations?: Record<string, string>;
+}
+
+/** What `create` learned on the way (for benchmarks and tests). */
+export interface CreateResult {
+  /** The stored state. */
+  state: ContainerState;
+  /** Nanoseconds from seccomp filter install to the listener fd sent, when notifying. */
+  handoffNs?: number;
+}
+
+/** Logger hook used for warnings (unknown seccomp syscalls etc.). */
+export type Warn = (msg: string) => void;
+
+/** A runtime rooted at one state directory. */
+export class Runtime {
+  /** The state root. */
+  readonly root: string;
+  /** Where warnings go. */
+  warn: Warn;
+
+  /** Creates a runtime over `root` (default /run/drun). */
+  constructor(root: string = DEFAULT_ROOT, warn: Warn = (m) => console.error(`warning: ${m}`)) {
+    this.root = resolve(root);
+    this.warn = warn;
+  }
+
+  /** Creates a container whose init waits for `start`. Cleans up fully on any failure. */
+  async create(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
+    validateId(id);
+    const bundle = resolve(opts.bundle ?? Deno.cwd());
+    const spec = opts.spec
+      ? validateSpec(structuredClone(opts.spec), { bundle, checkFs: true })
+      : await loadSpec(bundle);
+    const rootPath = spec.root!.path;
+    const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
+    const seccomp = spec.linux?.seccomp
+      ? compileSeccomp(spec.linux.seccomp, { path: "linux.seccomp" })
+      : undefined;
+    for (const w of seccomp?.warnings ?? []) this.warn(w);
+    const fifo = fifoPath(this.root, id);
+    // Plan first: every config error must surface before anything exists on the host.
+    const planInput = {
+      spec,
+      rootfs,
+      fifoPath: fifo,
+      noPivot: opts.noPivot,
+      preserveFds: opts.preserveFds,
+      seccomp: seccomp
+        ? { program: seccomp.program, flags: seccomp.flags, listenerFd: seccomp.usesNotify ? -1 : undefined }
+        : undefined,
+    };
+    let plan: LaunchPlan = buildPlan(planInput);
+
+    Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const dir = containerDir(this.root, id);
+    try {
+      Deno.mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        throw new DrunError("EEXISTS", `container with id ${id} already exists`);
+      }
+      throw e;
+    }
+    let pid = 0;
+    let syncFd = -1;
+    let listenerFd = -1;
+    try {
+      mkfifo(fifo, 0o622);
+      if (seccomp?.usesNotify) {
+        const lp = spec.linux!.seccomp!.listenerPath!;
+        try {
+          listenerFd = unixConnect(lp);
+        } catch (e) {
+          throw new DrunError("ESECCOMP", (e as Error).message, "linux.seccomp.listenerPath");
+        }
+        planInput.seccomp!.listenerFd = listenerFd;
+        plan = buildPlan(planInput);
+      }
+      ({ pid, syncFd } = launch(encodePlan(plan)));
+      if (listenerFd >= 0) {
+        closeFd(listenerFd);
+        listenerFd = -1;
+      }
+      this.writeIdMaps(pid, spec);
+      const state: ContainerState = {
+        ociVersion: OCI_VERSION,
+        id,
+        status: "creating",
+        pid,
+        bundle,
+        annotations: spec.annotations,
+        rootfs,
+        created: new Date().toISOString(),
+        startTime: procStartTime(pid) ?? 0,
+        owner: "root",
+        ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
+      };
+      writeState(this.root, state);
+      const payload = seccomp?.usesNotify
+        ? new TextEncoder().encode(JSON.stringify({
+          ociVersion: OCI_VERSION,
+          fds: ["seccompFd"],
+          pid,
+          metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
+          state: { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: spec.annotations ?? {} },
+        }))
+        : undefined;
+      sendMessage(syncFd, MsgKind.GO, payload);
+      const handoffNs = await this.awaitReady(plan, syncFd, pid, opts.timeoutMs ?? 60_000);
+      state.status = "created";
+      writeState(this.root, state);
+      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
+      return { state, handoffNs };
+    } catch (e) {
+      if (pid > 0) {
+        killPid(pid, 9);
+        await waitPid(pid).catch(() => {});
+      }
+      if (listenerFd >= 0) closeFd(listenerFd);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      throw e;
+    } finally {
+      if (syncFd >= 0) closeFd(syncFd);
+    }
+  }
+
+  private writeIdMaps(pid: number, spec: Spec): void {
+    const ns = spec.linux?.namespaces ?? [];
+    if (!ns.some((n) => n.type === "user" && !n.path)) return;
+    for (const [file, maps, field] of [
+      ["uid_map", spec.linux?.uidMappings, "linux.uidMappings"],
+      ["gid_map", spec.linux?.gidMappings, "linux.gidMappings"],
+    ] as const) {
+      const text = (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
+      try {
+        Deno.writeTextFileSync(`/proc/${pid}/${file}`, text);
+      } catch (e) {
+        throw new DrunError("ELAUNCH", `writing ${file}: ${(e as Error).message}`, field);
+      }
+    }
+  }
+
+  private async awaitReady(plan: LaunchPlan, fd: number, pid: number, timeoutMs: number) {
+    let handoffNs: number | undefined;
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      const left = Math.max(0, deadline - Date.now());
+      let m;
+      try {
+        m = await recvMessage(fd, left);
+      } catch (e) {
+        if (e instanceof Deno.errors.TimedOut) {
+          throw new LaunchError(`container init did not finish its setup within ${timeoutMs} ms`, 110);
+        }
+        throw e;
+      }
+      if (m === null) {
+        throw new LaunchError(`container init (pid ${pid}) exited during setup`, 0);
+      }
+      if (m.kind === MsgKind.TIMING) handoffNs = Number(m.value);
+      else if (m.kind === MsgKind.READY) return handoffNs;
+      else if (m.kind === MsgKind.ERROR) {
+        const label = plan.ops[m.step]?.label ?? `step ${m.step}`;
+        const colon = label.indexOf(": ");
+        const field = colon > 0 && !label.slice(0, colon).includes(" ") ? label.slice(0, colon) : undefined;
+        const action = field ? label.slice(colon + 2) : label;
+        const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
+        throw new LaunchError(`${action}: ${why}`, m.errno, field);
+      }
+    }
+  }
+
+  /** Releases a created container's process. */
+  async start(id: string): Promise<void> {
+    await withLock(this.root, id, async () => {
+      const st = readState(this.root, id);
+      if (st.status !== "created") {
+        throw new DrunError("EBADSTATE", `cannot start a container that is ${st.status}`);
+      }
+      const fifo = fifoPath(this.root, id);
+      // Poll in slices so an init that dies meanwhile does not leave us waiting forever.
+      while (!(await releaseFifo(fifo, 200))) {
+        if (procStartTime(st.pid) !== st.startTime) {
+          throw new DrunError("EBADSTATE", `container ${id} init exited before start`);
+        }
+      }
+      await Deno.remove(fifo).catch(() => {});
+    });
+  }
+
+  /** The OCI state of a container. */
+  state(id: string): OciState {
+    const st = readState(this.root, id);
+    return toOciState(st);
+  }
+
+  /** All containers under the root. */
+  list(): OciState[] {
+    const out: OciState[] = [];
+    for (const id of listIds(this.root)) {
+      try {
+        out.push(this.state(id));
+      } catch { /* half-deleted or foreign directory: skip, as runc does */ }
+    }
+    return out;
+  }
+
+  /** Sends a signal (name or number) to the init, or with `all` to every process in it. */
+  async kill(id: string, signal: string | number = "SIGTERM", all = false): Promise<void> {
+    const sig = signalNumber(signal);
+    await withLock(this.root, id, async () => {
+      const st = readState(this.root, id);
+      if (st.status === "stopped") throw new DrunError("EBADSTATE", "container not running");
+      const pids = all ? containerPids(st) : [st.pid];
+      for (const p of pids) {
+        const rc = killPid(p, sig);
+        if (rc < 0 && rc !== -3) throw new DrunError("EBADSTATE", `kill ${p}: ${errnoText(-rc)}`);
+      }
+    });
+  }
+
+  /** Deletes a stopped (or created) container; `force` kills a running one first. */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await withLock(this.root, id, async () => {
+      const st = readState(this.root, id);
+      if ((st.status === "running" || st.status === "paused") && !opts.force) {
+        throw new DrunError("EBADSTATE", `cannot delete container ${id} that is not stopped: ${st.status}`);
+      }
+      if (st.status !== "stopped") {
+        for (const p of containerPids(st)) killPid(p, 9);
+        await waitGone(st.pid, st.startTime);
+      }
+      await Deno.remove(containerDir(this.root, id), { recursive: true });
+    });
+  }
+
+  /**
+   * Waits for the init of a container this process created, and returns its exit status.
+   * Only the creating process can wait (it is the init's parent).
+   */
+  async wait(id: string): Promise<ExitStatus> {
+    const st = readState(this.root, id);
+    return await waitPid(st.pid);
+  }
+}
+
+/** The processes of a container: its whole pid namespace, or just the init. */
+export function containerPids(st: ContainerState): number[] {
+  if (!st.ownPidNamespace) return [st.pid];
+  let ns: string;
+  try {
+    ns = Deno.readLinkSync(`/proc/${st.pid}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    const p = Number(e.name);
+    if (!Number.isInteger(p) || p <= 0) continue;
+    try {
+      if (Deno.readLinkSync(`/proc/${p}/ns/pid`) === ns) pids.push(p);
+    } catch { /* exited meanwhile */ }
+  }
+  return pids;
+}
+
+async function waitGone(pid: number, startTime: number, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (procStartTime(pid) === startTime && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function writePidFile(path: string, pid: number): Promise<void> {
+  const tmp = `${path}.tmp${Deno.pid}`;
+  await Deno.writeTextFile(tmp, String(pid));
+  await Deno.rename(tmp, path);
+}
+
+/** The OCI view of a stored state. */
+export function toOciState(st: ContainerState): OciState {
+  const out: OciState = {
+    ociVersion: st.ociVersion,
+    id: st.id,
+    pid: st.status === "stopped" ? 0 : st.pid,
+    status: st.status,
+    bundle: st.bundle,
+    rootfs: st.rootfs,
+    created: st.created,
+    owner: st.owner,
+  };
+  if (st.annotations && Object.keys(st.annotations).length) out.annotations = st.annotations;
+  return out;
+}

@@ -1,0 +1,150 @@
+/**
+ * Shared helpers for the end-to-end tests: probe bundles in temporary directories, running
+ * the CLI, and snapshots of what a failed command must leave untouched.
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defaultSpec } from "../lib/spec/default.ts";
+import type { Spec } from "../lib/spec/types.ts";
+
+/** The repository root. */
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** The committed probe binary. */
+export const PROBE = join(REPO, "zig/out/probe");
+/** The CLI entry point. */
+export const CLI = join(REPO, "cli.ts");
+/** Path of ../shared (profiles, data). */
+export const SHARED = join(REPO, "..", "shared");
+
+/** A bundle in a temp dir, removed by `cleanup`. */
+export interface Bundle {
+  /** Bundle directory. */
+  dir: string;
+  /** Its rootfs. */
+  rootfs: string;
+  /** The state root the test should use. */
+  root: string;
+  /** Writes config.json. */
+  write(spec: Spec): void;
+  /** Removes everything (after deleting containers). */
+  cleanup(): Promise<void>;
+}
+
+/** A spec running the probe with args, based on what `drun spec` writes. */
+export function probeSpec(args: string[] = ["report"]): Spec {
+  const spec = defaultSpec({ args: ["/probe", ...args] });
+  spec.process!.terminal = false;
+  return spec;
+}
+
+/** Makes a bundle whose rootfs holds only the probe and empty mount points. */
+export function makeProbeBundle(spec: Spec = probeSpec()): Bundle {
+  const dir = Deno.makeTempDirSync({ prefix: "drun-test-" });
+  const rootfs = join(dir, "rootfs");
+  for (const d of ["proc", "dev", "sys", "tmp"]) Deno.mkdirSync(join(rootfs, d), { recursive: true });
+  Deno.copyFileSync(PROBE, join(rootfs, "probe"));
+  Deno.chmodSync(join(rootfs, "probe"), 0o755);
+  const root = join(dir, "state");
+  const b: Bundle = {
+    dir,
+    rootfs,
+    root,
+    write(s: Spec) {
+      Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify(s, null, 1));
+    },
+    async cleanup() {
+      for (const id of listDir(root)) await drun(b, ["delete", "--force", id]);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+  b.write(spec);
+  return b;
+}
+
+function listDir(p: string): string[] {
+  try {
+    return [...Deno.readDirSync(p)].filter((e) => e.isDirectory).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Output of a CLI run. */
+export interface CliResult {
+  /** Exit code. */
+  code: number;
+  /** Captured stdout. */
+  stdout: string;
+  /** Captured stderr. */
+  stderr: string;
+}
+
+/** Runs `deno run -A cli.ts --root <bundle.root> ...args` with the bundle as cwd. */
+export async function drun(
+  b: { dir: string; root: string },
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "--root", b.root, ...args],
+    cwd: b.dir,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: opts.stdin !== undefined ? "piped" : "null",
+    env: opts.env,
+  });
+  const child = cmd.spawn();
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Parses the probe's report line from stdout. */
+export function probeReport(stdout: string): Record<string, unknown> {
+  const line = stdout.split("\n").find((l) => l.startsWith('{"pid"'));
+  if (!line) throw new Error(`no probe report in output: ${stdout}`);
+  return JSON.parse(line);
+}
+
+/** Namespace inodes of a host process. */
+export function hostNamespaces(pid: number | "self" = "self"): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of ["mnt", "pid", "net", "ipc", "uts", "user", "cgroup", "time"]) {
+    out[t] = Number(/\[(\d+)\]/.exec(Deno.readLinkSync(`/proc/${pid}/ns/${t}`))![1]);
+  }
+  return out;
+}
+
+/** What a failed create must not change: mounts, state entries, processes. */
+export interface HostSnapshot {
+  /** Lines of /proc/self/mountinfo. */
+  mounts: string[];
+  /** Entries of the state root. */
+  state: string[];
+  /** Pids of processes whose parent is this test process or which run the probe. */
+  procs: string[];
+}
+
+/** Takes a snapshot for `root`. */
+export function snapshot(root: string): HostSnapshot {
+  const mounts = Deno.readTextFileSync("/proc/self/mountinfo").trim().split("\n").sort();
+  const procs: string[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`);
+      if (cmd.startsWith("/probe") || cmd.includes("drun-test-")) procs.push(`${e.name} ${cmd}`);
+    } catch { /* gone */ }
+  }
+  let state: string[] = [];
+  try {
+    state = [...Deno.readDirSync(root)].map((e) => e.name).sort();
+  } catch { /* no root yet */ }
+  return { mounts, state, procs: procs.sort() };
+}

@@ -1,0 +1,421 @@
+//! The container's init before execve: walks the plan the TypeScript side built, one op per
+//! step, and reports the first failure as (step, errno, detail) on the sync socket.
+//! Runs in a freshly cloned, single-threaded copy of Deno: only raw syscalls, no allocator,
+//! and it must never return into the caller.
+const std = @import("std");
+const sys = @import("sys.zig");
+const plan = @import("plan.zig");
+const sync = @import("sync.zig");
+const handoff = @import("handoff.zig");
+
+pub const Kind = enum(u16) {
+    wait_parent = 1,
+    setns = 2,
+    unshare = 3,
+    write_file = 4,
+    setresuid = 5,
+    setresgid = 6,
+    setgroups = 7,
+    open_root = 8,
+    mount_in_root = 9,
+    pivot = 10,
+    move_root = 11,
+    mount = 12,
+    mknod = 13,
+    symlink = 14,
+    sethostname = 15,
+    setdomainname = 16,
+    rlimit = 17,
+    chdir = 18,
+    umask = 19,
+    caps_bounding = 20,
+    prctl = 21,
+    capset = 22,
+    caps_ambient = 23,
+    seccomp = 24,
+    ready = 25,
+    open_slot = 26,
+    fifo_wait = 27,
+    resolve_exec = 28,
+    exec = 29,
+    signals_reset = 30,
+    close_fds = 31,
+    lo_up = 32,
+    setsid = 33,
+    personality = 34,
+    mask_path = 35,
+    _,
+};
+
+const Fail = struct { errno: i32, detail: []const u8 };
+
+var go_buf: [sync.MSG_SIZE + 65536]u8 align(8) = undefined;
+var go_payload: []const u8 = "";
+var root_fd: usize = 0;
+var slots: [8]usize = [_]usize{0} ** 8;
+var exec_path: [4096]u8 = undefined;
+var argv_buf: [2048]?[*:0]const u8 = undefined;
+var envp_buf: [8192]?[*:0]const u8 = undefined;
+var path_a: [32]u8 = undefined;
+var path_b: [32]u8 = undefined;
+var comp_buf: [4096]u8 = undefined;
+
+pub fn run(base: [*]const u8, len: usize, sync_fd: usize) noreturn {
+    var it = plan.Iter{ .base = base, .len = len };
+    var step: u32 = 0;
+    while (it.next()) |op| : (step += 1) {
+        if (exec1(op, sync_fd)) |f| {
+            sync.sendError(sync_fd, step, f.errno, f.detail);
+            sys.exit(1);
+        }
+    }
+    sync.sendError(sync_fd, step, 0, "plan ended without exec");
+    sys.exit(1);
+}
+
+fn chk(rc: usize, detail: []const u8) ?Fail {
+    const e = sys.errnoOf(rc);
+    if (e != 0) return .{ .errno = e, .detail = detail };
+    return null;
+}
+
+fn exec1(op: plan.Op, sync_fd: usize) ?Fail {
+    const kind: Kind = @enumFromInt(op.kind);
+    switch (kind) {
+        .wait_parent => {
+            const n = sys.syscall6(.recvfrom, sync_fd, sys.ptr(&go_buf), go_buf.len, 0, 0, 0);
+            if (chk(n, "recv from parent")) |f| return f;
+            if (n < sync.MSG_SIZE) return .{ .errno = 0, .detail = "parent went away" };
+            const m: *const sync.Msg = @ptrCast(&go_buf);
+            if (m.kind != sync.GO) return .{ .errno = 0, .detail = "parent aborted" };
+            go_payload = go_buf[sync.MSG_SIZE..n];
+        },
+        .setns => {
+            const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(op.str(0).p), sys.O_RDONLY | sys.O_CLOEXEC, 0);
+            if (chk(fd, "open namespace path")) |f| return f;
+            const rc = sys.syscall2(.setns, fd, op.num(0));
+            sys.close(fd);
+            return chk(rc, "setns");
+        },
+        .unshare => return chk(sys.syscall1(.unshare, op.num(0)), "unshare"),
+        .write_file => {
+            const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(op.str(0).p), sys.O_WRONLY | sys.O_CLOEXEC | sys.O_TRUNC, 0);
+            if (chk(fd, "open")) |f| return f;
+            const s = op.str(1);
+            const rc = sys.syscall3(.write, fd, sys.ptr(s.p), s.len);
+            sys.close(fd);
+            return chk(rc, "write");
+        },
+        .setresuid => return chk(sys.syscall3(.setresuid, op.num(0), op.num(1), op.num(2)), "setresuid"),
+        .setresgid => return chk(sys.syscall3(.setresgid, op.num(0), op.num(1), op.num(2)), "setresgid"),
+        .setgroups => {
+            const s = op.str(0);
+            return chk(sys.syscall2(.setgroups, s.len / 4, sys.ptr(s.p)), "setgroups");
+        },
+        .open_root => {
+            const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(op.str(0).p), sys.O_PATH | sys.O_DIRECTORY | sys.O_CLOEXEC, 0);
+            if (chk(fd, "open rootfs")) |f| return f;
+            root_fd = fd;
+        },
+        .mount_in_root => return mountInRoot(op),
+        .pivot => {
+            if (chk(sys.syscall1(.fchdir, root_fd), "fchdir(rootfs)")) |f| return f;
+            if (chk(sys.syscall2(.pivot_root, sys.ptr("."), sys.ptr(".")), "pivot_root")) |f| return f;
+            if (chk(sys.syscall2(.umount2, sys.ptr("."), sys.MNT_DETACH), "umount old root")) |f| return f;
+            return chk(sys.syscall1(.chdir, sys.ptr("/")), "chdir(/)");
+        },
+        .move_root => {
+            if (chk(sys.syscall1(.fchdir, root_fd), "fchdir(rootfs)")) |f| return f;
+            if (chk(sys.syscall5(.mount, sys.ptr("."), sys.ptr("/"), 0, sys.MS_MOVE, 0), "mount --move rootfs /")) |f| return f;
+            if (chk(sys.syscall1(.chroot, sys.ptr(".")), "chroot")) |f| return f;
+            return chk(sys.syscall1(.chdir, sys.ptr("/")), "chdir(/)");
+        },
+        .mount => {
+            const src = op.str(0);
+            const fstype = op.str(2);
+            const data = op.str(3);
+            const rc = sys.syscall5(
+                .mount,
+                if (src.len > 0) sys.ptr(src.p) else 0,
+                sys.ptr(op.str(1).p),
+                if (fstype.len > 0) sys.ptr(fstype.p) else 0,
+                op.num(0),
+                if (data.len > 0) sys.ptr(data.p) else 0,
+            );
+            // Masked and read-only paths name files that may not exist in every image.
+            if (op.num(1) == 1 and sys.errnoOf(rc) == 2) return null;
+            return chk(rc, "mount");
+        },
+        .mknod => {
+            const p = op.str(0).p;
+            const rc = sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(p), op.num(0), op.num(1));
+            if (sys.errnoOf(rc) == 17) return null; // EEXIST: the image ships the node
+            if (chk(rc, "mknod")) |f| return f;
+            return chk(sys.syscall5(.fchownat, sys.AT_FDCWD, sys.ptr(p), op.num(2), op.num(3), 0x100), "chown device");
+        },
+        .symlink => {
+            const rc = sys.syscall3(.symlinkat, sys.ptr(op.str(0).p), sys.AT_FDCWD, sys.ptr(op.str(1).p));
+            if (sys.errnoOf(rc) == 17) return null;
+            return chk(rc, "symlink");
+        },
+        .sethostname => {
+            const s = op.str(0);
+            return chk(sys.syscall2(.sethostname, sys.ptr(s.p), s.len), "sethostname");
+        },
+        .setdomainname => {
+            const s = op.str(0);
+            return chk(sys.syscall2(.setdomainname, sys.ptr(s.p), s.len), "setdomainname");
+        },
+        .rlimit => {
+            const lim = [2]u64{ op.num(1), op.num(2) };
+            return chk(sys.syscall4(.prlimit64, 0, op.num(0), sys.ptr(&lim), 0), "prlimit");
+        },
+        .chdir => return chk(sys.syscall1(.chdir, sys.ptr(op.str(0).p)), "chdir"),
+        .umask => _ = sys.syscall1(.umask, op.num(0)),
+        .caps_bounding => {
+            const keep = op.num(0);
+            var cap: u6 = 0;
+            while (cap <= op.num(1)) : (cap += 1) {
+                if (keep & (@as(u64, 1) << cap) == 0) {
+                    const rc = sys.syscall2(.prctl, sys.PR_CAPBSET_DROP, cap);
+                    if (sys.errnoOf(rc) != 22) if (chk(rc, "drop bounding capability")) |f| return f;
+                }
+                if (cap == 63) break;
+            }
+        },
+        .prctl => return chk(sys.syscall5(.prctl, op.num(0), op.num(1), op.num(2), 0, 0), "prctl"),
+        .capset => {
+            const hdr = [2]u32{ 0x20080522, 0 };
+            const e = op.num(0);
+            const p = op.num(1);
+            const i = op.num(2);
+            const data = [6]u32{
+                @truncate(e), @truncate(p), @truncate(i),
+                @truncate(e >> 32), @truncate(p >> 32), @truncate(i >> 32),
+            };
+            return chk(sys.syscall2(.capset, sys.ptr(&hdr), sys.ptr(&data)), "capset");
+        },
+        .caps_ambient => {
+            const want = op.num(0);
+            var cap: u6 = 0;
+            while (cap <= op.num(1)) : (cap += 1) {
+                if (want & (@as(u64, 1) << cap) != 0) {
+                    if (chk(sys.syscall5(.prctl, sys.PR_CAP_AMBIENT, sys.PR_CAP_AMBIENT_RAISE, cap, 0, 0), "raise ambient capability")) |f| return f;
+                }
+                if (cap == 63) break;
+            }
+        },
+        .seccomp => {
+            const prog = op.str(0);
+            const sock = op.num(1);
+            const failure = if (sock == std.math.maxInt(u64))
+                handoff.installPlain(prog.p[0..prog.len], op.num(0))
+            else
+                handoff.installWithListener(prog.p[0..prog.len], op.num(0), sock, go_payload, op.num(2));
+            if (failure) |f| return .{ .errno = f.errno, .detail = f.step };
+            if (sock != std.math.maxInt(u64)) {
+                var m = sync.Msg{ .kind = sync.TIMING, .value = handoff.last_latency_ns };
+                sync.send(sync_fd, &m);
+            }
+        },
+        .ready => {
+            var m = sync.Msg{ .kind = sync.READY };
+            sync.send(sync_fd, &m);
+        },
+        .open_slot => {
+            const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(op.str(0).p), op.num(1), 0);
+            if (chk(fd, "open")) |f| return f;
+            slots[@intCast(op.num(0) & 7)] = fd;
+        },
+        .fifo_wait => {
+            // Reopen through /proc: the fifo's path is outside the container after pivot_root.
+            const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(sys.fdPath(&path_a, slots[@intCast(op.num(0) & 7)])), sys.O_WRONLY | sys.O_CLOEXEC, 0);
+            if (chk(fd, "open exec fifo")) |f| return f;
+            const rc = sys.syscall3(.write, fd, sys.ptr("0"), 1);
+            if (chk(rc, "write exec fifo")) |f| return f;
+            sys.close(fd);
+            sys.close(slots[@intCast(op.num(0) & 7)]);
+        },
+        .resolve_exec => return resolveExec(op.str(0), op.str(1)),
+        .exec => {
+            const argc: usize = @intCast(op.num(0));
+            var k: usize = 0;
+            while (k < argc and k < argv_buf.len - 1) : (k += 1) argv_buf[k] = op.str(k).p;
+            argv_buf[k] = null;
+            var e: usize = 0;
+            while (argc + e < op.nstr and e < envp_buf.len - 1) : (e += 1) envp_buf[e] = op.str(argc + e).p;
+            envp_buf[e] = null;
+            const rc = sys.syscall3(.execve, sys.ptr(&exec_path), sys.ptr(&argv_buf), sys.ptr(&envp_buf));
+            return chk(rc, "execve");
+        },
+        .signals_reset => {
+            var sig: usize = 1;
+            const act = [4]usize{ 0, 0, 0, 0 }; // SIG_DFL, flags 0, no restorer, empty mask
+            while (sig <= 64) : (sig += 1) {
+                if (sig == 9 or sig == 19) continue;
+                _ = sys.syscall4(.rt_sigaction, sig, sys.ptr(&act), 0, 8);
+            }
+            const empty: u64 = 0;
+            _ = sys.syscall4(.rt_sigprocmask, 2, sys.ptr(&empty), 0, 8); // SIG_SETMASK
+        },
+        .close_fds => {
+            // Mark, don't close: the sync socket and slots are still in use until execve.
+            return chk(sys.syscall3(.close_range, op.num(0), std.math.maxInt(u32), 4), "close_range(CLOEXEC)");
+        },
+        .lo_up => {
+            const s = sys.syscall3(.socket, 2, 2 | 0o2000000, 0); // AF_INET, SOCK_DGRAM|CLOEXEC
+            if (chk(s, "socket for lo")) |f| return f;
+            var ifr: [40]u8 align(8) = [_]u8{0} ** 40;
+            @memcpy(ifr[0..2], "lo");
+            if (chk(sys.syscall3(.ioctl, s, 0x8913, sys.ptr(&ifr)), "SIOCGIFFLAGS lo")) |f| return f;
+            ifr[16] |= 1; // IFF_UP
+            const rc = sys.syscall3(.ioctl, s, 0x8914, sys.ptr(&ifr));
+            sys.close(s);
+            return chk(rc, "SIOCSIFFLAGS lo");
+        },
+        .setsid => {
+            const rc = sys.syscall0(.setsid);
+            if (sys.errnoOf(rc) == 1) return null; // already a session leader
+            return chk(rc, "setsid");
+        },
+        .personality => return chk(sys.syscall1(.personality, op.num(0)), "personality"),
+        .mask_path => {
+            // A directory is hidden under an empty read-only tmpfs, anything else under /dev/null.
+            const p = op.str(0).p;
+            var st: [256]u8 align(8) = undefined;
+            const rc = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(p), sys.ptr(&st), 0);
+            if (sys.errnoOf(rc) == 2 or sys.errnoOf(rc) == 20) return null;
+            if (chk(rc, "stat masked path")) |f| return f;
+            const mode = std.mem.readInt(u32, st[24..28], .little);
+            if (mode & 0o170000 == 0o040000) {
+                return chk(sys.syscall5(.mount, sys.ptr("tmpfs"), sys.ptr(p), sys.ptr("tmpfs"), sys.MS_RDONLY, sys.ptr("size=0")), "mask directory");
+            }
+            return chk(sys.syscall5(.mount, sys.ptr("/dev/null"), sys.ptr(p), 0, sys.MS_BIND, 0), "mask file");
+        },
+        _ => return .{ .errno = 22, .detail = "unknown plan op" },
+    }
+    return null;
+}
+
+/// Opens `rel` below the rootfs without letting any symlink or ".." leave it.
+fn openInRoot(rel: [*:0]const u8, flags: u64) usize {
+    const how = sys.OpenHow{ .flags = flags | sys.O_CLOEXEC, .mode = 0, .resolve = sys.RESOLVE_IN_ROOT | sys.RESOLVE_NO_MAGICLINKS };
+    return sys.syscall4(.openat2, root_fd, sys.ptr(rel), sys.ptr(&how), @sizeOf(sys.OpenHow));
+}
+
+/// mkdir -p below the rootfs, one component at a time, each resolved inside the root.
+fn mkdirInRoot(rel: []const u8, last_is_file: bool) ?Fail {
+    var i: usize = 0;
+    while (i <= rel.len) : (i += 1) {
+        if (i != rel.len and rel[i] != '/') continue;
+        if (i == 0) continue;
+        const is_last = i == rel.len;
+        @memcpy(comp_buf[0..i], rel[0..i]);
+        comp_buf[i] = 0;
+        const fd = openInRoot(@ptrCast(&comp_buf), sys.O_PATH);
+        if (sys.errnoOf(fd) == 0) {
+            sys.close(fd);
+            continue;
+        }
+        if (sys.errnoOf(fd) != 2) return .{ .errno = sys.errnoOf(fd), .detail = "resolve mount destination" };
+        // Create the missing component inside its (already resolved) parent.
+        var slash: usize = i;
+        while (slash > 0 and rel[slash - 1] != '/') slash -= 1;
+        var parent: usize = root_fd;
+        var owned = false;
+        if (slash > 1) {
+            comp_buf[slash - 1] = 0;
+            parent = openInRoot(@ptrCast(&comp_buf), sys.O_PATH | sys.O_DIRECTORY);
+            if (chk(parent, "resolve mount destination parent")) |f| return f;
+            owned = true;
+            comp_buf[slash - 1] = '/';
+        }
+        const name: [*:0]const u8 = @ptrCast(comp_buf[slash..].ptr);
+        const rc = if (is_last and last_is_file)
+            sys.syscall4(.openat, parent, sys.ptr(name), sys.O_CREAT | sys.O_WRONLY | sys.O_CLOEXEC | sys.O_NOFOLLOW, 0o644)
+        else
+            sys.syscall3(.mkdirat, parent, sys.ptr(name), 0o755);
+        if (owned) sys.close(parent);
+        if (sys.errnoOf(rc) == 0 and is_last and last_is_file) sys.close(rc);
+        if (sys.errnoOf(rc) != 0 and sys.errnoOf(rc) != 17) return .{ .errno = sys.errnoOf(rc), .detail = "create mount destination" };
+    }
+    return null;
+}
+
+/// strs: source, destination (relative to the rootfs), fstype, data.
+/// nums: flags, propagation flags, mkdir kind (0 none, 1 dir, 2 file), bind (1), remount flags.
+fn mountInRoot(op: plan.Op) ?Fail {
+    const src = op.str(0);
+    const dst = op.str(1);
+    const fstype = op.str(2);
+    const data = op.str(3);
+    const kind = op.num(2);
+    if (kind != 0) if (mkdirInRoot(dst.p[0..dst.len], kind == 2)) |f| return f;
+    const dfd = openInRoot(dst.p, sys.O_PATH);
+    if (chk(dfd, "open mount destination")) |f| return f;
+    defer sys.close(dfd);
+    const bind = op.num(3) == 1;
+    var rc: usize = 0;
+    if (bind) {
+        const sfd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(src.p), sys.O_PATH | sys.O_CLOEXEC, 0);
+        if (chk(sfd, "open bind source")) |f| return f;
+        rc = sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, sfd)), sys.ptr(sys.fdPath(&path_b, dfd)), 0, op.num(0), 0);
+        sys.close(sfd);
+    } else {
+        rc = sys.syscall5(
+            .mount,
+            if (src.len > 0) sys.ptr(src.p) else sys.ptr(fstype.p),
+            sys.ptr(sys.fdPath(&path_b, dfd)),
+            sys.ptr(fstype.p),
+            op.num(0),
+            if (data.len > 0) sys.ptr(data.p) else 0,
+        );
+    }
+    if (chk(rc, "mount")) |f| return f;
+    const remount = op.num(4);
+    const prop = op.num(1);
+    if (remount == 0 and prop == 0) return null;
+    // The fd above names the covered directory; reopen to reach the new mount's root.
+    const nfd = openInRoot(dst.p, sys.O_PATH);
+    if (chk(nfd, "reopen mount destination")) |f| return f;
+    defer sys.close(nfd);
+    const target = sys.ptr(sys.fdPath(&path_b, nfd));
+    if (remount != 0) {
+        if (chk(sys.syscall5(.mount, 0, target, 0, remount, 0), "remount bind mount")) |f| return f;
+    }
+    if (prop != 0) {
+        if (chk(sys.syscall5(.mount, 0, target, 0, prop, 0), "set mount propagation")) |f| return f;
+    }
+    return null;
+}
+
+/// Finds args[0] along PATH inside the container, as execvp would, so a missing binary
+/// fails `create` instead of surfacing after `start`.
+fn resolveExec(arg0s: anytype, paths: anytype) ?Fail {
+    const arg0 = arg0s.p[0..arg0s.len];
+    if (std.mem.indexOfScalar(u8, arg0, '/') != null) {
+        if (arg0.len >= exec_path.len) return .{ .errno = 36, .detail = "executable path" };
+        @memcpy(exec_path[0..arg0.len], arg0);
+        exec_path[arg0.len] = 0;
+        return chk(sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0), "executable not found");
+    }
+    var it = std.mem.splitScalar(u8, paths.p[0..paths.len], ':');
+    var last: i32 = 2;
+    while (it.next()) |dir0| {
+        const dir = if (dir0.len == 0) "." else dir0;
+        if (dir.len + 1 + arg0.len + 1 > exec_path.len) continue;
+        @memcpy(exec_path[0..dir.len], dir);
+        exec_path[dir.len] = '/';
+        @memcpy(exec_path[dir.len + 1 ..][0..arg0.len], arg0);
+        exec_path[dir.len + 1 + arg0.len] = 0;
+        var st: [256]u8 align(8) = undefined;
+        const rc = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(&exec_path), sys.ptr(&st), 0);
+        if (sys.errnoOf(rc) != 0) continue;
+        const mode = std.mem.readInt(u32, st[24..28], .little);
+        if (mode & 0o170000 != 0o100000) continue;
+        const a = sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0);
+        if (sys.errnoOf(a) == 0) return null;
+        last = sys.errnoOf(a);
+    }
+    return .{ .errno = last, .detail = "executable file not found in $PATH" };
+}

@@ -1,0 +1,132 @@
+//! The seccomp listener handoff that cannot deadlock (see docs/seccomp.md).
+//!
+//! The filtered process may not make any syscall that the profile could notify before the
+//! agent holds the listener fd. So an unfiltered helper, cloned with CLONE_FILES before the
+//! filter exists, shares the fd table and does the sending; the filtered process only stores
+//! the new fd number into a MAP_SHARED word, which is a plain memory write.
+const std = @import("std");
+const sys = @import("sys.zig");
+
+pub const Failure = struct { step: []const u8, errno: i32 };
+
+const SECCOMP_SET_MODE_FILTER: usize = 1;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER: usize = 8;
+const PROT_RW: usize = 3;
+const MAP_SHARED: usize = 1;
+
+const SockFprog = extern struct { len: u16, _pad: [6]u8 = [_]u8{0} ** 6, filter: usize };
+
+/// Nanoseconds between the filter's install and the helper's sendmsg returning, for the
+/// benchmark; written by the helper into the shared page next to the fd word.
+pub var last_latency_ns: i64 = -1;
+
+const Shared = extern struct { fd: i32, _pad: i32, t_installed: i64, t_sent: i64, result: i32 };
+
+fn nowNs() i64 {
+    var ts: std.os.linux.timespec = undefined;
+    _ = sys.syscall2(.clock_gettime, 1, sys.ptr(&ts));
+    return @as(i64, ts.sec) * 1_000_000_000 + ts.nsec;
+}
+
+/// Installs the filter without a listener.
+pub fn installPlain(prog: []const u8, flags: u64) ?Failure {
+    const fprog = SockFprog{ .len = @intCast(prog.len / 8), .filter = @intFromPtr(prog.ptr) };
+    const rc = sys.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags, sys.ptr(&fprog));
+    const e = sys.errnoOf(rc);
+    if (e != 0) return .{ .step = "seccomp(SET_MODE_FILTER)", .errno = e };
+    return null;
+}
+
+/// Installs the filter with NEW_LISTENER and hands the listener to the agent behind `sock`
+/// with `payload` (the container process state) as the message body.
+pub fn installWithListener(prog: []const u8, flags: u64, sock: usize, payload: []const u8, timeout_ms: u64) ?Failure {
+    const memfd = sys.syscall2(.memfd_create, sys.ptr("drun-handoff"), sys.O_CLOEXEC);
+    if (sys.errnoOf(memfd) != 0) return .{ .step = "memfd_create", .errno = sys.errnoOf(memfd) };
+    var rc = sys.syscall2(.ftruncate, memfd, 4096);
+    if (sys.errnoOf(rc) != 0) return .{ .step = "ftruncate(memfd)", .errno = sys.errnoOf(rc) };
+    const addr = sys.syscall6(.mmap, 0, 4096, PROT_RW, MAP_SHARED, memfd, 0);
+    if (sys.errnoOf(addr) != 0) return .{ .step = "mmap(memfd)", .errno = sys.errnoOf(addr) };
+    sys.close(memfd);
+    const shared: *volatile Shared = @ptrFromInt(addr);
+    shared.fd = -1;
+    shared.result = -1;
+
+    // fork-style clone (no new stack): the helper runs on a copy-on-write copy of this stack.
+    const pid = sys.syscall5(.clone, sys.CLONE_FILES | sys.SIGCHLD, 0, 0, 0, 0);
+    if (sys.errnoOf(pid) != 0) return .{ .step = "clone(handoff helper)", .errno = sys.errnoOf(pid) };
+    if (pid == 0) helper(shared, sock, payload, timeout_ms);
+
+    const fprog = SockFprog{ .len = @intCast(prog.len / 8), .filter = @intFromPtr(prog.ptr) };
+    const lrc = sys.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags | SECCOMP_FILTER_FLAG_NEW_LISTENER, sys.ptr(&fprog));
+    const le = sys.errnoOf(lrc);
+    if (le != 0) {
+        // Unfiltered still: tell the helper to give up, then reap it.
+        @atomicStore(i32, &shared.fd, -2, .release);
+        _ = sys.syscall4(.wait4, pid, 0, 0, 0);
+        return .{ .step = "seccomp(SET_MODE_FILTER|NEW_LISTENER)", .errno = le };
+    }
+    // From here on every syscall may be notified: only a plain store until the helper is done.
+    // The install time is read by the helper's clock, since we may not call clock_gettime here.
+    @atomicStore(i32, &shared.fd, @intCast(lrc), .release);
+
+    // The agent holds the fd once the helper has sent it, so these syscalls can be answered.
+    var status: u32 = 0;
+    rc = sys.syscall4(.wait4, pid, sys.ptr(&status), 0, 0);
+    sys.close(lrc);
+    sys.close(sock);
+    last_latency_ns = shared.t_sent - shared.t_installed;
+    if (shared.result != 0) {
+        const e: i32 = if (shared.result > 0) shared.result else 110; // ETIMEDOUT
+        return .{ .step = "send seccomp listener to listenerPath", .errno = e };
+    }
+    return null;
+}
+
+fn helper(shared: *volatile Shared, sock: usize, payload: []const u8, timeout_ms: u64) noreturn {
+    _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+    const start = nowNs();
+    const deadline = start + @as(i64, @intCast(timeout_ms)) * 1_000_000;
+    // Spin briefly: the store normally follows within microseconds, and a sleep would add
+    // at least a scheduler tick to every container start. Then back off to short sleeps.
+    var spins: u32 = 0;
+    var fd: i32 = -1;
+    while (true) {
+        fd = @atomicLoad(i32, &shared.fd, .acquire);
+        if (fd != -1) break;
+        spins += 1;
+        if (spins < 20000) {
+            std.atomic.spinLoopHint();
+            continue;
+        }
+        if (nowNs() > deadline) {
+            shared.result = 110;
+            sys.exit(1);
+        }
+        const ts = std.os.linux.timespec{ .sec = 0, .nsec = 20_000 };
+        _ = sys.syscall2(.nanosleep, sys.ptr(&ts), 0);
+    }
+    shared.t_installed = nowNs();
+    if (fd < 0) sys.exit(2);
+
+    var iov = [1]std.posix.iovec_const{.{ .base = payload.ptr, .len = payload.len }};
+    var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
+    // struct cmsghdr { size_t len; int level; int type; } + one int
+    std.mem.writeInt(u64, cbuf[0..8], 20, .little);
+    std.mem.writeInt(i32, cbuf[8..12], 1, .little); // SOL_SOCKET
+    std.mem.writeInt(i32, cbuf[12..16], 1, .little); // SCM_RIGHTS
+    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
+    const msg = std.os.linux.msghdr_const{
+        .name = null,
+        .namelen = 0,
+        .iov = &iov,
+        .iovlen = 1,
+        .control = &cbuf,
+        .controllen = 24,
+        .flags = 0,
+    };
+    const rc = sys.syscall3(.sendmsg, sock, sys.ptr(&msg), 0x4000);
+    shared.t_sent = nowNs();
+    const e = sys.errnoOf(rc);
+    shared.result = e;
+    sys.exit(if (e == 0) 0 else 1);
+}

@@ -1,0 +1,153 @@
+//! libdrun: the native half of drun, loaded by lib/native/ with Deno.dlopen.
+//! Exports only what TypeScript cannot do itself: clone into a child that runs a plan, and
+//! the fd-level calls around it (sync socket messages, wait4, unix connect).
+const std = @import("std");
+const sys = @import("sys.zig");
+const plan = @import("plan.zig");
+const sync = @import("sync.zig");
+const child = @import("child.zig");
+comptime {
+    _ = @import("mem.zig");
+}
+
+/// Clones the container init and returns its pid (>0) or -errno. out[0] receives the
+/// parent's end of the sync socket.
+export fn drun_launch(base: [*]const u8, len: usize, out: *[2]i64) i64 {
+    if (len < plan.HEADER or plan.readU32(base) != plan.MAGIC or plan.readU32(base + 4) != plan.VERSION) return -22;
+    const clone_flags = plan.readU64(base + 8);
+    var sv: [2]i32 = undefined;
+    const rc = sys.syscall4(.socketpair, 1, 5 | sys.O_CLOEXEC, 0, sys.ptr(&sv)); // AF_UNIX, SOCK_SEQPACKET
+    if (sys.errnoOf(rc) != 0) return -@as(i64, sys.errnoOf(rc));
+    const pid = sys.syscall5(.clone, clone_flags | sys.SIGCHLD, 0, 0, 0, 0);
+    if (sys.errnoOf(pid) != 0) {
+        sys.close(@intCast(sv[0]));
+        sys.close(@intCast(sv[1]));
+        return -@as(i64, sys.errnoOf(pid));
+    }
+    if (pid == 0) {
+        // Die with the launching process until the plan says we are ready to be left alone.
+        _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+        sys.close(@intCast(sv[0]));
+        child.run(base, len, @intCast(sv[1]));
+    }
+    sys.close(@intCast(sv[1]));
+    out[0] = sv[0];
+    out[1] = 0;
+    return @intCast(pid);
+}
+
+/// Receives one sync message (and any payload) into buf; waits at most timeout_ms
+/// (negative: forever). Returns its length, 0 on EOF, -110 on timeout, or -errno.
+export fn drun_recv(fd: i32, buf: [*]u8, len: usize, timeout_ms: i32) i64 {
+    var pfd = [1]extern struct { fd: i32, events: i16, revents: i16 }{.{ .fd = fd, .events = 1, .revents = 0 }};
+    while (true) {
+        const prc = sys.syscall3(.poll, sys.ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
+        const e = sys.errnoOf(prc);
+        if (e == 4) continue;
+        if (e != 0) return -@as(i64, e);
+        if (prc == 0) return -110;
+        break;
+    }
+    const n = sys.syscall6(.recvfrom, @intCast(fd), sys.ptr(buf), len, 0, 0, 0);
+    if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
+    return @intCast(n);
+}
+
+/// Sends one packet on the sync socket. Returns bytes sent or -errno.
+export fn drun_send(fd: i32, buf: [*]const u8, len: usize) i64 {
+    const n = sys.syscall6(.sendto, @intCast(fd), sys.ptr(buf), len, 0, 0x4000, 0);
+    if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
+    return @intCast(n);
+}
+
+/// wait4 on pid; returns the raw wait status, or -errno. flags: WNOHANG = 1.
+export fn drun_wait(pid: i32, flags: i32) i64 {
+    var status: u32 = 0;
+    while (true) {
+        const rc = sys.syscall4(.wait4, @bitCast(@as(isize, pid)), sys.ptr(&status), @intCast(flags), 0);
+        const e = sys.errnoOf(rc);
+        if (e == 4) continue;
+        if (e != 0) return -@as(i64, e);
+        if (rc == 0) return -11; // WNOHANG and still running
+        return @intCast(status);
+    }
+}
+
+/// Connects a SOCK_STREAM unix socket to path (any length: long paths go through an O_PATH
+/// fd of the directory). Returns the fd (not close-on-exec: the child hands it on) or -errno.
+export fn drun_unix_connect(path: [*:0]const u8) i64 {
+    const s = sys.syscall3(.socket, 1, 1, 0);
+    if (sys.errnoOf(s) != 0) return -@as(i64, sys.errnoOf(s));
+    var addr: [110]u8 = [_]u8{0} ** 110;
+    addr[0] = 1; // AF_UNIX
+    const len = sys.strlen(path);
+    var dirfd: usize = std.math.maxInt(usize);
+    if (len < 107) {
+        @memcpy(addr[2..][0..len], path[0..len]);
+    } else {
+        var slash = len;
+        while (slash > 0 and path[slash - 1] != '/') slash -= 1;
+        var dbuf: [4096]u8 = undefined;
+        if (slash == 0 or slash >= dbuf.len or len - slash > 100) {
+            sys.close(s);
+            return -36;
+        }
+        @memcpy(dbuf[0..slash], path[0..slash]);
+        dbuf[slash] = 0;
+        dirfd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(&dbuf), sys.O_PATH | sys.O_CLOEXEC, 0);
+        if (sys.errnoOf(dirfd) != 0) {
+            sys.close(s);
+            return -@as(i64, sys.errnoOf(dirfd));
+        }
+        var fdp: [32]u8 = undefined;
+        const p = sys.fdPath(&fdp, dirfd);
+        const pl = sys.strlen(p);
+        @memcpy(addr[2..][0..pl], p[0..pl]);
+        addr[2 + pl] = '/';
+        @memcpy(addr[3 + pl ..][0 .. len - slash], path[slash..len]);
+    }
+    const rc = sys.syscall3(.connect, s, sys.ptr(&addr), addr.len);
+    if (dirfd != std.math.maxInt(usize)) sys.close(dirfd);
+    if (sys.errnoOf(rc) != 0) {
+        sys.close(s);
+        return -@as(i64, sys.errnoOf(rc));
+    }
+    return @intCast(s);
+}
+
+/// close(2) for fds TypeScript got from this library.
+export fn drun_close(fd: i32) i32 {
+    return -sys.errnoOf(sys.syscall1(.close, @intCast(fd)));
+}
+
+/// mkfifo(2), which Deno lacks. Returns 0 or -errno.
+export fn drun_mkfifo(path: [*:0]const u8, mode: u32) i32 {
+    return -sys.errnoOf(sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(path), 0o010000 | @as(usize, mode), 0));
+}
+
+/// kill(2) with any signal number (Deno.kill takes only names). Returns 0 or -errno.
+export fn drun_kill(pid: i32, sig: i32) i32 {
+    return -sys.errnoOf(sys.syscall2(.kill, @bitCast(@as(isize, pid)), @intCast(sig)));
+}
+
+/// The `start` side of the exec fifo: opens it without blocking (a dead init would
+/// otherwise block us forever), then waits up to timeout_ms for the init's byte.
+/// Returns 1 when the init was released, 0 on timeout, or -errno.
+export fn drun_fifo_start(path: [*:0]const u8, timeout_ms: i32) i32 {
+    const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(path), sys.O_RDONLY | sys.O_CLOEXEC | 0o4000, 0); // O_NONBLOCK
+    if (sys.errnoOf(fd) != 0) return -sys.errnoOf(fd);
+    defer sys.close(fd);
+    var pfd = [1]extern struct { fd: i32, events: i16, revents: i16 }{.{ .fd = @intCast(fd), .events = 1, .revents = 0 }};
+    while (true) {
+        const prc = sys.syscall3(.poll, sys.ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
+        const e = sys.errnoOf(prc);
+        if (e == 4) continue;
+        if (e != 0) return -e;
+        if (prc == 0) return 0;
+        break;
+    }
+    var b: [1]u8 = undefined;
+    const n = sys.syscall3(.read, fd, sys.ptr(&b), 1);
+    if (sys.errnoOf(n) != 0) return -sys.errnoOf(n);
+    return if (n == 1) 1 else 0;
+}

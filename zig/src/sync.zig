@@ -1,0 +1,30 @@
+//! Messages on the SOCK_SEQPACKET sync socket between the parent (Deno) and the child.
+//! One message per packet, so neither side needs framing or buffering.
+const sys = @import("sys.zig");
+
+pub const READY: u32 = 1;
+pub const ERROR: u32 = 2;
+pub const GO: u32 = 16;
+pub const TIMING: u32 = 3;
+
+pub const Msg = extern struct {
+    kind: u32 = 0,
+    step: u32 = 0,
+    errno: i32 = 0,
+    _pad: u32 = 0,
+    value: i64 = 0,
+    detail: [232]u8 = [_]u8{0} ** 232,
+};
+
+pub const MSG_SIZE = @sizeOf(Msg);
+
+pub fn send(fd: usize, m: *const Msg) void {
+    _ = sys.syscall6(.sendto, fd, sys.ptr(m), MSG_SIZE, 0x4000, 0, 0); // MSG_NOSIGNAL
+}
+
+pub fn sendError(fd: usize, step: u32, errno: i32, detail: []const u8) void {
+    var m = Msg{ .kind = ERROR, .step = step, .errno = errno };
+    const n = @min(detail.len, m.detail.len - 1);
+    @memcpy(m.detail[0..n], detail[0..n]);
+    send(fd, &m);
+}
