@@ -209,7 +209,10 @@ async function run(rt: Runtime, args: string[]): Promise<number> {
     keep: { type: "boolean" },
   });
   const id = needId(positionals, "run");
-  const { state } = await rt.create(id, createOptions(values));
+  const { state, execDone } = await rt.create(id, {
+    ...createOptions(values),
+    watchExec: !values.detach,
+  });
   const forwarded = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
   const handlers = forwarded.map((s) => {
     const h = () => killPid(state.pid, signalNumber(s));
@@ -219,7 +222,9 @@ async function run(rt: Runtime, args: string[]): Promise<number> {
   try {
     await rt.start(id);
     if (values.detach) return 0;
+    const exec = execDone!();
     const status = await waitPid(state.pid);
+    await exec;
     return status.code;
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);

@@ -20,6 +20,7 @@ import {
   recvMessage,
   releaseFifo,
   sendMessage,
+  type SyncMessage,
   unixConnect,
   waitPid,
 } from "./native/ffi.ts";
@@ -57,6 +58,11 @@ export interface CreateOptions {
   preserveFds?: number;
   /** How long to wait for the init to finish its setup (ms). */
   timeoutMs?: number;
+  /**
+   * Keep the sync socket so `CreateResult.execDone` can report a failure between `start`
+   * and execve (only meaningful when this process also starts the container).
+   */
+  watchExec?: boolean;
 }
 
 /** The OCI `state` document, as runc prints it. */
@@ -87,6 +93,11 @@ export interface CreateResult {
   state: ContainerState;
   /** Nanoseconds from seccomp filter install to the listener fd sent, when notifying. */
   handoffNs?: number;
+  /**
+   * With `watchExec`: resolves once the process has exec'd, rejects with the failing step
+   * when it could not (after `start`).
+   */
+  execDone?: () => Promise<void>;
 }
 
 /** Logger hook used for warnings (unknown seccomp syscalls etc.). */
@@ -147,6 +158,8 @@ export class Runtime {
     let listenerFd = -1;
     try {
       mkfifo(fifo, 0o622);
+      // umask trimmed the mode; the init may write it after dropping to a non-root uid.
+      Deno.chmodSync(fifo, 0o622);
       if (seccomp?.usesNotify) {
         const lp = spec.linux!.seccomp!.listenerPath!;
         try {
@@ -191,7 +204,18 @@ export class Runtime {
       state.status = "created";
       writeState(this.root, state);
       if (opts.pidFile) await writePidFile(opts.pidFile, pid);
-      return { state, handoffNs };
+      if (!opts.watchExec) return { state, handoffNs };
+      const fd = syncFd;
+      syncFd = -1;
+      const execDone = async () => {
+        try {
+          const m = await recvMessage(fd, -1);
+          if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
+        } finally {
+          closeFd(fd);
+        }
+      };
+      return { state, handoffNs, execDone };
     } catch (e) {
       if (pid > 0) {
         killPid(pid, 9);
@@ -240,14 +264,7 @@ export class Runtime {
       }
       if (m.kind === MsgKind.TIMING) handoffNs = Number(m.value);
       else if (m.kind === MsgKind.READY) return handoffNs;
-      else if (m.kind === MsgKind.ERROR) {
-        const label = plan.ops[m.step]?.label ?? `step ${m.step}`;
-        const colon = label.indexOf(": ");
-        const field = colon > 0 && !label.slice(0, colon).includes(" ") ? label.slice(0, colon) : undefined;
-        const action = field ? label.slice(colon + 2) : label;
-        const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
-        throw new LaunchError(`${action}: ${why}`, m.errno, field);
-      }
+      else if (m.kind === MsgKind.ERROR) throw launchError(plan, m);
     }
   }
 
@@ -323,6 +340,16 @@ export class Runtime {
     const st = readState(this.root, id);
     return await waitPid(st.pid);
   }
+}
+
+/** Turns the child's (step, errno, detail) into an error naming the config field. */
+function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
+  const label = plan.ops[m.step]?.label ?? `step ${m.step}`;
+  const colon = label.indexOf(": ");
+  const field = colon > 0 && !label.slice(0, colon).includes(" ") ? label.slice(0, colon) : undefined;
+  const action = field ? label.slice(colon + 2) : label;
+  const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
+  return new LaunchError(`${action}: ${why}`, m.errno, field);
 }
 
 /** The processes of a container: its whole pid namespace, or just the init. */

@@ -41,6 +41,8 @@ export function probeSpec(args: string[] = ["report"]): Spec {
 /** Makes a bundle whose rootfs holds only the probe and empty mount points. */
 export function makeProbeBundle(spec: Spec = probeSpec()): Bundle {
   const dir = Deno.makeTempDirSync({ prefix: "drun-test-" });
+  // A user-namespaced root maps to an unprivileged host uid that must reach the rootfs.
+  Deno.chmodSync(dir, 0o755);
   const rootfs = join(dir, "rootfs");
   for (const d of ["proc", "dev", "sys", "tmp"]) Deno.mkdirSync(join(rootfs, d), { recursive: true });
   Deno.copyFileSync(PROBE, join(rootfs, "probe"));
@@ -100,9 +102,34 @@ export async function drun(
     await w.write(new TextEncoder().encode(opts.stdin));
     await w.close();
   }
-  const out = await child.output();
+  // A created container's init inherits our pipes and keeps them open until it execs, so
+  // read until the command exits, then take what has arrived instead of waiting for EOF.
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  const status = await child.status;
+  await new Promise((r) => setTimeout(r, 20));
+  return { code: status.code, stdout: stdout.take(), stderr: stderr.take() };
+}
+
+function collect(stream: ReadableStream<Uint8Array>): { take(): string } {
+  const reader = stream.getReader();
   const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  let text = "";
+  (async () => {
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value, { stream: true });
+      }
+    } catch { /* cancelled */ }
+  })();
+  return {
+    take() {
+      reader.cancel().catch(() => {});
+      return text;
+    },
+  };
 }
 
 /** Parses the probe's report line from stdout. */

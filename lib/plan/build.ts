@@ -117,10 +117,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
   // The fifo must be opened while the host's filesystem is still reachable.
   add(Op.OPEN_SLOT, "open exec fifo", [0, 0o10000000 | 0o2000000], [input.fifoPath]);
-  if (newNs.has("user")) {
-    add(Op.SETRESGID, "become root in the user namespace (gid)", [0, 0, 0]);
-    add(Op.SETRESUID, "become root in the user namespace (uid)", [0, 0, 0]);
-  }
+  // Time offsets first: once our ids change, /proc/self stops being ours to write.
   if (newNs.has("time")) {
     add(Op.UNSHARE, "linux.namespaces: new time namespace", [NAMESPACE_FLAGS.time]);
     const off = linux.timeOffsets ?? {};
@@ -130,6 +127,10 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     if (lines) add(Op.WRITE_FILE, "linux.timeOffsets", [], ["/proc/self/timens_offsets", lines]);
   }
 
+  if (newNs.has("user")) {
+    add(Op.SETRESGID, "become root in the user namespace (gid)", [0, 0, 0]);
+    add(Op.SETRESUID, "become root in the user namespace (uid)", [0, 0, 0]);
+  }
   // Root filesystem: slave "/" so nothing we mount leaks to the host, then bind the rootfs
   // onto itself so it is a mount point pivot_root accepts.
   const rootProp = linux.rootfsPropagation;

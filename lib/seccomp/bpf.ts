@@ -50,6 +50,10 @@ export function encode(insns: readonly Insn[], littleEndian = true): Uint8Array 
   const out = new Uint8Array(insns.length * INSN_SIZE);
   const view = new DataView(out.buffer);
   insns.forEach((insn, i) => {
+    // DataView would silently wrap an oversized offset into a wrong jump.
+    if (insn.jt > 255 || insn.jf > 255 || insn.jt < 0 || insn.jf < 0) {
+      throw new RangeError(`instruction ${i}: jump offset out of range`);
+    }
     const at = i * INSN_SIZE;
     view.setUint16(at, insn.code, littleEndian);
     view.setUint8(at + 2, insn.jt);
@@ -83,7 +87,7 @@ export type Target = Label | "next";
 /** A position in the program, placed once with {@link Assembler.place}. */
 export class Label {
   /** Index of the instruction the label points at, once placed. */
-  at = -1;
+  at: number = -1;
 }
 
 interface Pending {

@@ -66,7 +66,9 @@ function emitCondition(asm: Assembler, c: Condition, littleEndian: boolean, fail
       // (arg & value) == valueTwo, word by word; a zero mask word needs no code, or can
       // never match when the datum word is not zero.
       const mask = c.value, datum = c.valueTwo;
-      for (const [off, m, d] of [[w.hi, hi32(mask), hi32(datum)], [w.lo, lo32(mask), lo32(datum)]]) {
+      for (
+        const [off, m, d] of [[w.hi, hi32(mask), hi32(datum)], [w.lo, lo32(mask), lo32(datum)]]
+      ) {
         if (m === 0) {
           if (d !== 0) {
             asm.goto(fail);

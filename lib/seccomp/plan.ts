@@ -129,11 +129,12 @@ function outcomeOf(alternatives: Alternative[], fallback: number): Outcome {
   return { kind: "chain", alternatives, fallback };
 }
 
-/** Numbers this arch's code can see: x86_64 and x32 share an audit arch and split on the bit. */
+/**
+ * Numbers this arch's code can see. x32 shares x86_64's audit arch and only gets numbers with
+ * the x32 bit; x86_64 keeps the full range since numbers above 2^31 without the bit reach it.
+ */
 function domainOf(arch: SeccompArch): [number, number] {
-  if (arch === "x86_64") return [0, X32_SYSCALL_BIT - 1];
-  if (arch === "x32") return [X32_SYSCALL_BIT, 0xffffffff];
-  return [0, 0xffffffff];
+  return arch === "x32" ? [X32_SYSCALL_BIT, 0xffffffff] : [0, 0xffffffff];
 }
 
 /** Plans the code for one architecture. */

@@ -88,8 +88,8 @@ function actionValue(action: unknown, data: unknown, at: string, dataAt: string)
     }
   }
   if (!carries) return ACTIONS[action];
-  return (ACTIONS[action] | ((absent(data) ? ERRNO.EPERM : data as number) & SECCOMP_RET_DATA)) >>>
-    0;
+  const value = absent(data) ? ERRNO.EPERM : data as number;
+  return (ACTIONS[action] | (value & SECCOMP_RET_DATA)) >>> 0;
 }
 
 /** An argument value as an unsigned 64-bit integer. */
@@ -105,8 +105,10 @@ function u64(v: unknown, at: string, warnings: string[]): bigint {
   // A JSON number this large has already been rounded to a double; 2^64 itself is what the
   // values just below it (such as all-ones) round to.
   const exact = v === TWO_POW_64 ? MAX_U64 : BigInt(v);
-  warnings.push(`${at}: ${v} is above 2^53 and may have lost precision as a JSON number; ` +
-    `using ${exact}`);
+  warnings.push(
+    `${at}: ${v} is above 2^53 and may have lost precision as a JSON number; ` +
+      `using ${exact}`,
+  );
   return exact;
 }
 

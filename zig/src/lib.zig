@@ -8,6 +8,7 @@ const sync = @import("sync.zig");
 const child = @import("child.zig");
 comptime {
     _ = @import("mem.zig");
+    _ = @import("agent.zig");
 }
 
 /// Clones the container init and returns its pid (>0) or -errno. out[0] receives the
