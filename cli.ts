@@ -64,7 +64,10 @@ function splitGlobal(argv: string[]): { global: Record<string, string | boolean>
   return { global, rest: argv.slice(i) };
 }
 
-function parse(rest: string[], options: Record<string, { type: "string" | "boolean"; short?: string }>) {
+function parse(
+  rest: string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+) {
   const { values, positionals } = parseArgs({
     args: rest,
     options: { ...ENGINE_FLAGS, ...options },
@@ -95,7 +98,11 @@ async function main(argv: string[]): Promise<number> {
   }
   const g: Global = {
     root: (global.root as string | undefined) ?? DEFAULT_ROOT,
-    log: new Logger({ file: global.log as string | undefined, format: logFormat, debug: !!global.debug }),
+    log: new Logger({
+      file: global.log as string | undefined,
+      format: logFormat,
+      debug: !!global.debug,
+    }),
   };
   const [cmd, ...args] = rest;
   const rt = new Runtime(g.root, (m) => g.log.warn(m));
@@ -178,7 +185,10 @@ async function main(argv: string[]): Promise<number> {
     case "restore":
       throw new DrunError("EINVALID_ARG", `${cmd}: not supported by this version of drun yet`);
     default:
-      throw new DrunError("EINVALID_ARG", `unknown command ${JSON.stringify(cmd)} (see drun --help)`);
+      throw new DrunError(
+        "EINVALID_ARG",
+        `unknown command ${JSON.stringify(cmd)} (see drun --help)`,
+      );
   }
 }
 
@@ -209,7 +219,7 @@ async function run(rt: Runtime, args: string[]): Promise<number> {
     keep: { type: "boolean" },
   });
   const id = needId(positionals, "run");
-  const { state, execDone } = await rt.create(id, {
+  const { state, execDone } = await rt.createWithResult(id, {
     ...createOptions(values),
     watchExec: !values.detach,
   });

@@ -116,8 +116,23 @@ export class Runtime {
     this.warn = warn;
   }
 
-  /** Creates a container whose init waits for `start`. Cleans up fully on any failure. */
-  async create(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
+  /**
+   * Creates a container whose init waits for `start`, and returns a handle on it.
+   * Cleans up fully (process, state dir, fds) on any failure.
+   */
+  async create(id: string, opts: CreateOptions = {}): Promise<Container> {
+    const r = await this.createWithResult(id, opts);
+    return new Container(this, id, r);
+  }
+
+  /** A handle on an existing container (throws ENOTFOUND when there is none). */
+  get(id: string): Container {
+    readState(this.root, id);
+    return new Container(this, id);
+  }
+
+  /** `create`, returning what the launch learned (handoff timing, exec watch). */
+  async createWithResult(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
     validateId(id);
     const bundle = resolve(opts.bundle ?? Deno.cwd());
     const spec = opts.spec
@@ -138,7 +153,11 @@ export class Runtime {
       noPivot: opts.noPivot,
       preserveFds: opts.preserveFds,
       seccomp: seccomp
-        ? { program: seccomp.program, flags: seccomp.flags, listenerFd: seccomp.usesNotify ? -1 : undefined }
+        ? {
+          program: seccomp.program,
+          flags: seccomp.flags,
+          listenerFd: seccomp.usesNotify ? -1 : undefined,
+        }
         : undefined,
     };
     let plan: LaunchPlan = buildPlan(planInput);
@@ -196,7 +215,14 @@ export class Runtime {
           fds: ["seccompFd"],
           pid,
           metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
-          state: { ociVersion: OCI_VERSION, id, status: "creating", pid, bundle, annotations: spec.annotations ?? {} },
+          state: {
+            ociVersion: OCI_VERSION,
+            id,
+            status: "creating",
+            pid,
+            bundle,
+            annotations: spec.annotations ?? {},
+          },
         }))
         : undefined;
       sendMessage(syncFd, MsgKind.GO, payload);
@@ -232,10 +258,12 @@ export class Runtime {
   private writeIdMaps(pid: number, spec: Spec): void {
     const ns = spec.linux?.namespaces ?? [];
     if (!ns.some((n) => n.type === "user" && !n.path)) return;
-    for (const [file, maps, field] of [
-      ["uid_map", spec.linux?.uidMappings, "linux.uidMappings"],
-      ["gid_map", spec.linux?.gidMappings, "linux.gidMappings"],
-    ] as const) {
+    for (
+      const [file, maps, field] of [
+        ["uid_map", spec.linux?.uidMappings, "linux.uidMappings"],
+        ["gid_map", spec.linux?.gidMappings, "linux.gidMappings"],
+      ] as const
+    ) {
       const text = (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
       try {
         Deno.writeTextFileSync(`/proc/${pid}/${file}`, text);
@@ -255,7 +283,10 @@ export class Runtime {
         m = await recvMessage(fd, left);
       } catch (e) {
         if (e instanceof Deno.errors.TimedOut) {
-          throw new LaunchError(`container init did not finish its setup within ${timeoutMs} ms`, 110);
+          throw new LaunchError(
+            `container init did not finish its setup within ${timeoutMs} ms`,
+            110,
+          );
         }
         throw e;
       }
@@ -306,7 +337,7 @@ export class Runtime {
   /** Sends a signal (name or number) to the init, or with `all` to every process in it. */
   async kill(id: string, signal: string | number = "SIGTERM", all = false): Promise<void> {
     const sig = signalNumber(signal);
-    await withLock(this.root, id, async () => {
+    await withLock(this.root, id, () => {
       const st = readState(this.root, id);
       if (st.status === "stopped") throw new DrunError("EBADSTATE", "container not running");
       const pids = all ? containerPids(st) : [st.pid];
@@ -322,7 +353,10 @@ export class Runtime {
     await withLock(this.root, id, async () => {
       const st = readState(this.root, id);
       if ((st.status === "running" || st.status === "paused") && !opts.force) {
-        throw new DrunError("EBADSTATE", `cannot delete container ${id} that is not stopped: ${st.status}`);
+        throw new DrunError(
+          "EBADSTATE",
+          `cannot delete container ${id} that is not stopped: ${st.status}`,
+        );
       }
       if (st.status !== "stopped") {
         for (const p of containerPids(st)) killPid(p, 9);
@@ -342,11 +376,56 @@ export class Runtime {
   }
 }
 
+/** One container of a Runtime. */
+export class Container {
+  /** The runtime it belongs to. */
+  readonly runtime: Runtime;
+  /** Its id. */
+  readonly id: string;
+  /** What `create` learned, when this handle came from `create`. */
+  readonly created?: CreateResult;
+
+  /** A handle; prefer Runtime.create / Runtime.get. */
+  constructor(runtime: Runtime, id: string, created?: CreateResult) {
+    this.runtime = runtime;
+    this.id = id;
+    this.created = created;
+  }
+
+  /** Releases the process (runs `execve`). */
+  async start(): Promise<void> {
+    await this.runtime.start(this.id);
+    if (this.created?.execDone) await this.created.execDone();
+  }
+
+  /** The OCI state. */
+  state(): OciState {
+    return this.runtime.state(this.id);
+  }
+
+  /** Sends a signal to the init, or with `all` to every process of the container. */
+  async kill(signal: string | number = "SIGTERM", all = false): Promise<void> {
+    await this.runtime.kill(this.id, signal, all);
+  }
+
+  /** Waits for the init to exit (only from the process that created it). */
+  async wait(): Promise<ExitStatus> {
+    return await waitPid(this.created?.state.pid ?? this.runtime.state(this.id).pid);
+  }
+
+  /** Deletes the container; `force` kills it first if it runs. */
+  async delete(opts: { force?: boolean } = {}): Promise<void> {
+    await this.runtime.delete(this.id, opts);
+  }
+}
+
 /** Turns the child's (step, errno, detail) into an error naming the config field. */
 function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
   const label = plan.ops[m.step]?.label ?? `step ${m.step}`;
   const colon = label.indexOf(": ");
-  const field = colon > 0 && !label.slice(0, colon).includes(" ") ? label.slice(0, colon) : undefined;
+  const field = colon > 0 && !label.slice(0, colon).includes(" ")
+    ? label.slice(0, colon)
+    : undefined;
   const action = field ? label.slice(colon + 2) : label;
   const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
   return new LaunchError(`${action}: ${why}`, m.errno, field);

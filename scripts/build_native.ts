@@ -73,7 +73,7 @@ export async function buildNative(outDir: string): Promise<void> {
 }
 
 /** Renders the TypeScript module that carries the shared object's bytes. */
-export async function renderEmbedded(so: Uint8Array): Promise<string> {
+export async function renderEmbedded(so: Uint8Array<ArrayBuffer>): Promise<string> {
   const hash = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", so)))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
   let b64 = "";
@@ -101,7 +101,9 @@ if (import.meta.main) {
       const a = await Deno.readFile(join(target, f));
       const b = await Deno.readFile(join(committed, f)).catch(() => new Uint8Array());
       if (a.length !== b.length || a.some((x, i) => x !== b[i])) {
-        console.error(`zig/out/${f} differs from a fresh build of zig/: run deno task build:native`);
+        console.error(
+          `zig/out/${f} differs from a fresh build of zig/: run deno task build:native`,
+        );
         ok = false;
       }
     }

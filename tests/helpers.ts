@@ -44,7 +44,9 @@ export function makeProbeBundle(spec: Spec = probeSpec()): Bundle {
   // A user-namespaced root maps to an unprivileged host uid that must reach the rootfs.
   Deno.chmodSync(dir, 0o755);
   const rootfs = join(dir, "rootfs");
-  for (const d of ["proc", "dev", "sys", "tmp"]) Deno.mkdirSync(join(rootfs, d), { recursive: true });
+  for (const d of ["proc", "dev", "sys", "tmp"]) {
+    Deno.mkdirSync(join(rootfs, d), { recursive: true });
+  }
   Deno.copyFileSync(PROBE, join(rootfs, "probe"));
   Deno.chmodSync(join(rootfs, "probe"), 0o755);
   const root = join(dir, "state");

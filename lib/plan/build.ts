@@ -86,8 +86,12 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const proc = spec.process;
   if (!proc) throw new SpecError("process", "required");
   const ops: PlanOp[] = [];
-  const add = (kind: PlanOp["kind"], label: string, nums: PlanOp["nums"] = [], strs: PlanOp["strs"] = []) =>
-    ops.push({ kind, label, nums, strs });
+  const add = (
+    kind: PlanOp["kind"],
+    label: string,
+    nums: PlanOp["nums"] = [],
+    strs: PlanOp["strs"] = [],
+  ) => ops.push({ kind, label, nums, strs });
 
   // Namespaces: new ones by clone flag (time by unshare, clone cannot take it), existing ones
   // joined by setns, the user namespace first so the others are joined with its rights.
@@ -95,14 +99,17 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const newNs = new Set<string>();
   const joins = (linux.namespaces ?? []).map((ns, i) => ({ ns, i })).filter(({ ns }) => ns.path);
   joins.sort((a, b) => (a.ns.type === "user" ? -1 : 0) - (b.ns.type === "user" ? -1 : 0));
-  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
+  for (const ns of linux.namespaces ?? []) {
     if (ns.path) continue;
     newNs.add(ns.type);
     if (ns.type !== "time") cloneFlags |= NAMESPACE_FLAGS[ns.type];
   }
   for (const { ns, i } of joins) {
     if (ns.type === "pid") {
-      throw new SpecError(`linux.namespaces[${i}].path`, "joining an existing pid namespace is not supported yet");
+      throw new SpecError(
+        `linux.namespaces[${i}].path`,
+        "joining an existing pid namespace is not supported yet",
+      );
     }
   }
   if (!newNs.has("mount") && !joins.some(({ ns }) => ns.type === "mount")) {
@@ -112,7 +119,9 @@ export function buildPlan(input: PlanInput): LaunchPlan {
 
   add(Op.SIGNALS_RESET, "reset signal handlers");
   for (const { ns, i } of joins) {
-    add(Op.SETNS, `linux.namespaces[${i}]: join ${ns.type} namespace ${ns.path}`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
+    add(Op.SETNS, `linux.namespaces[${i}]: join ${ns.type} namespace ${ns.path}`, [
+      NAMESPACE_FLAGS[ns.type],
+    ], [ns.path!]);
   }
   add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
   // The fifo must be opened while the host's filesystem is still reachable.
@@ -135,7 +144,12 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   // onto itself so it is a mount point pivot_root accepts.
   const rootProp = linux.rootfsPropagation;
   const propFlags = rootProp ? parseMountOptions([rootProp]).propagation[0] : MS.SLAVE | MS.REC;
-  add(Op.MOUNT, "linux.rootfsPropagation: set propagation of /", [propFlags | MS.REC], ["", "/", "", ""]);
+  add(Op.MOUNT, "linux.rootfsPropagation: set propagation of /", [propFlags | MS.REC], [
+    "",
+    "/",
+    "",
+    "",
+  ]);
   add(Op.MOUNT, "root.path: bind rootfs onto itself", [MS.BIND | MS.REC], [rootfs, rootfs, "", ""]);
   add(Op.OPEN_ROOT, "root.path: open rootfs", [], [rootfs]);
 
@@ -149,14 +163,21 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
 
   const devices = [
-    ...(devIsBound ? [] : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }))),
+    ...(devIsBound
+      ? []
+      : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }))),
     ...(linux.devices ?? []),
   ];
   if (userns) {
     // mknod is refused in a user namespace: bind the host's node instead, as runc does.
     for (const d of devices) {
       const dest = resolveInRoot(rootfs, d.path, "linux.devices");
-      add(Op.MOUNT_IN_ROOT, `device ${d.path}: bind from host`, [MS.BIND, 0, 2, 1, 0], [d.path, dest, "", ""]);
+      add(Op.MOUNT_IN_ROOT, `device ${d.path}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
+        d.path,
+        dest,
+        "",
+        "",
+      ]);
     }
   }
 
@@ -166,12 +187,21 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   if (!userns) {
     for (const [i, d] of devices.entries()) {
       const mode = (d.fileMode ?? 0o666) | (S_IF[d.type] ?? 0);
-      const label = i < devices.length - (linux.devices?.length ?? 0) ? `device ${d.path}` : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
-      add(Op.MKNOD, `${label}: mknod`, [mode, makedev(d.major ?? 0, d.minor ?? 0), d.uid ?? 0, d.gid ?? 0], [d.path]);
+      const label = i < devices.length - (linux.devices?.length ?? 0)
+        ? `device ${d.path}`
+        : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
+      add(Op.MKNOD, `${label}: mknod`, [
+        mode,
+        makedev(d.major ?? 0, d.minor ?? 0),
+        d.uid ?? 0,
+        d.gid ?? 0,
+      ], [d.path]);
     }
   }
   if (!devIsBound) {
-    for (const [target, link] of DEV_SYMLINKS) add(Op.SYMLINK, `symlink ${link}`, [], [target, link]);
+    for (const [target, link] of DEV_SYMLINKS) {
+      add(Op.SYMLINK, `symlink ${link}`, [], [target, link]);
+    }
   }
   if (rootProp) add(Op.MOUNT, "linux.rootfsPropagation", [propFlags], ["", "/", "", ""]);
 
@@ -186,17 +216,29 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     ], ["", p, "", ""]);
   }
   if (spec.root?.readonly) {
-    add(Op.MOUNT, "root.readonly: remount / read-only", [MS.REMOUNT | MS.BIND | MS.RDONLY], ["", "/", "", ""]);
+    add(Op.MOUNT, "root.readonly: remount / read-only", [MS.REMOUNT | MS.BIND | MS.RDONLY], [
+      "",
+      "/",
+      "",
+      "",
+    ]);
   }
 
-  if (spec.hostname !== undefined && spec.hostname !== "") add(Op.SETHOSTNAME, "hostname", [], [spec.hostname]);
-  if (spec.domainname !== undefined && spec.domainname !== "") add(Op.SETDOMAINNAME, "domainname", [], [spec.domainname]);
+  if (spec.hostname !== undefined && spec.hostname !== "") {
+    add(Op.SETHOSTNAME, "hostname", [], [spec.hostname]);
+  }
+  if (spec.domainname !== undefined && spec.domainname !== "") {
+    add(Op.SETDOMAINNAME, "domainname", [], [spec.domainname]);
+  }
   if (newNs.has("network")) add(Op.LO_UP, "linux.namespaces: bring up lo");
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
     add(Op.WRITE_FILE, `linux.sysctl.${k}`, [], [`/proc/sys/${k.replaceAll(".", "/")}`, v]);
   }
   if (proc.oomScoreAdj !== undefined) {
-    add(Op.WRITE_FILE, "process.oomScoreAdj", [], ["/proc/self/oom_score_adj", String(proc.oomScoreAdj)]);
+    add(Op.WRITE_FILE, "process.oomScoreAdj", [], [
+      "/proc/self/oom_score_adj",
+      String(proc.oomScoreAdj),
+    ]);
   }
   for (const [i, r] of (proc.rlimits ?? []).entries()) {
     add(Op.RLIMIT, `process.rlimits[${i}]: ${r.type}`, [RLIMITS[r.type], u64(r.soft), u64(r.hard)]);
@@ -210,17 +252,26 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   // late as possible so the profile need not allow the runtime's own setup.
   const seccompOp = () => {
     const s = input.seccomp!;
-    add(Op.SECCOMP, "linux.seccomp", [s.flags, s.listenerFd ?? NONE, SECCOMP_HANDOFF_TIMEOUT_MS], [s.program]);
+    add(Op.SECCOMP, "linux.seccomp", [s.flags, s.listenerFd ?? NONE, SECCOMP_HANDOFF_TIMEOUT_MS], [
+      s.program,
+    ]);
   };
   if (input.seccomp && !proc.noNewPrivileges) seccompOp();
 
   const user = proc.user;
   const caps = proc.capabilities;
   const last = lastCap();
-  if (caps) add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [capMask(caps.bounding, "process.capabilities.bounding", last), last]);
+  if (caps) {
+    add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
+      capMask(caps.bounding, "process.capabilities.bounding", last),
+      last,
+    ]);
+  }
   add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
   const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
-  (user.additionalGids ?? []).forEach((g, i) => new DataView(groups.buffer).setUint32(i * 4, g, true));
+  (user.additionalGids ?? []).forEach((g, i) =>
+    new DataView(groups.buffer).setUint32(i * 4, g, true)
+  );
   add(Op.SETGROUPS, "process.user.additionalGids", [], [groups]);
   add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
   add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
@@ -235,7 +286,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     ]);
     // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
     // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
-    const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted & inheritable;
+    const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
+      inheritable;
     if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
   }
   add(Op.UMASK, "process.user.umask", [user.umask ?? 0o022]);
@@ -256,9 +308,21 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   return { cloneFlags, ops };
 }
 
-type Add = (kind: PlanOp["kind"], label: string, nums?: PlanOp["nums"], strs?: PlanOp["strs"]) => void;
+type Add = (
+  kind: PlanOp["kind"],
+  label: string,
+  nums?: PlanOp["nums"],
+  strs?: PlanOp["strs"],
+) => void;
 
-function addMount(add: Add, m: Mount, dest: string, field: string, rootfs: string, cgroupLines?: string[]) {
+function addMount(
+  add: Add,
+  m: Mount,
+  dest: string,
+  field: string,
+  rootfs: string,
+  cgroupLines?: string[],
+) {
   const o = parseMountOptions(m.options, m.type);
   const label = `${field}: mount ${m.type ?? "bind"} on ${m.destination}`;
   const rel = dest.slice(1) || ".";
@@ -269,14 +333,24 @@ function addMount(add: Add, m: Mount, dest: string, field: string, rootfs: strin
       if (!Deno.statSync(m.source!).isDirectory) kind = 2;
     } catch { /* validation already reported missing sources */ }
     const flags = MS.BIND | (o.recursive ? MS.REC : 0);
-    add(Op.MOUNT_IN_ROOT, label, [flags, propagation, kind, 1, bindRemountFlags(o)], [m.source!, rel, "", ""]);
+    add(Op.MOUNT_IN_ROOT, label, [flags, propagation, kind, 1, bindRemountFlags(o)], [
+      m.source!,
+      rel,
+      "",
+      "",
+    ]);
     return;
   }
   if (m.type === "cgroup" || m.type === "cgroup2") {
     addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines);
     return;
   }
-  add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0], [m.source ?? m.type ?? "none", rel, m.type ?? "", o.data]);
+  add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0], [
+    m.source ?? m.type ?? "none",
+    rel,
+    m.type ?? "",
+    o.data,
+  ]);
 }
 
 /** Reads the caller's cgroup membership lines. */
@@ -292,7 +366,15 @@ function ownCgroupLines(): string[] {
  * On a cgroup v2 host, one cgroup2 mount. On v1, a tmpfs with one mount per hierarchy
  * (runc's layout), made read-only afterwards when the options say ro.
  */
-function addCgroupMount(add: Add, flags: number, dest: string, label: string, rootfs: string, type: string, lines?: string[]) {
+function addCgroupMount(
+  add: Add,
+  flags: number,
+  dest: string,
+  label: string,
+  rootfs: string,
+  type: string,
+  lines?: string[],
+) {
   const rel = dest.slice(1);
   const all = lines ?? ownCgroupLines();
   const v1 = all.map((l) => l.split(":")).filter((p) => p[0] !== "0" && p[1] !== "");
@@ -300,13 +382,26 @@ function addCgroupMount(add: Add, flags: number, dest: string, label: string, ro
     add(Op.MOUNT_IN_ROOT, label, [flags, 0, 1, 0, 0], ["cgroup2", rel, "cgroup2", ""]);
     return;
   }
-  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 1, 0, 0], ["tmpfs", rel, "tmpfs", "mode=755"]);
+  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 1, 0, 0], [
+    "tmpfs",
+    rel,
+    "tmpfs",
+    "mode=755",
+  ]);
   for (const [, controllers] of v1) {
     const name = controllers.startsWith("name=") ? controllers.slice(5) : controllers;
     const data = controllers.startsWith("name=") ? `none,${controllers}` : controllers;
-    add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [flags | MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 1, 0, 0], ["cgroup", `${rel}/${name}`, "cgroup", data]);
+    add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [
+      flags | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      0,
+      1,
+      0,
+      0,
+    ], ["cgroup", `${rel}/${name}`, "cgroup", data]);
   }
   if (flags & MS.RDONLY) {
-    add(Op.MOUNT, `${label} (read-only)`, [MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC], ["", join(rootfs, rel), "", ""]);
+    add(Op.MOUNT, `${label} (read-only)`, [
+      MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    ], ["", join(rootfs, rel), "", ""]);
   }
 }

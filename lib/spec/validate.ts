@@ -651,7 +651,10 @@ function checkIdMapping(raw: unknown, p: string): void {
   const c = uint32(need(m, "containerID", p), `${p}.containerID`);
   const h = uint32(need(m, "hostID", p), `${p}.hostID`);
   const size = intIn(need(m, "size", p), `${p}.size`, 1, 2 ** 32, "must be a positive integer");
-  if (c + size > 2 ** 32 || h + size > 2 ** 32) fail(`${p}.size`, "range goes past id 4294967295");
+  // The kernel refuses a range that reaches id 4294967295 ((uid_t)-1, "no id") on either side.
+  if (c + size > 2 ** 32 - 1 || h + size > 2 ** 32 - 1) {
+    fail(`${p}.size`, "range reaches id 4294967295, which cannot be mapped");
+  }
 }
 
 function checkMappingOverlap(maps: Json[], base: string): void {

@@ -42,7 +42,10 @@ export interface ContainerState {
 export function validateId(id: string): void {
   if (!id) throw new ArgError("container id cannot be empty", "id");
   if (!/^[\w+\-.]+$/.test(id) || id === "." || id === ".." || id.length > 1024) {
-    throw new ArgError(`invalid container id ${JSON.stringify(id)}: use letters, digits and _+-.`, "id");
+    throw new ArgError(
+      `invalid container id ${JSON.stringify(id)}: use letters, digits and _+-.`,
+      "id",
+    );
   }
 }
 
@@ -129,9 +132,13 @@ export function listIds(root: string): string[] {
 
 /**
  * Holds an exclusive flock on the container's directory for the duration of fn, so two
- * drun commands never act on one id at once. Non-blocking: a busy container is an error.
+ * drun commands never act on one id at once; a second command waits for the first.
  */
-export async function withLock<T>(root: string, id: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  root: string,
+  id: string,
+  fn: () => T | Promise<T>,
+): Promise<T> {
   let dir: Deno.FsFile;
   try {
     dir = await Deno.open(containerDir(root, id), { read: true });

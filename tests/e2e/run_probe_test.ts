@@ -32,7 +32,9 @@ Deno.test("run: the probe sees pid 1, hostname, ids, cwd, env, /proc and new nam
     assert.ok(mounts.some((m) => m.target === "/proc" && m.fstype === "proc"), "proc mounted");
     const host = hostNamespaces();
     const ns = rep.ns as Record<string, number>;
-    for (const t of ["pid", "net", "ipc", "uts", "mnt"]) assert.notEqual(ns[t], host[t], `new ${t}`);
+    for (const t of ["pid", "net", "ipc", "uts", "mnt"]) {
+      assert.notEqual(ns[t], host[t], `new ${t}`);
+    }
     for (const t of ["user", "cgroup", "time"]) assert.equal(ns[t], host[t], `host ${t}`);
   } finally {
     await b.cleanup();
@@ -87,7 +89,9 @@ Deno.test("run: the time namespace applies the monotonic offset", async () => {
 Deno.test("run: joining an existing namespace by path keeps its inode", async () => {
   const spec = probeSpec(["report"]);
   const hostUts = hostNamespaces().uts;
-  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "uts" && n.type !== "network");
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) =>
+    n.type !== "uts" && n.type !== "network"
+  );
   spec.linux!.namespaces.push({ type: "network", path: "/proc/self/ns/net" });
   delete spec.hostname;
   const b = makeProbeBundle(spec);

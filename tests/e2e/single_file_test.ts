@@ -1,0 +1,38 @@
+/**
+ * The single-file build: dist/drun.js copied alone into an empty directory, with no Zig
+ * and no checkout around it, runs the probe bundle exactly as the checkout does.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { bundle } from "../../scripts/bundle.ts";
+import { drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
+
+Deno.test("single file: dist/drun.js alone runs the probe bundle like the checkout", async () => {
+  await bundle();
+  const empty = Deno.makeTempDirSync({ prefix: "drun-single-" });
+  const b = makeProbeBundle(probeSpec(["report"]));
+  try {
+    Deno.copyFileSync(join(Deno.cwd(), "dist/drun.js"), join(empty, "drun.js"));
+    assert.deepEqual([...Deno.readDirSync(empty)].map((e) => e.name), ["drun.js"]);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "drun.js", "--root", b.root, "run", "--bundle", b.dir, "single1"],
+      cwd: empty,
+      // No zig, no .tools; a fresh cache so the embedded library is written from the file.
+      env: { PATH: "/usr/bin:/bin", XDG_CACHE_HOME: join(empty, "cache") },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const fromFile = probeReport(new TextDecoder().decode(out.stdout));
+    const fromCheckout = probeReport((await drun(b, ["run", "--bundle", b.dir, "single2"])).stdout);
+    // Namespace inodes are new per container; everything else must match.
+    delete fromFile.ns;
+    delete fromCheckout.ns;
+    assert.deepEqual(fromFile, fromCheckout);
+    assert.ok([...Deno.readDirSync(join(empty, "cache/drun"))].some((e) => e.name.endsWith(".so")));
+  } finally {
+    await b.cleanup();
+    Deno.removeSync(empty, { recursive: true });
+  }
+});
