@@ -1,0 +1,98 @@
+/**
+ * Mounts in config order: bind (file and directory, ro, rbind, propagation), tmpfs with
+ * data, destinations created inside the rootfs and resolved through in-root symlinks,
+ * --no-pivot, rootfsPropagation.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
+
+type MountInfo = { target: string; fstype: string; options: string; super_options: string };
+
+Deno.test("mounts: binds, tmpfs, created destinations, in-root symlinks", async () => {
+  const spec = probeSpec([
+    "report",
+    "cat",
+    "/data/file.txt",
+    "cat",
+    "/single",
+    "write",
+    "/data/new",
+    "x",
+  ]);
+  const b = makeProbeBundle(spec);
+  const hostDir = join(b.dir, "hostdir");
+  Deno.mkdirSync(join(hostDir, "sub"), { recursive: true });
+  Deno.writeTextFileSync(join(hostDir, "file.txt"), "from-host\n");
+  Deno.writeTextFileSync(join(b.dir, "single.txt"), "one-file\n");
+  // /link -> /deep/target inside the rootfs: the mount must land at /deep/target.
+  Deno.symlinkSync("/deep/target", join(b.rootfs, "link"));
+  spec.mounts!.push(
+    { destination: "/data", type: "bind", source: hostDir, options: ["rbind", "ro", "nosuid"] },
+    { destination: "/single", type: "bind", source: join(b.dir, "single.txt"), options: ["bind"] },
+    {
+      destination: "/scratch",
+      type: "tmpfs",
+      source: "tmpfs",
+      options: ["size=1m", "mode=1777", "noexec"],
+    },
+    { destination: "/link", type: "tmpfs", source: "tmpfs", options: ["size=2m"] },
+    { destination: "/priv", type: "tmpfs", source: "tmpfs", options: ["rprivate"] },
+  );
+  b.write(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, "m1"]);
+    // The last action writes into the read-only bind, so the run fails with EROFS.
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /"action":"write","errno":30/);
+    assert.match(r.stdout, /from-host\n/);
+    assert.match(r.stdout, /one-file\n/);
+    const mounts = probeReport(r.stdout).mounts as MountInfo[];
+    const at = (t: string) => mounts.find((m) => m.target === t);
+    assert.match(at("/data")!.options, /(^|,)ro(,|$)/);
+    assert.match(at("/data")!.options, /nosuid/);
+    assert.ok(at("/single"));
+    assert.equal(at("/scratch")!.fstype, "tmpfs");
+    assert.match(at("/scratch")!.super_options, /size=1024k/);
+    assert.match(at("/scratch")!.options, /noexec/);
+    assert.ok(at("/deep/target"), "mount through an in-root symlink lands inside the rootfs");
+    assert.equal(at("/link"), undefined);
+    // The destination directories were created inside the rootfs, nowhere else.
+    assert.ok(Deno.statSync(join(b.rootfs, "deep/target")).isDirectory);
+    assert.ok(Deno.statSync(join(b.rootfs, "single")).isFile);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("mounts: --no-pivot and rootfsPropagation", async () => {
+  const spec = probeSpec(["report"]);
+  spec.linux!.rootfsPropagation = "rprivate";
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--no-pivot", "--bundle", b.dir, "np1"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = probeReport(r.stdout);
+    assert.equal(rep.pid, 1);
+    assert.ok((rep.mounts as MountInfo[]).some((m) => m.target === "/proc"));
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("mounts: nothing a container mounts shows up on the host", async () => {
+  const before = Deno.readTextFileSync("/proc/self/mountinfo");
+  const spec = probeSpec(["sleep", "0.3"]);
+  spec.mounts!.push({ destination: "/t", type: "tmpfs", source: "tmpfs", options: ["rshared"] });
+  const b = makeProbeBundle(spec);
+  try {
+    const running = drun(b, ["run", "--bundle", b.dir, "leak1"]);
+    await new Promise((r) => setTimeout(r, 150));
+    const during = Deno.readTextFileSync("/proc/self/mountinfo");
+    assert.equal(during.includes(b.dir), false, "container mounts are private to it");
+    assert.equal((await running).code, 0);
+    assert.equal(Deno.readTextFileSync("/proc/self/mountinfo"), before);
+  } finally {
+    await b.cleanup();
+  }
+});
