@@ -38,6 +38,7 @@ import {
 } from "./state/store.ts";
 import { compileSeccomp } from "./seccomp/compile.ts";
 import { signalNumber } from "./signals.ts";
+import { cgroupsFromPaths, openCgroups } from "./cgroup/mod.ts";
 
 /** The OCI runtime-spec version drun implements. */
 export const OCI_VERSION = "1.2.0";
@@ -172,6 +173,7 @@ export class Runtime {
       }
       throw e;
     }
+    const cgroups = openCgroups(spec, id);
     let pid = 0;
     let syncFd = -1;
     let listenerFd = -1;
@@ -195,6 +197,12 @@ export class Runtime {
         listenerFd = -1;
       }
       this.writeIdMaps(pid, spec);
+      // Into its cgroups before it runs a single op of the plan (it waits for GO).
+      if (cgroups) {
+        cgroups.create();
+        cgroups.apply(spec.linux?.resources);
+        cgroups.join(pid);
+      }
       const state: ContainerState = {
         ociVersion: OCI_VERSION,
         id,
@@ -207,6 +215,7 @@ export class Runtime {
         startTime: procStartTime(pid) ?? 0,
         owner: "root",
         ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
+        cgroupPaths: cgroups?.paths,
       };
       writeState(this.root, state);
       const payload = seccomp?.usesNotify
@@ -248,6 +257,9 @@ export class Runtime {
         await waitPid(pid).catch(() => {});
       }
       if (listenerFd >= 0) closeFd(listenerFd);
+      try {
+        cgroups?.destroy();
+      } catch { /* best effort: the error that brought us here matters more */ }
       await Deno.remove(dir, { recursive: true }).catch(() => {});
       throw e;
     } finally {
@@ -362,6 +374,7 @@ export class Runtime {
         for (const p of containerPids(st)) killPid(p, 9);
         await waitGone(st.pid, st.startTime);
       }
+      cgroupsFromPaths(st.cgroupPaths)?.destroy();
       await Deno.remove(containerDir(this.root, id), { recursive: true });
     });
   }

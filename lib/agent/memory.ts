@@ -63,7 +63,9 @@ export async function readMemory(
   return await withMem(pid, guard, async (f) => {
     const out = new Uint8Array(len);
     const got = len === 0 ? 0 : await readAt(f, addr, out);
-    if (got !== len) throw new ErrnoError(`short read of ${len} bytes at 0x${addr.toString(16)}`, 14);
+    if (got !== len) {
+      throw new ErrnoError(`short read of ${len} bytes at 0x${addr.toString(16)}`, 14);
+    }
     return out;
   });
 }

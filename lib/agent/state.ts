@@ -51,9 +51,9 @@ export function parseProcessState(text: string): ContainerProcessState {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new HandshakeError(`malformed container state JSON (${text.length} bytes): ${
-      (e as Error).message
-    }`);
+    throw new HandshakeError(
+      `malformed container state JSON (${text.length} bytes): ${(e as Error).message}`,
+    );
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
     throw new HandshakeError("container state is not a JSON object");
@@ -128,7 +128,9 @@ export async function readHandshake(conn: number, timeoutMs: number): Promise<Ha
     }
     if (notifFd < 0) {
       throw new HandshakeError(
-        total === 0 ? "peer closed without sending anything" : `no fd came with the state (${total} bytes)`,
+        total === 0
+          ? "peer closed without sending anything"
+          : `no fd came with the state (${total} bytes)`,
       );
     }
     if (total === 0) throw new HandshakeError("peer closed without sending a state");

@@ -34,6 +34,8 @@ export interface ContainerState {
   owner: string;
   /** Whether the container has its own pid namespace (kill --all walks it). */
   ownPidNamespace: boolean;
+  /** The container's cgroup directories per hierarchy, when drun created them. */
+  cgroupPaths?: Record<string, string>;
   /** Whether the config asked to keep the rootfs-relative paths... reserved for hooks. */
   config?: unknown;
 }

@@ -1,0 +1,32 @@
+/**
+ * A seccomp user-notification agent for `linux.seccomp.listenerPath`: {@link SeccompAgent}
+ * listens, receives each container's listener fd and state, and answers notified syscalls.
+ *
+ * ```ts
+ * const agent = await SeccompAgent.listen("/run/agent.sock", {
+ *   handler: (n) => n.syscall === "mkdir" ? { error: 1 } : { continue: true },
+ * });
+ * // ... containers run ...
+ * await agent.close();
+ * ```
+ * @module
+ */
+export {
+  addFd,
+  type AgentEvent,
+  type AgentOptions,
+  type NotificationContext,
+  type NotificationHandler,
+  SeccompAgent,
+} from "./agent.ts";
+export { encodeResponse, type Notification, type Response, syscallName } from "./notification.ts";
+export {
+  type ContainerProcessState,
+  type Handshake,
+  HandshakeError,
+  type OciStateSnapshot,
+  parseProcessState,
+  readHandshake,
+} from "./state.ts";
+export { type MemoryGuard, readMemory, readString } from "./memory.ts";
+export { ErrnoError } from "./ffi.ts";
