@@ -14,11 +14,26 @@
  * ```
  * @module
  */
-export { Container, type CreateOptions, type OciState, Runtime } from "./lib/runtime.ts";
+export {
+  Container,
+  type CreateOptions,
+  type CreateResult,
+  type OciState,
+  Runtime,
+  type Warn,
+} from "./lib/runtime.ts";
+export type { ContainerState, Status } from "./lib/state/store.ts";
 export type { ExitStatus } from "./lib/native/ffi.ts";
 export { ArgError, DrunError, type DrunErrorCode, LaunchError, SpecError } from "./lib/errors.ts";
-export { loadSpec, validateSpec } from "./lib/spec/validate.ts";
-export { defaultSpec } from "./lib/spec/default.ts";
+export { loadSpec, type ValidateOptions, validateSpec } from "./lib/spec/validate.ts";
+export { defaultSpec, type DefaultSpecOptions } from "./lib/spec/default.ts";
 export type * from "./lib/spec/types.ts";
-export { type CompiledSeccomp, compileSeccomp, seccompFeatures } from "./lib/seccomp/compile.ts";
+export {
+  type CompiledSeccomp,
+  type CompileOptions,
+  compileSeccomp,
+  type HostArch,
+  type SeccompFeatures,
+  seccompFeatures,
+} from "./lib/seccomp/compile.ts";
 export { features, VERSION } from "./lib/features.ts";

@@ -267,6 +267,7 @@ export class Runtime {
     }
   }
 
+  /** Writes the user namespace's id maps for the child (it waits for GO meanwhile). */
   private writeIdMaps(pid: number, spec: Spec): void {
     const ns = spec.linux?.namespaces ?? [];
     if (!ns.some((n) => n.type === "user" && !n.path)) return;
@@ -285,7 +286,13 @@ export class Runtime {
     }
   }
 
-  private async awaitReady(plan: LaunchPlan, fd: number, pid: number, timeoutMs: number) {
+  /** Waits for READY; an ERROR becomes a LaunchError naming the step's field. */
+  private async awaitReady(
+    plan: LaunchPlan,
+    fd: number,
+    pid: number,
+    timeoutMs: number,
+  ): Promise<number | undefined> {
     let handoffNs: number | undefined;
     const deadline = Date.now() + timeoutMs;
     while (true) {

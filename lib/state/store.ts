@@ -36,8 +36,6 @@ export interface ContainerState {
   ownPidNamespace: boolean;
   /** The container's cgroup directories per hierarchy, when drun created them. */
   cgroupPaths?: Record<string, string>;
-  /** Whether the config asked to keep the rootfs-relative paths... reserved for hooks. */
-  config?: unknown;
 }
 
 /** OCI and runc id rules: letters, digits and `_+-.`, not `.` or `..`. */

@@ -494,6 +494,26 @@ for (const nnp of [true, false]) {
   });
 }
 
+Deno.test("the runtime's own fd sweep and exec lookup happen before the filter", async () => {
+  // A profile recorded from the workload alone (as with runc, which sweeps fds and resolves the
+  // executable before a late filter) need not allow close_range, faccessat or newfstatat.
+  const setup = ["close_range", "faccessat", "faccessat2", "newfstatat"];
+  for (const [nnp, names] of [[true, setup], [false, ["close_range"]]] as const) {
+    const r = await runProbe(
+      allowAllBut({ names: [...names], action: "SCMP_ACT_ERRNO", errnoRet: ENETDOWN }),
+      ["report", ...sys("getpid")],
+      (s) => {
+        s.process!.noNewPrivileges = nnp;
+        s.process!.args = ["probe", "report", ...sys("getpid")];
+        s.process!.env = ["PATH=/nonexistent:/"];
+      },
+    );
+    assert.equal(r.code, 0, `noNewPrivileges ${nnp}: ${r.stderr}`);
+    assert.equal(probeReport(r.stdout).seccomp, 2);
+    assert.deepEqual(errnos(r), [0]);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // 5. Invalid profiles.
 

@@ -64,7 +64,7 @@ pub fn run(base: [*]const u8, len: usize, sync_fd: usize) noreturn {
     var it = plan.Iter{ .base = base, .len = len };
     var step: u32 = 0;
     while (it.next()) |op| : (step += 1) {
-        if (exec1(op, sync_fd)) |f| {
+        if (exec1(op, sync_fd, step)) |f| {
             sync.sendError(sync_fd, step, f.errno, f.detail);
             sys.exit(1);
         }
@@ -79,13 +79,16 @@ fn chk(rc: usize, detail: []const u8) ?Fail {
     return null;
 }
 
-fn exec1(op: plan.Op, sync_fd: usize) ?Fail {
+fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
     const kind: Kind = @enumFromInt(op.kind);
     switch (kind) {
         .wait_parent => {
-            const n = sys.syscall6(.recvfrom, sync_fd, sys.ptr(&go_buf), go_buf.len, 0, 0, 0);
+            // MSG_TRUNC: a packet larger than the buffer reports its real length instead of
+            // being cut silently (the payload is the state the seccomp agent gets).
+            const n = sys.syscall6(.recvfrom, sync_fd, sys.ptr(&go_buf), go_buf.len, 0x20, 0, 0);
             if (chk(n, "recv from parent")) |f| return f;
             if (n < sync.MSG_SIZE) return .{ .errno = 0, .detail = "parent went away" };
+            if (n > go_buf.len) return .{ .errno = 7, .detail = "container state for the seccomp agent too large" }; // E2BIG
             const m: *const sync.Msg = @ptrCast(&go_buf);
             if (m.kind != sync.GO) return .{ .errno = 0, .detail = "parent aborted" };
             go_payload = go_buf[sync.MSG_SIZE..n];
@@ -211,7 +214,7 @@ fn exec1(op: plan.Op, sync_fd: usize) ?Fail {
             const failure = if (sock == std.math.maxInt(u64))
                 handoff.installPlain(prog.p[0..prog.len], op.num(0))
             else
-                handoff.installWithListener(prog.p[0..prog.len], op.num(0), sock, go_payload, op.num(2));
+                handoff.installWithListener(prog.p[0..prog.len], op.num(0), sock, go_payload, op.num(2), sync_fd, step);
             if (failure) |f| return .{ .errno = f.errno, .detail = f.step };
             if (sock != std.math.maxInt(u64)) {
                 var m = sync.Msg{ .kind = sync.TIMING, .value = handoff.last_latency_ns };

@@ -6,6 +6,7 @@
 //! the new fd number into a MAP_SHARED word, which is a plain memory write.
 const std = @import("std");
 const sys = @import("sys.zig");
+const sync = @import("sync.zig");
 
 pub const Failure = struct { step: []const u8, errno: i32 };
 
@@ -13,6 +14,8 @@ const SECCOMP_SET_MODE_FILTER: usize = 1;
 const SECCOMP_FILTER_FLAG_NEW_LISTENER: usize = 8;
 const PROT_RW: usize = 3;
 const MAP_SHARED: usize = 1;
+const MFD_CLOEXEC: usize = 1; // memfd_create takes MFD_*, not O_* flags
+const SEND_STEP = "send seccomp listener to listenerPath";
 
 const SockFprog = extern struct { len: u16, _pad: [6]u8 = [_]u8{0} ** 6, filter: usize };
 
@@ -20,7 +23,9 @@ const SockFprog = extern struct { len: u16, _pad: [6]u8 = [_]u8{0} ** 6, filter:
 /// benchmark; written by the helper into the shared page next to the fd word.
 pub var last_latency_ns: i64 = -1;
 
-const Shared = extern struct { fd: i32, _pad: i32, t_installed: i64, t_sent: i64, result: i32 };
+/// The page shared with the helper. `closed` is set once the helper has closed the socket and
+/// the listener fd in the (shared) fd table, so the filtered process must not close them again.
+const Shared = extern struct { fd: i32, closed: i32, t_installed: i64, t_sent: i64, result: i32 };
 
 fn nowNs() i64 {
     var ts: std.os.linux.timespec = undefined;
@@ -39,8 +44,10 @@ pub fn installPlain(prog: []const u8, flags: u64) ?Failure {
 
 /// Installs the filter with NEW_LISTENER and hands the listener to the agent behind `sock`
 /// with `payload` (the container process state) as the message body.
-pub fn installWithListener(prog: []const u8, flags: u64, sock: usize, payload: []const u8, timeout_ms: u64) ?Failure {
-    const memfd = sys.syscall2(.memfd_create, sys.ptr("drun-handoff"), sys.O_CLOEXEC);
+/// `sync_fd` and `step` let the helper report a failed send itself: once the filter is in,
+/// the filtered process may be unable to (its syscalls wait for an agent that never came).
+pub fn installWithListener(prog: []const u8, flags: u64, sock: usize, payload: []const u8, timeout_ms: u64, sync_fd: usize, step: u32) ?Failure {
+    const memfd = sys.syscall2(.memfd_create, sys.ptr("drun-handoff"), MFD_CLOEXEC);
     if (sys.errnoOf(memfd) != 0) return .{ .step = "memfd_create", .errno = sys.errnoOf(memfd) };
     var rc = sys.syscall2(.ftruncate, memfd, 4096);
     if (sys.errnoOf(rc) != 0) return .{ .step = "ftruncate(memfd)", .errno = sys.errnoOf(rc) };
@@ -49,12 +56,13 @@ pub fn installWithListener(prog: []const u8, flags: u64, sock: usize, payload: [
     sys.close(memfd);
     const shared: *volatile Shared = @ptrFromInt(addr);
     shared.fd = -1;
+    shared.closed = 0;
     shared.result = -1;
 
     // fork-style clone (no new stack): the helper runs on a copy-on-write copy of this stack.
     const pid = sys.syscall5(.clone, sys.CLONE_FILES | sys.SIGCHLD, 0, 0, 0, 0);
     if (sys.errnoOf(pid) != 0) return .{ .step = "clone(handoff helper)", .errno = sys.errnoOf(pid) };
-    if (pid == 0) helper(shared, sock, payload, timeout_ms);
+    if (pid == 0) helper(shared, sock, payload, timeout_ms, sync_fd, step);
 
     const fprog = SockFprog{ .len = @intCast(prog.len / 8), .filter = @intFromPtr(prog.ptr) };
     const lrc = sys.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags | SECCOMP_FILTER_FLAG_NEW_LISTENER, sys.ptr(&fprog));
@@ -69,21 +77,29 @@ pub fn installWithListener(prog: []const u8, flags: u64, sock: usize, payload: [
     // The install time is read by the helper's clock, since we may not call clock_gettime here.
     @atomicStore(i32, &shared.fd, @intCast(lrc), .release);
 
-    // The agent holds the fd once the helper has sent it, so these syscalls can be answered.
+    // The helper has sent the fd and closed both fds before it exits, so the agent has seen EOF
+    // and holds the only listener: this wait4 (and anything after it) can be answered. If the
+    // send failed, the helper has already reported it and the parent kills us; this wait4 may
+    // then never return, which is fine.
     var status: u32 = 0;
     rc = sys.syscall4(.wait4, pid, sys.ptr(&status), 0, 0);
-    sys.close(lrc);
-    sys.close(sock);
+    if (@atomicLoad(i32, &shared.closed, .acquire) == 0) {
+        sys.close(lrc);
+        sys.close(sock);
+    }
     last_latency_ns = shared.t_sent - shared.t_installed;
     if (shared.result != 0) {
         const e: i32 = if (shared.result > 0) shared.result else 110; // ETIMEDOUT
-        return .{ .step = "send seccomp listener to listenerPath", .errno = e };
+        return .{ .step = SEND_STEP, .errno = e };
     }
     return null;
 }
 
-fn helper(shared: *volatile Shared, sock: usize, payload: []const u8, timeout_ms: u64) noreturn {
+fn helper(shared: *volatile Shared, sock: usize, payload: []const u8, timeout_ms: u64, sync_fd: usize, step: u32) noreturn {
     _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+    // Bound the send too: an agent that accepted but stopped reading must not hang create.
+    const tv = [2]i64{ @intCast(timeout_ms / 1000), @intCast((timeout_ms % 1000) * 1000) };
+    _ = sys.syscall5(.setsockopt, sock, 1, 21, sys.ptr(&tv), @sizeOf(@TypeOf(tv))); // SOL_SOCKET, SO_SNDTIMEO
     const start = nowNs();
     const deadline = start + @as(i64, @intCast(timeout_ms)) * 1_000_000;
     // Spin briefly: the store normally follows within microseconds, and a sleep would add
@@ -124,9 +140,24 @@ fn helper(shared: *volatile Shared, sock: usize, payload: []const u8, timeout_ms
         .controllen = 24,
         .flags = 0,
     };
-    const rc = sys.syscall3(.sendmsg, sock, sys.ptr(&msg), 0x4000);
+    var rc = sys.syscall3(.sendmsg, sock, sys.ptr(&msg), 0x4000); // MSG_NOSIGNAL
+    while (sys.errnoOf(rc) == 4) rc = sys.syscall3(.sendmsg, sock, sys.ptr(&msg), 0x4000);
     shared.t_sent = nowNs();
-    const e = sys.errnoOf(rc);
+    var e = sys.errnoOf(rc);
+    if (e == 0 and rc != payload.len) e = 11; // EAGAIN: SO_SNDTIMEO cut the state short
+    if (e == 0) {
+        // Close both here, in the fd table we share with the filtered process, and not there:
+        // the agent sees EOF at once and holds the only listener, without waiting on any
+        // syscall of the filtered process (which the agent itself may have to answer first).
+        sys.close(sock);
+        sys.close(@intCast(fd));
+        @atomicStore(i32, &shared.closed, 1, .release);
+    }
     shared.result = e;
+    if (e != 0) {
+        // The filtered process may be stuck in a notified syscall nobody will answer: report
+        // from here, unfiltered, and let the parent kill it.
+        sync.sendError(sync_fd, step, e, SEND_STEP);
+    }
     sys.exit(if (e == 0) 0 else 1);
 }
