@@ -7,7 +7,8 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { DEFAULT_ROOT, Runtime } from "./lib/runtime.ts";
-import { DrunError } from "./lib/errors.ts";
+import { DrunError, LaunchError } from "./lib/errors.ts";
+import type { Process } from "./lib/spec/types.ts";
 import { Logger } from "./lib/log.ts";
 import { features, VERSION } from "./lib/features.ts";
 import { defaultSpec } from "./lib/spec/default.ts";
@@ -31,6 +32,8 @@ Commands:
   start <id>       start a created container
   run <id>         create and start, wait for exit (--bundle, --detach, --pid-file, --keep)
   state <id>       print the container state as JSON
+  exec <id> CMD    run a process in a running container (--process, --detach, --env, --cwd,
+                   --user, --additional-gids, --cap, --no-new-privs, --pid-file)
   kill <id> [SIG]  send a signal (default SIGTERM; --all for every process)
   delete <id>      delete a container (--force kills it first)
   list             list containers (--format table|json, --quiet)
@@ -176,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(features(), null, 2));
       return 0;
     case "exec":
+      return await exec(rt, args);
     case "ps":
     case "pause":
     case "resume":
@@ -239,6 +243,90 @@ async function run(rt: Runtime, args: string[]): Promise<number> {
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     if (!values.detach && !values.keep) await rt.delete(id, { force: true }).catch(() => {});
+  }
+}
+
+async function exec(rt: Runtime, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...ENGINE_FLAGS,
+      process: { type: "string", short: "p" },
+      tty: { type: "boolean", short: "t" },
+      detach: { type: "boolean", short: "d" },
+      "pid-file": { type: "string" },
+      env: { type: "string", short: "e", multiple: true },
+      cwd: { type: "string" },
+      user: { type: "string", short: "u" },
+      "additional-gids": { type: "string", short: "g", multiple: true },
+      cap: { type: "string", short: "c", multiple: true },
+      "no-new-privs": { type: "boolean" },
+      "preserve-fds": { type: "string" },
+      "process-label": { type: "string" },
+      "apparmor": { type: "string" },
+      "ignore-paused": { type: "boolean" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const id = needId(positionals, "exec");
+  if (values.tty) {
+    throw new DrunError("EINVALID_ARG", "--tty: terminals are not supported by this drun yet");
+  }
+  const base = rt.containerSpec(id).process!;
+  let proc: Process;
+  if (values.process) {
+    const text = values.process === "-"
+      ? new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer())
+      : Deno.readTextFileSync(values.process);
+    try {
+      proc = JSON.parse(text);
+    } catch (e) {
+      throw new DrunError("EINVALID_ARG", `invalid JSON: ${(e as Error).message}`, "--process");
+    }
+  } else {
+    if (positionals.length < 2) throw new DrunError("EINVALID_ARG", "exec: command required");
+    proc = structuredClone(base);
+    proc.args = positionals.slice(1);
+    proc.terminal = false;
+    delete proc.consoleSize;
+  }
+  if (values.env) proc.env = [...(proc.env ?? []), ...values.env];
+  if (values.cwd) proc.cwd = values.cwd;
+  if (values.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(values.user);
+    if (!m) throw new DrunError("EINVALID_ARG", "--user: must be uid[:gid]");
+    proc.user = { ...proc.user, uid: Number(m[1]), gid: m[2] ? Number(m[2]) : proc.user.gid };
+  }
+  if (values["additional-gids"]) {
+    proc.user = { ...proc.user, additionalGids: values["additional-gids"].map(Number) };
+  }
+  if (values.cap) {
+    const caps = proc.capabilities ?? {};
+    for (const set of ["bounding", "effective", "permitted", "ambient", "inheritable"] as const) {
+      caps[set] = [...new Set([...(caps[set] ?? []), ...values.cap])];
+    }
+    proc.capabilities = caps;
+  }
+  if (values["no-new-privs"]) proc.noNewPrivileges = true;
+  const pfds = values["preserve-fds"];
+  if (pfds !== undefined && !/^\d+$/.test(pfds)) {
+    throw new DrunError("EINVALID_ARG", `--preserve-fds: must be a non-negative integer`);
+  }
+  try {
+    const r = await rt.exec(id, proc, {
+      detach: !!values.detach,
+      pidFile: values["pid-file"] ? resolve(values["pid-file"]) : undefined,
+      preserveFds: pfds ? Number(pfds) : 0,
+    });
+    return r.status?.code ?? 0;
+  } catch (e) {
+    // Like a shell: 127 when the command is not there, 126 when it cannot be run.
+    if (e instanceof LaunchError && e.path === "process.args[0]") {
+      console.error(`drun: ${e.message}`);
+      return e.errno === 13 ? 126 : 127;
+    }
+    throw e;
   }
 }
 

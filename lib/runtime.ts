@@ -4,10 +4,10 @@
  * @module
  */
 import { isAbsolute, join, resolve } from "node:path";
-import type { Spec } from "./spec/types.ts";
+import type { Process, Spec } from "./spec/types.ts";
 import { loadSpec, validateSpec } from "./spec/validate.ts";
 import { DrunError, LaunchError } from "./errors.ts";
-import { buildPlan } from "./plan/build.ts";
+import { buildExecPlan, buildPlan } from "./plan/build.ts";
 import { encodePlan, type LaunchPlan } from "./plan/encode.ts";
 import {
   closeFd,
@@ -36,7 +36,7 @@ import {
   withLock,
   writeState,
 } from "./state/store.ts";
-import { compileSeccomp } from "./seccomp/compile.ts";
+import { compileSeccomp, compileSeccompCached } from "./seccomp/compile.ts";
 import { signalNumber } from "./signals.ts";
 import { cgroupsFromPaths, openCgroups } from "./cgroup/mod.ts";
 
@@ -134,17 +134,20 @@ export class Runtime {
 
   /** `create`, returning what the launch learned (handoff timing, exec watch). */
   async createWithResult(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
+    mark("create");
     validateId(id);
     const bundle = resolve(opts.bundle ?? Deno.cwd());
     const spec = opts.spec
       ? validateSpec(structuredClone(opts.spec), { bundle, checkFs: true })
       : await loadSpec(bundle);
+    mark("spec");
     const rootPath = spec.root!.path;
     const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
     const seccomp = spec.linux?.seccomp
       ? compileSeccomp(spec.linux.seccomp, { path: "linux.seccomp" })
       : undefined;
     for (const w of seccomp?.warnings ?? []) this.warn(w);
+    mark("seccomp");
     const fifo = fifoPath(this.root, id);
     // Plan first: every config error must surface before anything exists on the host.
     const planInput = {
@@ -162,6 +165,7 @@ export class Runtime {
         : undefined,
     };
     let plan: LaunchPlan = buildPlan(planInput);
+    mark("plan");
 
     Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     const dir = containerDir(this.root, id);
@@ -169,7 +173,7 @@ export class Runtime {
       Deno.mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) {
-        throw new DrunError("EEXISTS", `container with id ${id} already exists`);
+        throw new DrunError("EEXISTS", `container with id ${id} already exists`, "id");
       }
       throw e;
     }
@@ -192,6 +196,7 @@ export class Runtime {
         plan = buildPlan(planInput);
       }
       ({ pid, syncFd } = launch(encodePlan(plan)));
+      mark("clone");
       if (listenerFd >= 0) {
         closeFd(listenerFd);
         listenerFd = -1;
@@ -218,6 +223,8 @@ export class Runtime {
         cgroupPaths: cgroups?.paths,
       };
       writeState(this.root, state);
+      // exec needs the container's process defaults and filter, whatever the bundle becomes.
+      Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify(spec));
       const payload = seccomp?.usesNotify
         ? new TextEncoder().encode(JSON.stringify({
           ociVersion: OCI_VERSION,
@@ -235,10 +242,17 @@ export class Runtime {
         }))
         : undefined;
       sendMessage(syncFd, MsgKind.GO, payload);
+      mark("go");
       const handoffNs = await this.awaitReady(plan, syncFd, pid, opts.timeoutMs ?? 60_000);
+      mark("ready");
       state.status = "created";
       writeState(this.root, state);
-      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
+      mark("created");
+      if (opts.pidFile) {
+        await writePidFile(opts.pidFile, pid).catch((e) => {
+          throw new DrunError("EINVALID_ARG", (e as Error).message, "--pid-file");
+        });
+      }
       if (!opts.watchExec) return { state, handoffNs };
       const fd = syncFd;
       syncFd = -1;
@@ -320,6 +334,7 @@ export class Runtime {
 
   /** Releases a created container's process. */
   async start(id: string): Promise<void> {
+    mark("start");
     await withLock(this.root, id, async () => {
       const st = readState(this.root, id);
       if (st.status !== "created") {
@@ -334,6 +349,13 @@ export class Runtime {
       }
       await Deno.remove(fifo).catch(() => {});
     });
+    mark("started");
+  }
+
+  /** The validated spec a container was created with. */
+  containerSpec(id: string): Spec {
+    readState(this.root, id);
+    return JSON.parse(Deno.readTextFileSync(join(containerDir(this.root, id), "config.json")));
   }
 
   /** The OCI state of a container. */
@@ -369,6 +391,7 @@ export class Runtime {
 
   /** Deletes a stopped (or created) container; `force` kills a running one first. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    mark("delete");
     await withLock(this.root, id, async () => {
       const st = readState(this.root, id);
       if ((st.status === "running" || st.status === "paused") && !opts.force) {
@@ -384,6 +407,105 @@ export class Runtime {
       cgroupsFromPaths(st.cgroupPaths)?.destroy();
       await Deno.remove(containerDir(this.root, id), { recursive: true });
     });
+    mark("deleted");
+  }
+
+  /**
+   * Runs a new process in a running container: it joins every namespace and the cgroups of
+   * the init and gets the container's filter. Resolves once it has exec'd (with `detach`)
+   * or when it exits (with its status).
+   */
+  async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
+    const st = readState(this.root, id);
+    if (st.status !== "running" && st.status !== "created") {
+      throw new DrunError("EBADSTATE", `cannot exec in a container that is ${st.status}`);
+    }
+    const spec = JSON.parse(
+      Deno.readTextFileSync(join(containerDir(this.root, id), "config.json")),
+    ) as Spec;
+    const checked = validateSpec({ ...spec, process }, { bundle: st.bundle }).process!;
+    const seccomp = spec.linux?.seccomp
+      ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
+      : undefined;
+    const namespaces = (spec.linux?.namespaces ?? [])
+      .map((ns) => ({ type: ns.type, path: `/proc/${st.pid}/ns/${NS_FILES[ns.type]}` }))
+      .filter((ns) => {
+        try {
+          return Deno.readLinkSync(ns.path) !==
+            Deno.readLinkSync(`/proc/self/ns/${NS_FILES[ns.type]}`);
+        } catch {
+          throw new DrunError("EBADSTATE", `container ${id} init is gone`);
+        }
+      });
+    let listenerFd = -1;
+    let syncFd = -1;
+    let pid = 0;
+    try {
+      if (seccomp?.usesNotify) {
+        try {
+          listenerFd = unixConnect(spec.linux!.seccomp!.listenerPath!);
+        } catch (e) {
+          throw new DrunError("ESECCOMP", (e as Error).message, "linux.seccomp.listenerPath");
+        }
+      }
+      const plan = buildExecPlan({
+        process: checked,
+        linux: spec.linux ?? {},
+        namespaces,
+        preserveFds: opts.preserveFds,
+        seccomp: seccomp
+          ? {
+            program: seccomp.program,
+            flags: seccomp.flags,
+            listenerFd: listenerFd >= 0 ? listenerFd : undefined,
+          }
+          : undefined,
+      });
+      let intermediate: number;
+      ({ pid: intermediate, syncFd } = launch(encodePlan(plan)));
+      if (listenerFd >= 0) {
+        closeFd(listenerFd);
+        listenerFd = -1;
+      }
+      const m = await recvMessage(syncFd, 10_000);
+      await waitPid(intermediate).catch(() => {});
+      if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
+      if (m?.kind !== MsgKind.PID) throw new LaunchError("exec: joining the container failed", 0);
+      pid = Number(m.value);
+      cgroupsFromPaths(st.cgroupPaths)?.join(pid);
+      const payload = seccomp?.usesNotify
+        ? new TextEncoder().encode(JSON.stringify({
+          ociVersion: OCI_VERSION,
+          fds: ["seccompFd"],
+          pid,
+          metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
+          state: {
+            ociVersion: OCI_VERSION,
+            id,
+            status: "running",
+            pid: st.pid,
+            bundle: st.bundle,
+            annotations: spec.annotations ?? {},
+          },
+        }))
+        : undefined;
+      sendMessage(syncFd, MsgKind.GO, payload);
+      await this.awaitReady(plan, syncFd, pid, 60_000);
+      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
+      const m2 = await recvMessage(syncFd, -1);
+      if (m2?.kind === MsgKind.ERROR) throw launchError(plan, m2);
+      if (opts.detach) return { pid };
+      return { pid, status: await waitPid(pid) };
+    } catch (e) {
+      if (pid > 0) {
+        killPid(pid, 9);
+        await waitPid(pid).catch(() => {});
+      }
+      throw e;
+    } finally {
+      if (listenerFd >= 0) closeFd(listenerFd);
+      if (syncFd >= 0) closeFd(syncFd);
+    }
   }
 
   /**
@@ -433,10 +555,25 @@ export class Container {
     return await waitPid(this.created?.state.pid ?? this.runtime.state(this.id).pid);
   }
 
+  /** Runs another process in the container (see Runtime.exec). */
+  async exec(process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
+    return await this.runtime.exec(this.id, process, opts);
+  }
+
   /** Deletes the container; `force` kills it first if it runs. */
   async delete(opts: { force?: boolean } = {}): Promise<void> {
     await this.runtime.delete(this.id, opts);
   }
+}
+
+let timing: boolean | undefined;
+/** DRUN_TIMING=1: `drun-timing <phase> <epoch ms>` lines on stderr (docs/performance.md). */
+function mark(phase: string): void {
+  timing ??= Deno.permissions.querySync({ name: "env", variable: "DRUN_TIMING" }).state ===
+      "granted" && Deno.env.get("DRUN_TIMING") === "1";
+  if (!timing) return;
+  const ms = (performance.timeOrigin + performance.now()).toFixed(3);
+  Deno.stderr.writeSync(new TextEncoder().encode(`drun-timing ${phase} ${ms}\n`));
 }
 
 /** Turns the child's (step, errno, detail) into an error naming the config field. */
@@ -449,6 +586,36 @@ function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
   const action = field ? label.slice(colon + 2) : label;
   const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
   return new LaunchError(`${action}: ${why}`, m.errno, field);
+}
+
+/** /proc/<pid>/ns file names per OCI namespace type. */
+const NS_FILES: Record<string, string> = {
+  mount: "mnt",
+  network: "net",
+  pid: "pid",
+  ipc: "ipc",
+  uts: "uts",
+  user: "user",
+  cgroup: "cgroup",
+  time: "time",
+};
+
+/** Options for `exec`. */
+export interface ExecOptions {
+  /** Return once the process has exec'd instead of waiting for it. */
+  detach?: boolean;
+  /** Write its host pid here. */
+  pidFile?: string;
+  /** Pass fds 3 .. 3+N-1. */
+  preserveFds?: number;
+}
+
+/** What `exec` returns. */
+export interface ExecResult {
+  /** Host pid of the new process. */
+  pid: number;
+  /** Its exit status, unless detached. */
+  status?: ExitStatus;
 }
 
 /** The processes of a container: its whole pid namespace, or just the init. */

@@ -36,7 +36,7 @@ export function native(opts: NativeOptions = {}): Lib {
 /** Size of one sync message (see zig/src/sync.zig). */
 export const MSG_SIZE = 256;
 /** Kinds of sync messages. */
-export const MsgKind = { READY: 1, ERROR: 2, TIMING: 3, GO: 16 } as const;
+export const MsgKind = { READY: 1, ERROR: 2, TIMING: 3, PID: 4, GO: 16 } as const;
 
 /** A decoded sync message from the child. */
 export interface SyncMessage {

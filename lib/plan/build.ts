@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Mount, Spec } from "../spec/types.ts";
+import type { Linux, LinuxNamespace, Mount, Process, Spec } from "../spec/types.ts";
 import { SpecError } from "../errors.ts";
 import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
@@ -44,6 +44,7 @@ const DEV_SYMLINKS: [string, string][] = [
 
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_KEEPCAPS = 8;
+const PR_SET_DUMPABLE = 4;
 const PR_SET_NO_NEW_PRIVS = 38;
 const SECCOMP_HANDOFF_TIMEOUT_MS = 5000;
 
@@ -159,7 +160,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
     if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
-    addMount(add, m, dest, field, rootfs, input.cgroupLines);
+    addMount(add, m, dest, field, rootfs, input.cgroupLines, userns && !newNs.has("cgroup"));
   }
 
   const devices = [
@@ -240,6 +241,18 @@ export function buildPlan(input: PlanInput): LaunchPlan {
       String(proc.oomScoreAdj),
     ]);
   }
+  addProcessOps(add, proc, linux, input, true);
+  return { cloneFlags, ops };
+}
+
+/** What both the init and an exec'd process do last: limits, ids, caps, filter, exec. */
+function addProcessOps(
+  add: Add,
+  proc: Process,
+  linux: Linux,
+  input: Pick<PlanInput, "seccomp" | "preserveFds">,
+  waitForStart: boolean,
+): void {
   for (const [i, r] of (proc.rlimits ?? []).entries()) {
     add(Op.RLIMIT, `process.rlimits[${i}]: ${r.type}`, [RLIMITS[r.type], u64(r.soft), u64(r.hard)]);
   }
@@ -247,6 +260,10 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     add(Op.PERSONALITY, "linux.personality", [linux.personality.domain === "LINUX32" ? 0x0008 : 0]);
   }
   add(Op.SETSID, "setsid");
+
+  // Mark inherited fds close-on-exec before any filter exists (a profile need not allow
+  // close_range); nothing opened after this must survive execve.
+  add(Op.CLOSE_FDS, "close inherited fds", [3 + (input.preserveFds ?? 0)]);
 
   // Seccomp without no_new_privs must go in while we still hold CAP_SYS_ADMIN; with it, as
   // late as possible so the profile need not allow the runtime's own setup.
@@ -293,19 +310,19 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   add(Op.UMASK, "process.user.umask", [user.umask ?? 0o022]);
   add(Op.CHDIR, "process.cwd", [], [proc.cwd]);
   if (proc.noNewPrivileges) add(Op.PRCTL, "process.noNewPrivileges", [PR_SET_NO_NEW_PRIVS, 1, 0]);
-  if (input.seccomp && proc.noNewPrivileges) seccompOp();
 
+  // Resolved as the container's user in its cwd, and, with no_new_privs, before the filter.
   const env = proc.env ?? [];
   const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ??
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const args = proc.args ?? [];
   add(Op.RESOLVE_EXEC, `process.args[0]: ${args[0]}`, [], [args[0], pathVar]);
-  add(Op.CLOSE_FDS, "close inherited fds", [3 + (input.preserveFds ?? 0)]);
+  if (input.seccomp && proc.noNewPrivileges) seccompOp();
+
   add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
   add(Op.READY, "report ready");
-  add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
+  if (waitForStart) add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
   add(Op.EXEC, `process.args[0]: exec ${args[0]}`, [args.length], [...args, ...env]);
-  return { cloneFlags, ops };
 }
 
 type Add = (
@@ -322,6 +339,7 @@ function addMount(
   field: string,
   rootfs: string,
   cgroupLines?: string[],
+  bindCgroups = false,
 ) {
   const o = parseMountOptions(m.options, m.type);
   const label = `${field}: mount ${m.type ?? "bind"} on ${m.destination}`;
@@ -342,7 +360,7 @@ function addMount(
     return;
   }
   if (m.type === "cgroup" || m.type === "cgroup2") {
-    addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines);
+    addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines, bindCgroups);
     return;
   }
   add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0], [
@@ -374,6 +392,7 @@ function addCgroupMount(
   rootfs: string,
   type: string,
   lines?: string[],
+  bindFromHost = false,
 ) {
   const rel = dest.slice(1);
   const all = lines ?? ownCgroupLines();
@@ -388,9 +407,21 @@ function addCgroupMount(
     "tmpfs",
     "mode=755",
   ]);
-  for (const [, controllers] of v1) {
+  for (const [, controllers, path] of v1) {
     const name = controllers.startsWith("name=") ? controllers.slice(5) : controllers;
     const data = controllers.startsWith("name=") ? `none,${controllers}` : controllers;
+    if (bindFromHost) {
+      // A user namespace without its own cgroup namespace may not mount cgroupfs: bind
+      // the container's own cgroup directory instead, as runc does.
+      add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [
+        MS.BIND | MS.REC,
+        0,
+        1,
+        1,
+        MS.REMOUNT | MS.BIND | (flags & MS.RDONLY) | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      ], [join("/sys/fs/cgroup", name, path ?? "/"), `${rel}/${name}`, "", ""]);
+      continue;
+    }
     add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [
       flags | MS.NOSUID | MS.NODEV | MS.NOEXEC,
       0,
@@ -404,4 +435,39 @@ function addCgroupMount(
       MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
     ], ["", join(rootfs, rel), "", ""]);
   }
+}
+
+/** What an exec'd process needs besides its Process. */
+export interface ExecPlanInput {
+  /** The process to run (already merged with the container's defaults). */
+  process: Process;
+  /** The container's linux section (personality, seccomp source). */
+  linux: Linux;
+  /** Namespaces to join, with /proc/<init>/ns/* paths; those equal to ours are left out. */
+  namespaces: LinuxNamespace[];
+  /** Pass fds 3 .. 3+N-1. */
+  preserveFds?: number;
+  /** The container's filter, and the listener socket when it notifies. */
+  seccomp?: PlanInput["seccomp"];
+}
+
+/**
+ * The plan of `exec`: become non-dumpable (so nothing in the container can reach the
+ * runtime through /proc/<pid>/exe), join the container's namespaces, fork into its pid
+ * namespace, wait for the runtime (cgroup join), then the same process setup as the init.
+ */
+export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
+  const ops: PlanOp[] = [];
+  const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
+  add(Op.SIGNALS_RESET, "reset signal handlers");
+  add(Op.PRCTL, "mark non-dumpable", [PR_SET_DUMPABLE, 0, 0]);
+  const order = ["user", "cgroup", "ipc", "uts", "network", "pid", "time", "mount"];
+  const joins = [...input.namespaces].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+  for (const ns of joins) {
+    add(Op.SETNS, `join ${ns.type} namespace`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
+  }
+  add(Op.FORK_PID, "fork into the container's pid namespace");
+  add(Op.WAIT_PARENT, "wait for the runtime (cgroups)");
+  addProcessOps(add, input.process, input.linux, input, false);
+  return { cloneFlags: 0, ops };
 }

@@ -42,6 +42,7 @@ export const Op = {
   SETSID: 33,
   PERSONALITY: 34,
   MASK_PATH: 35,
+  FORK_PID: 36,
 } as const;
 
 /** An op kind number. */

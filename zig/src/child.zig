@@ -44,6 +44,7 @@ pub const Kind = enum(u16) {
     setsid = 33,
     personality = 34,
     mask_path = 35,
+    fork_pid = 36,
     _,
 };
 
@@ -282,6 +283,18 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             return chk(rc, "setsid");
         },
         .personality => return chk(sys.syscall1(.personality, op.num(0)), "personality"),
+        .fork_pid => {
+            // setns(CLONE_NEWPID) only moves our future children: fork one into the
+            // namespace, as a sibling (CLONE_PARENT) so the runtime can wait for it.
+            const pid = sys.syscall5(.clone, 0x00008000 | sys.SIGCHLD, 0, 0, 0, 0); // CLONE_PARENT
+            if (chk(pid, "fork into the pid namespace")) |f| return f;
+            if (pid != 0) {
+                var m = sync.Msg{ .kind = sync.PID, .value = @intCast(pid) };
+                sync.send(sync_fd, &m);
+                sys.exit(0);
+            }
+            _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+        },
         .mask_path => {
             // A directory is hidden under an empty read-only tmpfs, anything else under /dev/null.
             const p = op.str(0).p;

@@ -6,6 +6,7 @@ pub const READY: u32 = 1;
 pub const ERROR: u32 = 2;
 pub const GO: u32 = 16;
 pub const TIMING: u32 = 3;
+pub const PID: u32 = 4;
 
 pub const Msg = extern struct {
     kind: u32 = 0,
