@@ -236,9 +236,14 @@ async function run(rt: Runtime, args: string[]): Promise<number> {
   try {
     await rt.start(id);
     if (values.detach) return 0;
-    const exec = execDone!();
+    // Watch for an exec failure while waiting; handled at once so it is never "unhandled".
+    let execError: unknown;
+    const exec = execDone!().catch((e) => {
+      execError = e;
+    });
     const status = await waitPid(state.pid);
     await exec;
+    if (execError) throw execError;
     return status.code;
   } finally {
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
