@@ -109,6 +109,8 @@ async function main(argv: string[]): Promise<number> {
   };
   const [cmd, ...args] = rest;
   const rt = new Runtime(g.root, (m) => g.log.warn(m));
+  rt.hookOutput = (kind, i, stream, text) =>
+    g.log.log("info", `hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
   switch (cmd) {
     case "create": {
       const { values, positionals } = parse(args, createFlags);

@@ -38,6 +38,7 @@ import {
 } from "./state/store.ts";
 import { compileSeccomp, compileSeccompCached } from "./seccomp/compile.ts";
 import { signalNumber } from "./signals.ts";
+import { type HookOutput, runHooks } from "./hooks.ts";
 import { cgroupsFromPaths, openCgroups } from "./cgroup/mod.ts";
 
 /** The OCI runtime-spec version drun implements. */
@@ -110,6 +111,9 @@ export class Runtime {
   readonly root: string;
   /** Where warnings go. */
   warn: Warn;
+  /** Where hook output goes (the CLI sends it to the runtime's log). */
+  hookOutput: HookOutput = (kind, i, stream, text) =>
+    this.warn(`hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
 
   /** Creates a runtime over `root` (default /run/drun). */
   constructor(root: string = DEFAULT_ROOT, warn: Warn = (m) => console.error(`warning: ${m}`)) {
@@ -225,25 +229,32 @@ export class Runtime {
       writeState(this.root, state);
       // exec needs the container's process defaults and filter, whatever the bundle becomes.
       Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify(spec));
-      const payload = seccomp?.usesNotify
-        ? new TextEncoder().encode(JSON.stringify({
-          ociVersion: OCI_VERSION,
-          fds: ["seccompFd"],
-          pid,
-          metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
-          state: {
-            ociVersion: OCI_VERSION,
-            id,
-            status: "creating",
-            pid,
-            bundle,
-            annotations: spec.annotations ?? {},
-          },
-        }))
-        : undefined;
-      sendMessage(syncFd, MsgKind.GO, payload);
+      // GO carries the two states the init's own hooks read, then the seccomp agent's message.
+      const ociState = (status: Status) => ({
+        ...toOciState({ ...state, status }),
+        annotations: spec.annotations ?? {},
+      });
+      const creating = encodeJson(ociState("creating"));
+      const created = encodeJson(ociState("created"));
+      const notifyMsg = seccomp?.usesNotify
+        ? seccompPayload(spec, pid, { ...ociState("creating"), pid })
+        : new Uint8Array();
+      const payload = concat(creating, created, notifyMsg);
+      const lengths = BigInt(creating.length) | (BigInt(created.length) << 32n);
+      sendMessage(syncFd, MsgKind.GO, payload, lengths);
       mark("go");
-      const handoffNs = await this.awaitReady(plan, syncFd, pid, opts.timeoutMs ?? 60_000);
+      const handoffNs = await this.awaitReady(
+        plan,
+        syncFd,
+        pid,
+        opts.timeoutMs ?? 60_000,
+        async () => {
+          // The mounts exist and the init waits before pivot_root: the runtime's hooks now.
+          const st = ociState("creating");
+          await runHooks("prestart", spec.hooks?.prestart, st, this.hookOutput);
+          await runHooks("createRuntime", spec.hooks?.createRuntime, st, this.hookOutput);
+        },
+      );
       mark("ready");
       state.status = "created";
       writeState(this.root, state);
@@ -275,6 +286,18 @@ export class Runtime {
         cgroups?.destroy();
       } catch { /* best effort: the error that brought us here matters more */ }
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      if (pid > 0) {
+        await this.poststop(spec, {
+          ociVersion: OCI_VERSION,
+          id,
+          pid: 0,
+          status: "stopped",
+          bundle,
+          rootfs,
+          created: "",
+          owner: "root",
+        });
+      }
       throw e;
     } finally {
       if (syncFd >= 0) closeFd(syncFd);
@@ -300,12 +323,20 @@ export class Runtime {
     }
   }
 
+  /** Runs poststop hooks; the spec makes their failure a warning. */
+  private async poststop(spec: Spec, state: OciState): Promise<void> {
+    if (!spec.hooks?.poststop?.length) return;
+    await runHooks("poststop", spec.hooks.poststop, state, this.hookOutput)
+      .catch((e) => this.warn((e as Error).message));
+  }
+
   /** Waits for READY; an ERROR becomes a LaunchError naming the step's field. */
   private async awaitReady(
     plan: LaunchPlan,
     fd: number,
     pid: number,
     timeoutMs: number,
+    onHooks?: () => Promise<void>,
   ): Promise<number | undefined> {
     let handoffNs: number | undefined;
     const deadline = Date.now() + timeoutMs;
@@ -329,6 +360,10 @@ export class Runtime {
       if (m.kind === MsgKind.TIMING) handoffNs = Number(m.value);
       else if (m.kind === MsgKind.READY) return handoffNs;
       else if (m.kind === MsgKind.ERROR) throw launchError(plan, m);
+      else if (m.kind === MsgKind.HOOKS) {
+        await onHooks?.();
+        sendMessage(fd, MsgKind.GO);
+      }
     }
   }
 
@@ -348,6 +383,16 @@ export class Runtime {
         }
       }
       await Deno.remove(fifo).catch(() => {});
+      const spec = this.containerSpec(id);
+      if (spec.hooks?.poststart?.length) {
+        // The spec: a failing poststart hook is only a warning.
+        const running = {
+          ...toOciState({ ...st, status: "running" }),
+          annotations: spec.annotations ?? {},
+        };
+        await runHooks("poststart", spec.hooks.poststart, running, this.hookOutput)
+          .catch((e) => this.warn((e as Error).message));
+      }
     });
     mark("started");
   }
@@ -404,8 +449,13 @@ export class Runtime {
         for (const p of containerPids(st)) killPid(p, 9);
         await waitGone(st.pid, st.startTime);
       }
+      let spec: Spec = { ociVersion: OCI_VERSION };
+      try {
+        spec = this.containerSpec(id);
+      } catch { /* a half-created container: nothing to run */ }
       cgroupsFromPaths(st.cgroupPaths)?.destroy();
       await Deno.remove(containerDir(this.root, id), { recursive: true });
+      await this.poststop(spec, { ...toOciState(st), status: "stopped" });
     });
     mark("deleted");
   }
@@ -474,20 +524,11 @@ export class Runtime {
       pid = Number(m.value);
       cgroupsFromPaths(st.cgroupPaths)?.join(pid);
       const payload = seccomp?.usesNotify
-        ? new TextEncoder().encode(JSON.stringify({
-          ociVersion: OCI_VERSION,
-          fds: ["seccompFd"],
-          pid,
-          metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
-          state: {
-            ociVersion: OCI_VERSION,
-            id,
-            status: "running",
-            pid: st.pid,
-            bundle: st.bundle,
-            annotations: spec.annotations ?? {},
-          },
-        }))
+        ? seccompPayload(spec, pid, {
+          ...toOciState(st),
+          status: "running",
+          annotations: spec.annotations ?? {},
+        })
         : undefined;
       sendMessage(syncFd, MsgKind.GO, payload);
       await this.awaitReady(plan, syncFd, pid, 60_000);
@@ -586,6 +627,36 @@ function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
   const action = field ? label.slice(colon + 2) : label;
   const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
   return new LaunchError(`${action}: ${why}`, m.errno, field);
+}
+
+/** JSON as UTF-8 bytes. */
+function encodeJson(v: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(v));
+}
+
+/** Byte arrays joined. */
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The message a seccomp agent receives with the listener fd: the OCI "container process
+ * state", `pid` being the filtered process (the init, or the exec'd process).
+ */
+function seccompPayload(spec: Spec, pid: number, state: OciState): Uint8Array {
+  return encodeJson({
+    ociVersion: OCI_VERSION,
+    fds: ["seccompFd"],
+    pid,
+    metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
+    state,
+  });
 }
 
 /** /proc/<pid>/ns file names per OCI namespace type. */

@@ -36,7 +36,7 @@ export function native(opts: NativeOptions = {}): Lib {
 /** Size of one sync message (see zig/src/sync.zig). */
 export const MSG_SIZE = 256;
 /** Kinds of sync messages. */
-export const MsgKind = { READY: 1, ERROR: 2, TIMING: 3, PID: 4, GO: 16 } as const;
+export const MsgKind = { READY: 1, ERROR: 2, TIMING: 3, PID: 4, HOOKS: 5, GO: 16 } as const;
 
 /** A decoded sync message from the child. */
 export interface SyncMessage {
@@ -78,10 +78,11 @@ export async function recvMessage(fd: number, timeoutMs: number): Promise<SyncMe
   };
 }
 
-/** Sends GO (or another kind) with an optional payload to the child. */
-export function sendMessage(fd: number, kind: number, payload?: Uint8Array): void {
+/** Sends GO (or another kind) with an optional payload and value to the child. */
+export function sendMessage(fd: number, kind: number, payload?: Uint8Array, value = 0n): void {
   const buf = new Uint8Array(MSG_SIZE + (payload?.length ?? 0));
   new DataView(buf.buffer).setUint32(0, kind, true);
+  new DataView(buf.buffer).setBigInt64(16, value, true);
   if (payload) buf.set(payload, MSG_SIZE);
   const n = Number(native().drun_send(fd, buf, BigInt(buf.length)));
   if (n < 0) throw errnoError("send", -n);

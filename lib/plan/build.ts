@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import type { Linux, LinuxNamespace, Mount, Process, Spec } from "../spec/types.ts";
+import type { Hook, Linux, LinuxNamespace, Mount, Process, Spec } from "../spec/types.ts";
 import { SpecError } from "../errors.ts";
 import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
@@ -182,6 +182,13 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     }
   }
 
+  // prestart/createRuntime run in the runtime once the mounts exist; createContainer then
+  // runs here, in the container's namespaces, before the root is switched.
+  const hooks = spec.hooks ?? {};
+  if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) {
+    add(Op.SYNC_HOOKS, "hooks: wait for prestart and createRuntime hooks");
+  }
+  addHookOps(add, "createContainer", hooks.createContainer, 0);
   if (input.noPivot) add(Op.MOVE_ROOT, "root.path: move rootfs to / (no pivot)");
   else add(Op.PIVOT, "root.path: pivot_root");
 
@@ -241,7 +248,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
       String(proc.oomScoreAdj),
     ]);
   }
-  addProcessOps(add, proc, linux, input, true);
+  addProcessOps(add, proc, linux, input, true, hooks.startContainer);
   return { cloneFlags, ops };
 }
 
@@ -252,6 +259,7 @@ function addProcessOps(
   linux: Linux,
   input: Pick<PlanInput, "seccomp" | "preserveFds">,
   waitForStart: boolean,
+  startHooks?: Hook[],
 ): void {
   for (const [i, r] of (proc.rlimits ?? []).entries()) {
     add(Op.RLIMIT, `process.rlimits[${i}]: ${r.type}`, [RLIMITS[r.type], u64(r.soft), u64(r.hard)]);
@@ -322,6 +330,7 @@ function addProcessOps(
   add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
   add(Op.READY, "report ready");
   if (waitForStart) add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
+  addHookOps(add, "startContainer", startHooks, 1);
   add(Op.EXEC, `process.args[0]: exec ${args[0]}`, [args.length], [...args, ...env]);
 }
 
@@ -470,4 +479,20 @@ export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
   add(Op.WAIT_PARENT, "wait for the runtime (cgroups)");
   addProcessOps(add, input.process, input.linux, input, false);
   return { cloneFlags: 0, ops };
+}
+
+/** RUN_HOOK ops for hooks the init runs itself; `state` 0 = creating, 1 = created. */
+function addHookOps(add: Add, kind: string, hooks: Hook[] | undefined, state: number): void {
+  for (const [i, h] of (hooks ?? []).entries()) {
+    const args = h.args?.length ? h.args : [h.path];
+    add(Op.RUN_HOOK, `hooks.${kind}[${i}]: run ${h.path}`, [
+      args.length,
+      (h.timeout ?? 0) * 1000,
+      state,
+    ], [
+      h.path,
+      ...args,
+      ...(h.env ?? []),
+    ]);
+  }
 }

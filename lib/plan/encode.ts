@@ -43,6 +43,8 @@ export const Op = {
   PERSONALITY: 34,
   MASK_PATH: 35,
   FORK_PID: 36,
+  SYNC_HOOKS: 37,
+  RUN_HOOK: 38,
 } as const;
 
 /** An op kind number. */

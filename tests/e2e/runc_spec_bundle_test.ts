@@ -4,22 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { drun } from "../helpers.ts";
-
-/** A busybox rootfs with the applets tests use. */
-export function busyboxRootfs(rootfs: string): void {
-  Deno.mkdirSync(join(rootfs, "bin"), { recursive: true });
-  for (const d of ["proc", "dev", "sys", "tmp", "etc"]) {
-    Deno.mkdirSync(join(rootfs, d), { recursive: true });
-  }
-  Deno.copyFileSync("/bin/busybox", join(rootfs, "bin/busybox"));
-  Deno.chmodSync(join(rootfs, "bin/busybox"), 0o755);
-  for (
-    const applet of ["sh", "true", "false", "echo", "cat", "ls", "id", "hostname", "sleep", "ps"]
-  ) {
-    Deno.symlinkSync("busybox", join(rootfs, "bin", applet));
-  }
-}
+import { busyboxRootfs, drun } from "../helpers.ts";
 
 async function runcSpecBundle(args: string[]) {
   const dir = Deno.makeTempDirSync({ prefix: "drun-test-runcspec-" });

@@ -45,6 +45,8 @@ pub const Kind = enum(u16) {
     personality = 34,
     mask_path = 35,
     fork_pid = 36,
+    sync_hooks = 37,
+    run_hook = 38,
     _,
 };
 
@@ -52,6 +54,8 @@ const Fail = struct { errno: i32, detail: []const u8 };
 
 var go_buf: [sync.MSG_SIZE + 65536]u8 align(8) = undefined;
 var go_payload: []const u8 = "";
+/// The container state JSON for hooks the init runs itself: [0] creating, [1] created.
+var hook_state: [2][]const u8 = .{ "", "" };
 var root_fd: usize = 0;
 var slots: [8]usize = [_]usize{0} ** 8;
 var exec_path: [4096]u8 = undefined;
@@ -92,7 +96,14 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             if (n > go_buf.len) return .{ .errno = 7, .detail = "container state for the seccomp agent too large" }; // E2BIG
             const m: *const sync.Msg = @ptrCast(&go_buf);
             if (m.kind != sync.GO) return .{ .errno = 0, .detail = "parent aborted" };
-            go_payload = go_buf[sync.MSG_SIZE..n];
+            // Payload: the two hook states (lengths packed in value), then the seccomp state.
+            const n1: usize = @intCast(@as(u64, @bitCast(m.value)) & 0xffffffff);
+            const n2: usize = @intCast(@as(u64, @bitCast(m.value)) >> 32);
+            const body = go_buf[sync.MSG_SIZE..n];
+            if (n1 + n2 > body.len) return .{ .errno = 22, .detail = "malformed GO payload" };
+            hook_state[0] = body[0..n1];
+            hook_state[1] = body[n1 .. n1 + n2];
+            go_payload = body[n1 + n2 ..];
         },
         .setns => {
             const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(op.str(0).p), sys.O_RDONLY | sys.O_CLOEXEC, 0);
@@ -295,6 +306,16 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             }
             _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
         },
+        .sync_hooks => {
+            // Let the runtime run prestart/createRuntime hooks, then wait for its GO.
+            var m = sync.Msg{ .kind = sync.HOOKS };
+            sync.send(sync_fd, &m);
+            var reply: sync.Msg = .{};
+            const n = sys.syscall6(.recvfrom, sync_fd, sys.ptr(&reply), sync.MSG_SIZE, 0, 0, 0);
+            if (chk(n, "recv from parent")) |f| return f;
+            if (n < sync.MSG_SIZE or reply.kind != sync.GO) return .{ .errno = 0, .detail = "runtime aborted after hooks" };
+        },
+        .run_hook => return runHook(op),
         .mask_path => {
             // A directory is hidden under an empty read-only tmpfs, anything else under /dev/null.
             const p = op.str(0).p;
@@ -434,4 +455,49 @@ fn resolveExec(arg0s: anytype, paths: anytype) ?Fail {
         last = sys.errnoOf(a);
     }
     return .{ .errno = last, .detail = "executable file not found in $PATH" };
+}
+
+/// Runs one hook in the container's namespaces: the state JSON on stdin (from a memfd),
+/// `timeout` ms at most (0: no limit), and the hook's failure fails the step.
+/// strs: path, argv..., env...; nums: argc, timeout ms, which state (0 creating, 1 created).
+fn runHook(op: plan.Op) ?Fail {
+    const argc: usize = @intCast(op.num(0));
+    const state = hook_state[@intCast(op.num(2) & 1)];
+    const mfd = sys.syscall2(.memfd_create, sys.ptr("drun-hook-state"), 1); // MFD_CLOEXEC
+    if (chk(mfd, "memfd for hook state")) |f| return f;
+    defer sys.close(mfd);
+    if (chk(sys.syscall3(.write, mfd, sys.ptr(state.ptr), state.len), "write hook state")) |f| return f;
+    if (chk(sys.syscall3(.lseek, mfd, 0, 0), "rewind hook state")) |f| return f;
+    var k: usize = 0;
+    while (k < argc and k < argv_buf.len - 1) : (k += 1) argv_buf[k] = op.str(1 + k).p;
+    argv_buf[k] = null;
+    var e: usize = 0;
+    while (1 + argc + e < op.nstr and e < envp_buf.len - 1) : (e += 1) envp_buf[e] = op.str(1 + argc + e).p;
+    envp_buf[e] = null;
+    const pid = sys.syscall5(.clone, sys.SIGCHLD, 0, 0, 0, 0);
+    if (chk(pid, "fork hook")) |f| return f;
+    if (pid == 0) {
+        _ = sys.syscall3(.dup3, mfd, 0, 0);
+        _ = sys.syscall3(.execve, sys.ptr(op.str(0).p), sys.ptr(&argv_buf), sys.ptr(&envp_buf));
+        sys.exit(127);
+    }
+    const timeout_ms = op.num(1);
+    var waited_ms: u64 = 0;
+    var status: u32 = 0;
+    while (true) {
+        const rc = sys.syscall4(.wait4, pid, sys.ptr(&status), 1, 0); // WNOHANG
+        if (sys.errnoOf(rc) == 4) continue;
+        if (chk(rc, "wait for hook")) |f| return f;
+        if (rc != 0) break;
+        if (timeout_ms != 0 and waited_ms >= timeout_ms) {
+            _ = sys.syscall2(.kill, pid, sys.SIGKILL);
+            _ = sys.syscall4(.wait4, pid, 0, 0, 0);
+            return .{ .errno = 110, .detail = "hook timed out and was killed" };
+        }
+        const ts = std.os.linux.timespec{ .sec = 0, .nsec = 1_000_000 };
+        _ = sys.syscall2(.nanosleep, sys.ptr(&ts), 0);
+        waited_ms += 1;
+    }
+    if (status != 0) return .{ .errno = 0, .detail = "hook exited with a failure status" };
+    return null;
 }

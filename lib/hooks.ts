@@ -1,0 +1,122 @@
+/**
+ * OCI hooks the runtime itself runs (prestart, createRuntime, poststart, poststop), in the
+ * runtime's namespaces, with the container state on stdin and an optional timeout.
+ * createContainer and startContainer run inside the container: the plan carries them to
+ * the init (zig/src/child.zig runHook).
+ * @module
+ */
+import type { Hook } from "./spec/types.ts";
+import { DrunError } from "./errors.ts";
+
+/** The six hook kinds of the runtime spec. */
+export type HookKind =
+  | "prestart"
+  | "createRuntime"
+  | "createContainer"
+  | "startContainer"
+  | "poststart"
+  | "poststop";
+
+/** Where hook output goes (the runtime's log). */
+export type HookOutput = (
+  kind: HookKind,
+  index: number,
+  stream: "stdout" | "stderr",
+  text: string,
+) => void;
+
+/** Parses `KEY=value` entries into an env object (the hook gets nothing else). */
+function envOf(env: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const i = e.indexOf("=");
+    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
+/**
+ * Runs `hooks` in order with `state` on stdin. The first failure (non-zero exit, timeout,
+ * missing binary) throws a DrunError naming `hooks.<kind>[i]`.
+ */
+export async function runHooks(
+  kind: HookKind,
+  hooks: Hook[] | undefined,
+  state: unknown,
+  output?: HookOutput,
+): Promise<void> {
+  for (const [i, hook] of (hooks ?? []).entries()) {
+    const field = `hooks.${kind}[${i}]`;
+    let child: Deno.ChildProcess;
+    try {
+      // Deno cannot set argv[0] apart from the path; args[0] is the path in practice.
+      child = new Deno.Command(hook.path, {
+        args: (hook.args ?? [hook.path]).slice(1),
+        env: envOf(hook.env),
+        clearEnv: true,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      throw new DrunError("EHOOK", `${hook.path}: ${(e as Error).message}`, field);
+    }
+    let timedOut = false;
+    const timer = hook.timeout
+      ? setTimeout(() => {
+        timedOut = true;
+        try {
+          child.kill("SIGKILL");
+        } catch { /* already gone */ }
+      }, hook.timeout * 1000)
+      : undefined;
+    try {
+      const w = child.stdin.getWriter();
+      await w.write(new TextEncoder().encode(JSON.stringify(state))).catch(() => {});
+      await w.close().catch(() => {});
+      // Wait for the hook itself, not for EOF: a killed hook's children may keep its pipes.
+      const stdout = drain(child.stdout);
+      const stderr = drain(child.stderr);
+      const status = await child.status;
+      const [o, e] = await Promise.all([stdout.settle(), stderr.settle()]);
+      if (o) output?.(kind, i, "stdout", o);
+      if (e) output?.(kind, i, "stderr", e);
+      const out = { success: status.success, code: status.code };
+      if (timedOut) {
+        throw new DrunError(
+          "EHOOK",
+          `${hook.path}: timed out after ${hook.timeout}s and was killed`,
+          field,
+        );
+      }
+      if (!out.success) {
+        throw new DrunError("EHOOK", `${hook.path}: exited with status ${out.code}`, field);
+      }
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+}
+
+/** Reads a stream as text until EOF or, after `settle()`, a short grace period. */
+function drain(stream: ReadableStream<Uint8Array>): { settle(): Promise<string> } {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const done = (async () => {
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += dec.decode(value, { stream: true });
+      }
+    } catch { /* cancelled */ }
+  })();
+  return {
+    async settle() {
+      await Promise.race([done, new Promise((r) => setTimeout(r, 50))]);
+      reader.cancel().catch(() => {});
+      return text;
+    },
+  };
+}
