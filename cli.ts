@@ -14,6 +14,7 @@ import { features, VERSION } from "./lib/features.ts";
 import { defaultSpec } from "./lib/spec/default.ts";
 import { killPid, waitPid } from "./lib/native/ffi.ts";
 import { signalNumber } from "./lib/signals.ts";
+import { proxyPty, type PtyProxy } from "./lib/tty_proxy.ts";
 
 const USAGE = `drun ${VERSION}: an OCI container runtime
 
@@ -215,6 +216,9 @@ function createOptions(values: Record<string, string | boolean | undefined>) {
     pidFile: values["pid-file"] ? resolve(values["pid-file"] as string) : undefined,
     noPivot: !!values["no-pivot"],
     preserveFds: pfds ? Number(pfds) : 0,
+    consoleSocket: values["console-socket"]
+      ? resolve(values["console-socket"] as string)
+      : undefined,
   };
 }
 
@@ -225,9 +229,14 @@ async function run(rt: Runtime, args: string[]): Promise<number> {
     keep: { type: "boolean" },
   });
   const id = needId(positionals, "run");
+  let proxy: PtyProxy | undefined;
   const { state, execDone } = await rt.createWithResult(id, {
     ...createOptions(values),
     watchExec: !values.detach,
+    // A terminal and no console socket: we hold the pty and join it to our own stdio.
+    onConsole: values.detach ? undefined : (fd) => {
+      proxy = proxyPty(fd);
+    },
   });
   const forwarded = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
   const handlers = forwarded.map((s) => {
@@ -245,41 +254,47 @@ async function run(rt: Runtime, args: string[]): Promise<number> {
     });
     const status = await waitPid(state.pid);
     await exec;
+    if (proxy) {
+      await Promise.race([proxy.done, new Promise((r) => setTimeout(r, 500))]);
+      proxy.stop();
+    }
     if (execError) throw execError;
     return status.code;
   } finally {
+    proxy?.stop();
     for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
     if (!values.detach && !values.keep) await rt.delete(id, { force: true }).catch(() => {});
   }
 }
 
 async function exec(rt: Runtime, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      ...ENGINE_FLAGS,
-      process: { type: "string", short: "p" },
-      tty: { type: "boolean", short: "t" },
-      detach: { type: "boolean", short: "d" },
-      "pid-file": { type: "string" },
-      env: { type: "string", short: "e", multiple: true },
-      cwd: { type: "string" },
-      user: { type: "string", short: "u" },
-      "additional-gids": { type: "string", short: "g", multiple: true },
-      cap: { type: "string", short: "c", multiple: true },
-      "no-new-privs": { type: "boolean" },
-      "preserve-fds": { type: "string" },
-      "process-label": { type: "string" },
-      "apparmor": { type: "string" },
-      "ignore-paused": { type: "boolean" },
-    },
+  const options = {
+    ...ENGINE_FLAGS,
+    process: { type: "string", short: "p" },
+    tty: { type: "boolean", short: "t" },
+    detach: { type: "boolean", short: "d" },
+    "pid-file": { type: "string" },
+    env: { type: "string", short: "e", multiple: true },
+    cwd: { type: "string" },
+    user: { type: "string", short: "u" },
+    "additional-gids": { type: "string", short: "g", multiple: true },
+    cap: { type: "string", short: "c", multiple: true },
+    "no-new-privs": { type: "boolean" },
+    "preserve-fds": { type: "string" },
+    "process-label": { type: "string" },
+    "apparmor": { type: "string" },
+    "ignore-paused": { type: "boolean" },
+  } as const;
+  // Like runc, options end at the container id: `exec c1 sh -c x` passes -c to sh.
+  const cut = firstPositional(args, options);
+  const { values, positionals: head } = parseArgs({
+    args: args.slice(0, cut + 1),
+    options,
     allowPositionals: true,
     strict: true,
   });
+  const positionals = [...head.filter((p) => p !== "--"), ...args.slice(cut + 1)];
   const id = needId(positionals, "exec");
-  if (values.tty) {
-    throw new DrunError("EINVALID_ARG", "--tty: terminals are not supported by this drun yet");
-  }
   const base = rt.containerSpec(id).process!;
   let proc: Process;
   if (values.process) {
@@ -295,7 +310,7 @@ async function exec(rt: Runtime, args: string[]): Promise<number> {
     if (positionals.length < 2) throw new DrunError("EINVALID_ARG", "exec: command required");
     proc = structuredClone(base);
     proc.args = positionals.slice(1);
-    proc.terminal = false;
+    proc.terminal = !!values.tty;
     delete proc.consoleSize;
   }
   if (values.env) proc.env = [...(proc.env ?? []), ...values.env];
@@ -321,11 +336,20 @@ async function exec(rt: Runtime, args: string[]): Promise<number> {
     throw new DrunError("EINVALID_ARG", `--preserve-fds: must be a non-negative integer`);
   }
   try {
+    let proxy: PtyProxy | undefined;
     const r = await rt.exec(id, proc, {
+      consoleSocket: values["console-socket"] ? resolve(values["console-socket"]) : undefined,
+      onConsole: values.detach ? undefined : (fd) => {
+        proxy = proxyPty(fd);
+      },
       detach: !!values.detach,
       pidFile: values["pid-file"] ? resolve(values["pid-file"]) : undefined,
       preserveFds: pfds ? Number(pfds) : 0,
     });
+    if (proxy) {
+      await Promise.race([proxy.done, new Promise((r) => setTimeout(r, 500))]);
+      proxy.stop();
+    }
     return r.status?.code ?? 0;
   } catch (e) {
     // Like a shell: 127 when the command is not there, 126 when it cannot be run.
@@ -335,6 +359,27 @@ async function exec(rt: Runtime, args: string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** Index of the first positional argument (the container id), skipping option values. */
+function firstPositional(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): number {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type === "string") {
+      takesValue.add(`--${name}`);
+      if (o.short) takesValue.add(`-${o.short}`);
+    }
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return i;
+    if (!a.startsWith("-") || a === "-") return i;
+    if (takesValue.has(a)) i++;
+  }
+  return args.length;
 }
 
 function printTable(all: ReturnType<Runtime["list"]>) {

@@ -19,6 +19,7 @@ import {
   MsgKind,
   recvMessage,
   releaseFifo,
+  sendFdTo,
   sendMessage,
   type SyncMessage,
   unixConnect,
@@ -58,6 +59,10 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** Pass fds 3 .. 3+N-1 to the container process. */
   preserveFds?: number;
+  /** With process.terminal: a unix socket to send the pty master to (as runc/crun do). */
+  consoleSocket?: string;
+  /** With process.terminal and no consoleSocket: receives the pty master fd. */
+  onConsole?: (fd: number) => void;
   /** How long to wait for the init to finish its setup (ms). */
   timeoutMs?: number;
   /**
@@ -147,6 +152,7 @@ export class Runtime {
     mark("spec");
     const rootPath = spec.root!.path;
     const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
+    const onConsole = consoleHandler(spec.process?.terminal, opts);
     const seccomp = spec.linux?.seccomp
       ? compileSeccomp(spec.linux.seccomp, { path: "linux.seccomp" })
       : undefined;
@@ -254,6 +260,7 @@ export class Runtime {
           await runHooks("prestart", spec.hooks?.prestart, st, this.hookOutput);
           await runHooks("createRuntime", spec.hooks?.createRuntime, st, this.hookOutput);
         },
+        onConsole,
       );
       mark("ready");
       state.status = "created";
@@ -337,6 +344,7 @@ export class Runtime {
     pid: number,
     timeoutMs: number,
     onHooks?: () => Promise<void>,
+    onConsole?: (fd: number) => void,
   ): Promise<number | undefined> {
     let handoffNs: number | undefined;
     const deadline = Date.now() + timeoutMs;
@@ -360,7 +368,10 @@ export class Runtime {
       if (m.kind === MsgKind.TIMING) handoffNs = Number(m.value);
       else if (m.kind === MsgKind.READY) return handoffNs;
       else if (m.kind === MsgKind.ERROR) throw launchError(plan, m);
-      else if (m.kind === MsgKind.HOOKS) {
+      else if (m.kind === MsgKind.CONSOLE && m.fd !== undefined) {
+        if (onConsole) onConsole(m.fd);
+        else closeFd(m.fd);
+      } else if (m.kind === MsgKind.HOOKS) {
         await onHooks?.();
         sendMessage(fd, MsgKind.GO);
       }
@@ -474,6 +485,7 @@ export class Runtime {
       Deno.readTextFileSync(join(containerDir(this.root, id), "config.json")),
     ) as Spec;
     const checked = validateSpec({ ...spec, process }, { bundle: st.bundle }).process!;
+    const onConsole = consoleHandler(checked.terminal, opts);
     const seccomp = spec.linux?.seccomp
       ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
       : undefined;
@@ -531,7 +543,7 @@ export class Runtime {
         })
         : undefined;
       sendMessage(syncFd, MsgKind.GO, payload);
-      await this.awaitReady(plan, syncFd, pid, 60_000);
+      await this.awaitReady(plan, syncFd, pid, 60_000, undefined, onConsole);
       if (opts.pidFile) await writePidFile(opts.pidFile, pid);
       const m2 = await recvMessage(syncFd, -1);
       if (m2?.kind === MsgKind.ERROR) throw launchError(plan, m2);
@@ -608,13 +620,18 @@ export class Container {
 }
 
 let timing: boolean | undefined;
-/** DRUN_TIMING=1: `drun-timing <phase> <epoch ms>` lines on stderr (docs/performance.md). */
+/**
+ * DRUN_TIMING=1: `drun-timing <phase> <epoch ms> <ms since timeOrigin>` lines on stderr, read
+ * by bench/ (docs/performance.md).
+ */
 function mark(phase: string): void {
   timing ??= Deno.permissions.querySync({ name: "env", variable: "DRUN_TIMING" }).state ===
       "granted" && Deno.env.get("DRUN_TIMING") === "1";
   if (!timing) return;
-  const ms = (performance.timeOrigin + performance.now()).toFixed(3);
-  Deno.stderr.writeSync(new TextEncoder().encode(`drun-timing ${phase} ${ms}\n`));
+  const now = performance.now();
+  const at = (performance.timeOrigin + now).toFixed(3);
+  const line = `drun-timing ${phase} ${at} ${now.toFixed(3)}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(line));
 }
 
 /** Turns the child's (step, errno, detail) into an error naming the config field. */
@@ -627,6 +644,34 @@ function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
   const action = field ? label.slice(colon + 2) : label;
   const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
   return new LaunchError(`${action}: ${why}`, m.errno, field);
+}
+
+/**
+ * What to do with the pty master: send it to the console socket, or give it to the caller.
+ * A terminal with neither is refused before anything starts (where would it go?).
+ */
+function consoleHandler(
+  terminal: boolean | undefined,
+  opts: { consoleSocket?: string; onConsole?: (fd: number) => void },
+): ((fd: number) => void) | undefined {
+  if (!terminal) {
+    if (opts.consoleSocket) {
+      throw new DrunError("EINVALID_ARG", "only valid with process.terminal", "--console-socket");
+    }
+    return undefined;
+  }
+  if (opts.consoleSocket) {
+    const path = opts.consoleSocket;
+    return (fd) => {
+      try {
+        sendFdTo(path, fd);
+      } finally {
+        closeFd(fd);
+      }
+    };
+  }
+  if (opts.onConsole) return opts.onConsole;
+  throw new DrunError("EINVALID_ARG", "a terminal needs --console-socket", "process.terminal");
 }
 
 /** JSON as UTF-8 bytes. */
@@ -679,6 +724,10 @@ export interface ExecOptions {
   pidFile?: string;
   /** Pass fds 3 .. 3+N-1. */
   preserveFds?: number;
+  /** With process.terminal: a unix socket to send the pty master to. */
+  consoleSocket?: string;
+  /** With process.terminal and no consoleSocket: receives the pty master fd. */
+  onConsole?: (fd: number) => void;
 }
 
 /** What `exec` returns. */

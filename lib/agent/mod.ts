@@ -19,7 +19,13 @@ export {
   type NotificationHandler,
   SeccompAgent,
 } from "./agent.ts";
-export { encodeResponse, type Notification, type Response, syscallName } from "./notification.ts";
+export {
+  type EncodedResponse,
+  encodeResponse,
+  type Notification,
+  type Response,
+  syscallName,
+} from "./notification.ts";
 export {
   type ContainerProcessState,
   type Handshake,

@@ -15,6 +15,15 @@ const SYMBOLS = {
   drun_close: { parameters: ["i32"], result: "i32" },
   drun_mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
   drun_kill: { parameters: ["i32", "i32"], result: "i32" },
+  drun_recv_with_fd: {
+    parameters: ["i32", "buffer", "usize", "buffer", "i32"],
+    result: "i64",
+    nonblocking: true,
+  },
+  drun_send_fd: { parameters: ["buffer", "i32", "buffer"], result: "i64" },
+  drun_read: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64", nonblocking: true },
+  drun_write: { parameters: ["i32", "buffer", "usize"], result: "i64" },
+  drun_copy_winsize: { parameters: ["i32", "i32"], result: "i32" },
   drun_fifo_start: { parameters: ["buffer", "i32"], result: "i32", nonblocking: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -36,7 +45,15 @@ export function native(opts: NativeOptions = {}): Lib {
 /** Size of one sync message (see zig/src/sync.zig). */
 export const MSG_SIZE = 256;
 /** Kinds of sync messages. */
-export const MsgKind = { READY: 1, ERROR: 2, TIMING: 3, PID: 4, HOOKS: 5, GO: 16 } as const;
+export const MsgKind = {
+  READY: 1,
+  ERROR: 2,
+  TIMING: 3,
+  PID: 4,
+  HOOKS: 5,
+  CONSOLE: 6,
+  GO: 16,
+} as const;
 
 /** A decoded sync message from the child. */
 export interface SyncMessage {
@@ -50,6 +67,8 @@ export interface SyncMessage {
   value: bigint;
   /** What failed, from the child. */
   detail: string;
+  /** An fd that came with the message (the pty master for CONSOLE). */
+  fd?: number;
 }
 
 /** Clones the container init running `plan`. Returns its host pid and the sync socket fd. */
@@ -63,7 +82,16 @@ export function launch(plan: Uint8Array<ArrayBuffer>): { pid: number; syncFd: nu
 /** Waits up to timeoutMs (negative: forever) for a message; null on EOF. */
 export async function recvMessage(fd: number, timeoutMs: number): Promise<SyncMessage | null> {
   const buf = new Uint8Array(MSG_SIZE);
-  const n = Number(await native().drun_recv(fd, buf, BigInt(buf.length), timeoutMs));
+  const fdOut = new Int32Array(1);
+  const n = Number(
+    await native().drun_recv_with_fd(
+      fd,
+      buf,
+      BigInt(buf.length),
+      new Uint8Array(fdOut.buffer),
+      timeoutMs,
+    ),
+  );
   if (n === 0) return null;
   if (n === -110) throw new Deno.errors.TimedOut("timed out waiting for the container init");
   if (n < 0) throw errnoError("recv", -n);
@@ -75,6 +103,7 @@ export async function recvMessage(fd: number, timeoutMs: number): Promise<SyncMe
     errno: dv.getInt32(8, true),
     value: dv.getBigInt64(16, true),
     detail: new TextDecoder().decode(buf.subarray(24, end < 0 ? MSG_SIZE : end)),
+    fd: fdOut[0] >= 0 ? fdOut[0] : undefined,
   };
 }
 
@@ -147,6 +176,35 @@ export async function releaseFifo(path: string, timeoutMs: number): Promise<bool
   const rc = await native().drun_fifo_start(cstr(path), timeoutMs);
   if (rc < 0) throw errnoError(`open exec fifo ${path}`, -rc);
   return rc === 1;
+}
+
+/** Sends fd to the unix socket at path (runc's --console-socket protocol). */
+export function sendFdTo(path: string, fd: number, name = "/dev/ptmx"): void {
+  const rc = Number(native().drun_send_fd(cstr(path), fd, cstr(name)));
+  if (rc < 0) throw errnoError(`send to console socket ${path}`, -rc);
+}
+
+/** Reads from fd (off the JS thread); null at EOF, empty on timeout. */
+export async function readFd(
+  fd: number,
+  buf: Uint8Array<ArrayBuffer>,
+  timeoutMs: number,
+): Promise<Uint8Array | null> {
+  const n = Number(await native().drun_read(fd, buf, BigInt(buf.length), timeoutMs));
+  if (n === -110) return new Uint8Array();
+  if (n <= 0) return null;
+  return buf.subarray(0, n);
+}
+
+/** Writes all of data to fd. */
+export function writeFd(fd: number, data: Uint8Array<ArrayBuffer>): void {
+  const n = Number(native().drun_write(fd, data, BigInt(data.length)));
+  if (n < 0) throw errnoError("write", -n);
+}
+
+/** Copies the terminal window size from one fd to another. */
+export function copyWinsize(from: number, to: number): void {
+  native().drun_copy_winsize(from, to);
 }
 
 /** A NUL-terminated copy of s for the native side. */

@@ -268,6 +268,12 @@ function addProcessOps(
     add(Op.PERSONALITY, "linux.personality", [linux.personality.domain === "LINUX32" ? 0x0008 : 0]);
   }
   add(Op.SETSID, "setsid");
+  if (proc.terminal) {
+    add(Op.CONSOLE, "process.terminal: set up the pty", [
+      proc.consoleSize?.height ?? 0,
+      proc.consoleSize?.width ?? 0,
+    ]);
+  }
 
   // Mark inherited fds close-on-exec before any filter exists (a profile need not allow
   // close_range); nothing opened after this must survive execve.

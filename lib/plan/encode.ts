@@ -45,6 +45,7 @@ export const Op = {
   FORK_PID: 36,
   SYNC_HOOKS: 37,
   RUN_HOOK: 38,
+  CONSOLE: 39,
 } as const;
 
 /** An op kind number. */

@@ -275,6 +275,31 @@ Deno.test({
           }));
         });
       }
+      // NEW_LISTENER together with each profile flag (TSYNC needs TSYNC_ESRCH with it).
+      await t.step("(flags)", async () => {
+        const all = [
+          "SECCOMP_FILTER_FLAG_LOG",
+          "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+          "SECCOMP_FILTER_FLAG_TSYNC",
+          "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+        ];
+        for (const flags of [...all.map((f) => [f]), all]) {
+          for (const names of [["write"], []]) {
+            const id = `flags-${flags.length === 1 ? flags[0].slice(20).toLowerCase() : "all"}`;
+            const spec = probeSpec(["report"]);
+            spec.linux!.seccomp = notifyOn(names, sock, { flags });
+            const b = makeProbeBundle(spec);
+            try {
+              const r = await drunTimed(b, ["run", "--bundle", b.dir, id]);
+              assert.ok(!r.timedOut, `${id}: run hung`);
+              assert.equal(r.code, 0, `${id}: ${r.stderr}`);
+              assert.ok(notificationsFor(agent.events, id).get("write"), `${id}: write notified`);
+            } finally {
+              await b.cleanup();
+            }
+          }
+        }
+      });
       assert.deepEqual(errors, []);
       timings.sort((a, b) => a - b);
       console.log(
@@ -462,53 +487,57 @@ Deno.test({
   async fn() {
     const sockDir = tempSocketDir();
     const sock = join(sockDir, "agent.sock");
-    for (const kill of [false, true]) {
-      const agent = await startAgentProcess(sock);
-      const spec = probeSpec(["sleep", "1", "syscall", "mkdir", "@s:/tmp/x", "493"]);
-      spec.root!.readonly = false;
-      spec.linux!.seccomp = notifyOn(["mkdir"], sock);
-      const b = makeProbeBundle(spec);
-      try {
-        const id = kill ? "agent-killed" : "agent-alive";
-        const run = drunTimed(b, ["run", "--bundle", b.dir, id]);
-        // The connection line comes during create; the probe then sleeps 1 s before mkdir.
-        await waitFor(
-          () => agent.lines.some((l) => l.includes('"connection"')),
-          5000,
-          "connection",
-        );
-        if (kill) {
-          // Started, and still in its 1 s sleep before mkdir.
-          const until = Date.now() + 900;
-          let status = "";
-          while (status !== "running" && Date.now() < until) {
-            status = JSON.parse((await drunTimed(b, ["state", id])).stdout || "{}").status;
-          }
-          assert.equal(status, "running");
-          agent.child.kill("SIGKILL");
-          await agent.child.status;
-        }
-        const r = await run;
-        assert.ok(!r.timedOut, "run hung");
-        assert.equal(r.code, 0, r.stderr);
-        if (kill) {
-          assert.match(r.stdout, /"errno":38/, r.stdout);
-        } else {
-          assert.match(r.stdout, /"ret":0,"errno":0/, r.stdout);
-          assert.ok(
-            agent.lines.some((l) => l.includes('"syscall":"mkdir"')),
-            "the agent saw mkdir",
+    try {
+      for (const kill of [false, true]) {
+        const agent = await startAgentProcess(sock);
+        const spec = probeSpec(["sleep", "1", "syscall", "mkdir", "@s:/tmp/x", "493"]);
+        spec.root!.readonly = false;
+        spec.linux!.seccomp = notifyOn(["mkdir"], sock);
+        const b = makeProbeBundle(spec);
+        try {
+          const id = kill ? "agent-killed" : "agent-alive";
+          const run = drunTimed(b, ["run", "--bundle", b.dir, id]);
+          // The connection line comes during create; the probe then sleeps 1 s before mkdir.
+          await waitFor(
+            () => agent.lines.some((l) => l.includes('"connection"')),
+            5000,
+            "connection",
           );
-        }
-      } finally {
-        if (!kill) {
-          agent.child.kill("SIGTERM");
+          if (kill) {
+            // Started, and still in its 1 s sleep before mkdir.
+            const until = Date.now() + 900;
+            let status = "";
+            while (status !== "running" && Date.now() < until) {
+              status = JSON.parse((await drunTimed(b, ["state", id])).stdout || "{}").status;
+            }
+            assert.equal(status, "running");
+            agent.child.kill("SIGKILL");
+            await agent.child.status;
+          }
+          const r = await run;
+          assert.ok(!r.timedOut, "run hung");
+          assert.equal(r.code, 0, r.stderr);
+          if (kill) {
+            assert.match(r.stdout, /"errno":38/, r.stdout);
+          } else {
+            assert.match(r.stdout, /"ret":0,"errno":0/, r.stdout);
+            assert.ok(
+              agent.lines.some((l) => l.includes('"syscall":"mkdir"')),
+              "the agent saw mkdir",
+            );
+          }
+        } finally {
+          try {
+            agent.child.kill(kill ? "SIGKILL" : "SIGTERM");
+          } catch { /* already gone */ }
           await agent.child.status;
+          await b.cleanup();
+          await Deno.remove(sock).catch(() => {});
         }
-        await b.cleanup();
       }
+    } finally {
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
     }
-    await Deno.remove(sockDir, { recursive: true }).catch(() => {});
   },
 });
 

@@ -47,6 +47,7 @@ pub const Kind = enum(u16) {
     fork_pid = 36,
     sync_hooks = 37,
     run_hook = 38,
+    console = 39,
     _,
 };
 
@@ -316,6 +317,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             if (n < sync.MSG_SIZE or reply.kind != sync.GO) return .{ .errno = 0, .detail = "runtime aborted after hooks" };
         },
         .run_hook => return runHook(op),
+        .console => return setupConsole(op, sync_fd),
         .mask_path => {
             // A directory is hidden under an empty read-only tmpfs, anything else under /dev/null.
             const p = op.str(0).p;
@@ -499,5 +501,40 @@ fn runHook(op: plan.Op) ?Fail {
         waited_ms += 1;
     }
     if (status != 0) return .{ .errno = 0, .detail = "hook exited with a failure status" };
+    return null;
+}
+
+/// Creates the container's terminal: a pty from the container's devpts, the master sent to
+/// the runtime (which hands it to --console-socket or proxies it), the slave made our
+/// controlling terminal and stdio. nums: rows, cols (0 = leave the size alone).
+fn setupConsole(op: plan.Op, sync_fd: usize) ?Fail {
+    const master = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr("/dev/ptmx"), sys.O_RDWR | sys.O_NOCTTY | sys.O_CLOEXEC, 0);
+    if (chk(master, "open /dev/ptmx")) |f| return f;
+    var unlock: i32 = 0;
+    if (chk(sys.syscall3(.ioctl, master, 0x40045431, sys.ptr(&unlock)), "unlock pty")) |f| return f; // TIOCSPTLCK
+    // TIOCGPTPEER opens the slave through the master's own devpts, whatever /dev/pts holds.
+    const slave = sys.syscall3(.ioctl, master, 0x5441, sys.O_RDWR | sys.O_NOCTTY); // TIOCGPTPEER
+    if (chk(slave, "open pty slave")) |f| return f;
+    if (op.num(0) != 0 or op.num(1) != 0) {
+        const ws = [4]u16{ @truncate(op.num(0)), @truncate(op.num(1)), 0, 0 };
+        if (chk(sys.syscall3(.ioctl, slave, 0x5414, sys.ptr(&ws)), "set console size")) |f| return f; // TIOCSWINSZ
+    }
+    // Hand the master over with SCM_RIGHTS on the sync socket.
+    var m = sync.Msg{ .kind = sync.CONSOLE };
+    var iov = [1]std.posix.iovec_const{.{ .base = @ptrCast(&m), .len = sync.MSG_SIZE }};
+    var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
+    std.mem.writeInt(u64, cbuf[0..8], 20, .little);
+    std.mem.writeInt(i32, cbuf[8..12], 1, .little);
+    std.mem.writeInt(i32, cbuf[12..16], 1, .little);
+    std.mem.writeInt(i32, cbuf[16..20], @intCast(master), .little);
+    const msg = std.os.linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = 24, .flags = 0 };
+    if (chk(sys.syscall3(.sendmsg, sync_fd, sys.ptr(&msg), 0x4000), "send pty master")) |f| return f;
+    sys.close(master);
+    if (chk(sys.syscall3(.ioctl, slave, 0x540E, 0), "make the pty the controlling terminal")) |f| return f; // TIOCSCTTY
+    var fd: usize = 0;
+    while (fd < 3) : (fd += 1) {
+        if (chk(sys.syscall3(.dup3, slave, fd, 0), "dup pty to stdio")) |f| return f;
+    }
+    if (slave > 2) sys.close(slave);
     return null;
 }

@@ -152,3 +152,58 @@ export fn drun_fifo_start(path: [*:0]const u8, timeout_ms: i32) i32 {
     if (sys.errnoOf(n) != 0) return -sys.errnoOf(n);
     return if (n == 1) 1 else 0;
 }
+
+/// Connects to the unix socket at path and sends fd with SCM_RIGHTS and `name` as data (the
+/// --console-socket protocol of runc and crun). Returns 0 or -errno.
+export fn drun_send_fd(path: [*:0]const u8, fd: i32, name: [*:0]const u8) i64 {
+    const s = drun_unix_connect(path);
+    if (s < 0) return s;
+    defer sys.close(@intCast(s));
+    var iov = [1]std.posix.iovec_const{.{ .base = name, .len = sys.strlen(name) }};
+    var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
+    std.mem.writeInt(u64, cbuf[0..8], 20, .little);
+    std.mem.writeInt(i32, cbuf[8..12], 1, .little);
+    std.mem.writeInt(i32, cbuf[12..16], 1, .little);
+    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
+    const msg = std.os.linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = 24, .flags = 0 };
+    const rc = sys.syscall3(.sendmsg, @intCast(s), sys.ptr(&msg), 0x4000);
+    return -@as(i64, sys.errnoOf(rc));
+}
+
+/// read(2) with a poll timeout, for proxying a pty. Bytes, 0 at EOF, -110 timeout, -errno.
+export fn drun_read(fd: i32, buf: [*]u8, len: usize, timeout_ms: i32) i64 {
+    var pfd = [1]extern struct { fd: i32, events: i16, revents: i16 }{.{ .fd = fd, .events = 1, .revents = 0 }};
+    while (true) {
+        const prc = sys.syscall3(.poll, sys.ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
+        const e = sys.errnoOf(prc);
+        if (e == 4) continue;
+        if (e != 0) return -@as(i64, e);
+        if (prc == 0) return -110;
+        break;
+    }
+    const n = sys.syscall3(.read, @intCast(fd), sys.ptr(buf), len);
+    if (sys.errnoOf(n) == 5) return 0; // EIO: the pty's other side is gone
+    if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
+    return @intCast(n);
+}
+
+/// write(2) of the whole buffer. Returns bytes written or -errno.
+export fn drun_write(fd: i32, buf: [*]const u8, len: usize) i64 {
+    var done: usize = 0;
+    while (done < len) {
+        const n = sys.syscall3(.write, @intCast(fd), sys.ptr(buf + done), len - done);
+        const e = sys.errnoOf(n);
+        if (e == 4) continue;
+        if (e != 0) return -@as(i64, e);
+        done += n;
+    }
+    return @intCast(done);
+}
+
+/// Copies the window size of terminal `from` to `to` (TIOCGWINSZ/TIOCSWINSZ). 0 or -errno.
+export fn drun_copy_winsize(from: i32, to: i32) i32 {
+    var ws: [4]u16 = undefined;
+    const rc = sys.syscall3(.ioctl, @intCast(from), 0x5413, sys.ptr(&ws));
+    if (sys.errnoOf(rc) != 0) return -sys.errnoOf(rc);
+    return -sys.errnoOf(sys.syscall3(.ioctl, @intCast(to), 0x5414, sys.ptr(&ws)));
+}

@@ -8,6 +8,7 @@ pub const GO: u32 = 16;
 pub const TIMING: u32 = 3;
 pub const PID: u32 = 4;
 pub const HOOKS: u32 = 5;
+pub const CONSOLE: u32 = 6;
 
 pub const Msg = extern struct {
     kind: u32 = 0,

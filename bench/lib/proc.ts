@@ -1,0 +1,110 @@
+/**
+ * Running a command and timing it from spawn to exit. A container's init inherits the
+ * runtime's stdio and may hold the pipes open after the runtime exits (after `create`), so
+ * output is read until the command exits plus a short grace period, never until EOF.
+ * @module
+ */
+
+/** What one timed command did. */
+export interface RunResult {
+  /** The command line. */
+  argv: string[];
+  /** Wall time from spawn to exit, ms. */
+  ms: number;
+  /** Exit code (-1 when killed by the timeout). */
+  code: number;
+  /** Captured stdout ("" unless `capture`). */
+  stdout: string;
+  /** Captured stderr. */
+  stderr: string;
+  /** Spawn time, epoch ms (same clock as Deno's performance.timeOrigin + now()). */
+  startEpoch: number;
+  /** Exit time, epoch ms. */
+  endEpoch: number;
+}
+
+/** Options of {@link runTimed}. */
+export interface RunOptions {
+  /** Capture stdout (else /dev/null). */
+  capture?: boolean;
+  /** Extra environment. */
+  env?: Record<string, string>;
+  /** Working directory. */
+  cwd?: string;
+  /** Kill the command after this long (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** Epoch milliseconds with sub-millisecond precision. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Runs argv, returns its timing and output. Never throws for a non-zero exit. */
+export async function runTimed(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const cmd = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "null",
+    stdout: opts.capture ? "piped" : "null",
+    stderr: "piped",
+    env: opts.env,
+    cwd: opts.cwd,
+  });
+  const t0 = performance.now();
+  const child = cmd.spawn();
+  const out = opts.capture ? collect(child.stdout) : undefined;
+  const err = collect(child.stderr);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }, opts.timeoutMs ?? 60_000);
+  const status = await child.status;
+  const t1 = performance.now();
+  clearTimeout(timer);
+  const [stdout, stderr] = await Promise.all([out?.take() ?? "", err.take()]);
+  return {
+    argv,
+    ms: t1 - t0,
+    code: timedOut ? -1 : status.code,
+    stdout,
+    stderr: timedOut ? `${stderr}\n(killed after ${opts.timeoutMs ?? 60_000} ms)` : stderr,
+    startEpoch: performance.timeOrigin + t0,
+    endEpoch: performance.timeOrigin + t1,
+  };
+}
+
+/** Throws a readable error when the command failed. */
+export function check(r: RunResult, what: string): RunResult {
+  if (r.code !== 0) {
+    const tail = r.stderr.trim().split("\n").slice(-5).join("\n");
+    throw new Error(`${what}: exit ${r.code}: ${tail || "(no stderr)"}`);
+  }
+  return r;
+}
+
+function collect(stream: ReadableStream<Uint8Array>): { take(): Promise<string> } {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const done = (async () => {
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += dec.decode(value, { stream: true });
+      }
+    } catch { /* cancelled */ }
+  })();
+  return {
+    async take() {
+      // Output of a process that has exited is normally complete within a few ms; a pipe
+      // still held by a container init would otherwise never end.
+      await Promise.race([done, new Promise((r) => setTimeout(r, 30))]);
+      reader.cancel().catch(() => {});
+      return text;
+    },
+  };
+}
