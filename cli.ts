@@ -219,7 +219,15 @@ function createOptions(values: Record<string, string | boolean | undefined>) {
     consoleSocket: values["console-socket"]
       ? resolve(values["console-socket"] as string)
       : undefined,
+    noNewKeyring: !!values["no-new-keyring"],
+    listenFds: listenFds(),
   };
+}
+
+/** systemd socket activation: LISTEN_FDS counts the fds from 3 meant for the service. */
+function listenFds(): number | undefined {
+  const n = Number(Deno.env.get("LISTEN_FDS") ?? "0");
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 async function run(rt: Runtime, args: string[]): Promise<number> {

@@ -59,6 +59,13 @@ export interface CreateOptions {
   noPivot?: boolean;
   /** Pass fds 3 .. 3+N-1 to the container process. */
   preserveFds?: number;
+  /** Keep the caller's session keyring instead of a new one (runc's --no-new-keyring). */
+  noNewKeyring?: boolean;
+  /**
+   * Socket-activation fds (systemd's LISTEN_FDS): fds 3 .. 3+N-1 are passed and the process
+   * gets LISTEN_FDS=N and LISTEN_PID=1, as runc does.
+   */
+  listenFds?: number;
   /** With process.terminal: a unix socket to send the pty master to (as runc/crun do). */
   consoleSocket?: string;
   /** With process.terminal and no consoleSocket: receives the pty master fd. */
@@ -150,6 +157,13 @@ export class Runtime {
       ? validateSpec(structuredClone(opts.spec), { bundle, checkFs: true })
       : await loadSpec(bundle);
     mark("spec");
+    if (opts.listenFds && spec.process) {
+      spec.process.env = [
+        ...(spec.process.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)),
+        `LISTEN_FDS=${opts.listenFds}`,
+        "LISTEN_PID=1",
+      ];
+    }
     const rootPath = spec.root!.path;
     const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
     const onConsole = consoleHandler(spec.process?.terminal, opts);
@@ -165,7 +179,9 @@ export class Runtime {
       rootfs,
       fifoPath: fifo,
       noPivot: opts.noPivot,
-      preserveFds: opts.preserveFds,
+      preserveFds: Math.max(opts.preserveFds ?? 0, opts.listenFds ?? 0),
+      id,
+      noNewKeyring: opts.noNewKeyring,
       seccomp: seccomp
         ? {
           program: seccomp.program,

@@ -86,6 +86,8 @@ export class Workspace {
   readonly runtimes = new Map<RtName, Rt>();
   /** Runtimes that could not be used, with why. */
   readonly missing: Record<string, string> = {};
+  /** Every runtime and extra state root, for the final cleanup. */
+  readonly all: Rt[] = [];
   #serial = 0;
 
   constructor(cgroups: CgroupInfo) {
@@ -160,6 +162,23 @@ export class Workspace {
   private add(rt: Rt): void {
     Deno.mkdirSync(rt.root, { recursive: true });
     this.runtimes.set(rt.name, rt);
+    this.all.push(rt);
+  }
+
+  /** drun's CLI over another state root (for containers made through the library). */
+  drunAt(name: string): Rt {
+    const root = join(this.dir, "state", name);
+    Deno.mkdirSync(root, { recursive: true });
+    const deno = Deno.execPath();
+    const rt: Rt = {
+      name: "drun",
+      label: `drun (library, ${name})`,
+      version: `deno ${Deno.version.deno}`,
+      root,
+      argv: (a) => [deno, "run", "-A", join(REPO, "cli.ts"), "--root", root, ...a],
+    };
+    this.all.push(rt);
+    return rt;
   }
 
   /** The runtimes among `names` that exist, in that order. */

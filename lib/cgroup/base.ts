@@ -6,12 +6,7 @@
 import { dirname } from "node:path";
 import { DrunError } from "../errors.ts";
 import type { LinuxResources } from "../spec/types.ts";
-import {
-  type CgroupManager,
-  type CgroupPaths,
-  type CgroupStats,
-  CREATED_KEY,
-} from "./types.ts";
+import { type CgroupManager, type CgroupPaths, type CgroupStats, CREATED_KEY } from "./types.ts";
 import {
   dirExists,
   errText,
@@ -76,7 +71,9 @@ export abstract class BaseManager implements CgroupManager {
 
   create(): void {
     for (const h of this.hierarchies()) {
-      if (!h.mount) throw new DrunError("ECGROUP", "cgroup manager cannot create from stored paths");
+      if (!h.mount) {
+        throw new DrunError("ECGROUP", "cgroup manager cannot create from stored paths");
+      }
       const made = mkdirChain(h.mount, h.dir, "linux.cgroupsPath");
       this.made.push(...made);
       if (made.length > 1 && !this.createdTops.includes(made[0])) this.createdTops.push(made[0]);

@@ -62,6 +62,10 @@ export interface PlanInput {
   preserveFds?: number;
   /** The compiled filter, and the connected listener socket when it notifies. */
   seccomp?: { program: Uint8Array; flags: number; listenerFd?: number };
+  /** The container id (names its session keyring). */
+  id?: string;
+  /** Do not give the container a session keyring of its own (runc's --no-new-keyring). */
+  noNewKeyring?: boolean;
   /** Lines of /proc/self/cgroup of the caller; tests may inject them. */
   cgroupLines?: string[];
 }
@@ -182,6 +186,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     }
   }
 
+  if (!input.noNewKeyring) add(Op.KEYRING, "new session keyring", [], [`_ses.${input.id ?? ""}`]);
   // prestart/createRuntime run in the runtime once the mounts exist; createContainer then
   // runs here, in the container's namespaces, before the root is switched.
   const hooks = spec.hooks ?? {};

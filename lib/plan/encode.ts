@@ -46,6 +46,7 @@ export const Op = {
   SYNC_HOOKS: 37,
   RUN_HOOK: 38,
   CONSOLE: 39,
+  KEYRING: 40,
 } as const;
 
 /** An op kind number. */

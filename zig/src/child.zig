@@ -48,6 +48,7 @@ pub const Kind = enum(u16) {
     sync_hooks = 37,
     run_hook = 38,
     console = 39,
+    keyring = 40,
     _,
 };
 
@@ -318,6 +319,13 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .run_hook => return runHook(op),
         .console => return setupConsole(op, sync_fd),
+        .keyring => {
+            // A session keyring of the container's own, so it never sees the host's keys.
+            const rc = sys.syscall2(.keyctl, 1, sys.ptr(op.str(0).p)); // KEYCTL_JOIN_SESSION_KEYRING
+            // Kernels without keys (ENOSYS) or a seccomp profile that refuses keyctl: carry on.
+            if (sys.errnoOf(rc) == 38 or sys.errnoOf(rc) == 1) return null;
+            return chk(rc, "join a new session keyring");
+        },
         .mask_path => {
             // A directory is hidden under an empty read-only tmpfs, anything else under /dev/null.
             const p = op.str(0).p;
