@@ -15,7 +15,8 @@ export type DrunErrorCode =
   | "ESECCOMP"
   | "ENATIVE"
   | "ELOCKED"
-  | "EHOOK";
+  | "EHOOK"
+  | "ECGROUP";
 
 /** Base class of all drun errors. */
 export class DrunError extends Error {

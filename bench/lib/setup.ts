@@ -35,6 +35,8 @@ export interface Rt {
   root: string;
   /** Full argv for a command of this runtime (global --root included). */
   argv(args: string[]): string[];
+  /** Its executable (deno for drun). */
+  bin: string;
   /** The command prefix it runs under, if any (crun's private mount namespace). */
   wrapper?: string[];
 }
@@ -112,6 +114,7 @@ export class Workspace {
       name: "drun",
       label: "drun (cli.ts)",
       version: denoVersion,
+      bin: deno,
       root: state("drun"),
       argv: (a) => [deno, "run", "-A", join(REPO, "cli.ts"), "--root", state("drun"), ...a],
     });
@@ -120,6 +123,7 @@ export class Workspace {
         name: "drun-bundle",
         label: "drun (dist/drun.js)",
         version: denoVersion,
+        bin: deno,
         root: state("drun-bundle"),
         argv: (a) => [deno, "run", "-A", opts.bundleJs!, "--root", state("drun-bundle"), ...a],
       });
@@ -130,6 +134,7 @@ export class Workspace {
         name: "runc",
         label: "runc",
         version: commandLine(runc, ["--version"]) ?? "runc",
+        bin: runc,
         root: state("runc"),
         argv: (a) => [runc, "--root", state("runc"), ...a],
       });
@@ -151,7 +156,8 @@ export class Workspace {
       this.add({
         name: "crun",
         label: unmounts.length ? "crun (private mntns)" : "crun",
-        version: commandLine(crun, ["--version"])?.replace("crun version ", "crun ") ?? "crun",
+        version: commandLine(crun, ["--version"]) ?? "crun",
+        bin: crun,
         root: state("crun"),
         argv: (a) => [...wrap, crun, "--root", state("crun"), ...a],
         wrapper: wrap.length ? wrap : undefined,
@@ -174,6 +180,7 @@ export class Workspace {
       name: "drun",
       label: `drun (library, ${name})`,
       version: `deno ${Deno.version.deno}`,
+      bin: deno,
       root,
       argv: (a) => [deno, "run", "-A", join(REPO, "cli.ts"), "--root", root, ...a],
     };

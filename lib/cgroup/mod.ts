@@ -1,36 +1,257 @@
 /**
- * The cgroup layer behind one interface, as the runtime uses it. Drivers for v1 and v2 live
- * beside this file; `openCgroups` picks one for the host.
+ * The cgroup layer behind one interface, as the runtime uses it. `openCgroups` picks the
+ * driver for the host's layout (v2 when the cgroupfs root is a cgroup2 mount, else v1),
+ * validates the config and works out the directories; nothing is created until `create()`.
+ * `cgroupsFromPaths` rebuilds a manager from the paths stored in state.json, for the commands
+ * that come later (delete, pause, resume, ps, events, update).
+ *
+ * Paths: no `cgroupsPath` means `<own>/drun-<id>` in each hierarchy, where `<own>` is the
+ * runtime's own cgroup there; a relative path is nested under `<own>` too; an absolute one is
+ * taken as given, relative to each hierarchy's root. The systemd `slice:prefix:name` form is
+ * refused (there is no systemd driver).
  * @module
  */
+import { join, posix } from "node:path";
+import { SpecError } from "../errors.ts";
 import type { LinuxResources, Spec } from "../spec/types.ts";
+import type { PausedProbe } from "../state/store.ts";
+import type { Placement } from "./base.ts";
+import { parseCgroupMounts, parseProcCgroup } from "./fs.ts";
+import { type CgroupManager, type CgroupOptions, type CgroupPaths, CREATED_KEY } from "./types.ts";
+import { validateCgroupsPath, validateResources } from "./validate.ts";
+import { type AllowedDevice, V1Manager } from "./v1.ts";
+import { V2Manager } from "./v2.ts";
 
-/** Where a container's cgroups are, as stored in its state (one path per hierarchy). */
-export type CgroupPaths = Record<string, string>;
+export type {
+  BlkioEntry,
+  BlkioStats,
+  CgroupManager,
+  CgroupOptions,
+  CgroupPaths,
+  CgroupStats,
+  CpuStats,
+  CpuUsage,
+  HugetlbStats,
+  MemoryEntry,
+  MemoryStats,
+  PidsStats,
+  Throttling,
+} from "./types.ts";
+export { cgroupDirs, CREATED_KEY } from "./types.ts";
+export { SYSTEMD_PATH_MESSAGE, validateCgroupsPath, validateResources } from "./validate.ts";
 
-/** What the runtime needs from a cgroup driver. */
-export interface CgroupManager {
-  /** Absolute directories per hierarchy (v2: one entry, key ""), stored in state.json. */
-  readonly paths: CgroupPaths;
-  /** Creates the directories (missing parents too). */
-  create(): void;
-  /** Writes the resource limits. */
-  apply(resources: LinuxResources | undefined): void;
-  /** Moves pid into the cgroups. */
-  join(pid: number): void;
-  /** Removes the directories (after the processes are gone); idempotent. */
-  destroy(): void;
+/** The default cgroup filesystem root. */
+export const CGROUP_ROOT = "/sys/fs/cgroup";
+
+/** The host's cgroup layout. */
+export type CgroupLayout = "v1" | "v2" | "none";
+
+/** v2 when `root` is a cgroup2 filesystem, v1 when it holds v1 hierarchies, else none. */
+export function detectLayout(root: string = CGROUP_ROOT): CgroupLayout {
+  try {
+    Deno.statSync(join(root, "cgroup.controllers"));
+    return "v2";
+  } catch { /* not a cgroup2 root */ }
+  try {
+    for (const e of Deno.readDirSync(root)) {
+      if (e.isDirectory || e.isSymlink) return "v1";
+    }
+  } catch { /* no cgroupfs at all */ }
+  return "none";
+}
+
+/** v1 controllers drun knows (named hierarchies such as name=systemd are left alone). */
+const V1_CONTROLLERS = new Set([
+  "cpuset",
+  "cpu",
+  "cpuacct",
+  "blkio",
+  "memory",
+  "devices",
+  "freezer",
+  "net_cls",
+  "perf_event",
+  "net_prio",
+  "hugetlb",
+  "pids",
+  "rdma",
+  "misc",
+]);
+
+interface Hierarchy {
+  controllers: string[];
+  mount: string;
+  mountRoot: string;
+}
+
+const defaultWarn = (m: string) => console.error(`warning: ${m}`);
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+function v1Hierarchies(root: string, opts: CgroupOptions): Hierarchy[] {
+  const out: Hierarchy[] = [];
+  const seen = new Set<string>();
+  if (opts.root === undefined || opts.mountinfo !== undefined) {
+    const mounts = parseCgroupMounts(opts.mountinfo ?? readText("/proc/self/mountinfo"));
+    for (const m of mounts) {
+      if (m.fsType !== "cgroup") continue;
+      if (m.mountPoint !== root && !m.mountPoint.startsWith(root + "/")) continue;
+      const controllers = m.superOptions.filter((o) => V1_CONTROLLERS.has(o));
+      const key = [...controllers].sort().join(",");
+      if (!controllers.length || seen.has(key)) continue;
+      seen.add(key);
+      out.push({ controllers, mount: m.mountPoint, mountRoot: m.root });
+    }
+    return out;
+  }
+  // A test root: one directory per hierarchy, named by its controllers.
+  for (const e of [...Deno.readDirSync(root)].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!e.isDirectory) continue;
+    const controllers = e.name.split(",").filter((c) => V1_CONTROLLERS.has(c));
+    const key = [...controllers].sort().join(",");
+    if (!controllers.length || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ controllers, mount: join(root, e.name), mountRoot: "/" });
+  }
+  return out;
+}
+
+/** The cgroup path (relative to the hierarchy root) for a container. */
+function cgroupPath(cgPath: string | undefined, id: string, own: string): string {
+  if (!cgPath) return posix.join(own, `drun-${id}`);
+  if (cgPath.startsWith("/")) return posix.normalize(cgPath).replace(/(.)\/$/, "$1");
+  return posix.join(own, cgPath).replace(/(.)\/$/, "$1");
+}
+
+/** The directory of cgroup `rel` through a mount that shows cgroup `mountRoot` as its root. */
+function dirIn(mount: string, mountRoot: string, rel: string, field: string): string {
+  if (mountRoot === "/") return posix.join(mount, rel);
+  if (rel === mountRoot || rel.startsWith(mountRoot + "/")) {
+    return posix.join(mount, rel.slice(mountRoot.length));
+  }
+  throw new SpecError(field, `${rel} is outside the cgroup mount at ${mount}`);
+}
+
+function refuseOwn(rel: string, own: string, field: string): void {
+  // Joining our own cgroup or a parent would put the container beside the runtime (and
+  // delete would try to remove it): refuse.
+  if (rel === "/" || rel === own || own.startsWith(rel + "/")) {
+    throw new SpecError(field, `${rel} is the runtime's own cgroup or one of its parents`);
+  }
+}
+
+/** Whether resources ask for anything beyond device rules. */
+function hasLimits(r: LinuxResources): boolean {
+  return Object.entries(r).some(([k, v]) => k !== "devices" && v !== undefined && v !== null);
 }
 
 /**
- * The cgroup manager for a new container, or undefined when the spec asks for none.
- * Placeholder until the drivers land: containers stay in the caller's cgroups.
+ * The cgroup manager for a new container, or undefined when there is nothing to do (no
+ * cgroup filesystem and no limits, or an unprivileged runtime without limits). Validates
+ * `linux.resources` and `linux.cgroupsPath` and checks that this host can apply them, all
+ * before anything is created; throws a SpecError naming the field otherwise.
  */
-export function openCgroups(_spec: Spec, _id: string): CgroupManager | undefined {
-  return undefined;
+export function openCgroups(
+  spec: Spec,
+  id: string,
+  opts: CgroupOptions = {},
+): CgroupManager | undefined {
+  const field = "linux.cgroupsPath";
+  const resources = validateResources(spec.linux?.resources, "linux.resources");
+  const cgPath = validateCgroupsPath(spec.linux?.cgroupsPath, field);
+  const root = opts.root ?? CGROUP_ROOT;
+  const warn = opts.warn ?? defaultWarn;
+  const layout = detectLayout(root);
+  if (layout === "none") {
+    if (hasLimits(resources)) {
+      throw new SpecError("linux.resources", `no cgroup filesystem at ${root}`);
+    }
+    return undefined;
+  }
+  if (opts.root === undefined && Deno.uid() !== 0 && !cgPath && !hasLimits(resources)) {
+    return undefined;
+  }
+  const self = parseProcCgroup(opts.procSelfCgroup ?? readText("/proc/self/cgroup"));
+
+  if (layout === "v2") {
+    let mount = root;
+    let mountRoot = "/";
+    if (opts.root === undefined || opts.mountinfo !== undefined) {
+      const m = parseCgroupMounts(opts.mountinfo ?? readText("/proc/self/mountinfo"))
+        .find((x) => x.fsType === "cgroup2" && x.mountPoint === root);
+      if (m) [mount, mountRoot] = [m.mountPoint, m.root];
+    }
+    const own = self.find((l) => l.hierarchy === 0)?.path ?? "/";
+    const rel = cgroupPath(cgPath, id, own);
+    refuseOwn(rel, own, field);
+    const dir = dirIn(mount, mountRoot, rel, field);
+    const ownDir = own.startsWith(mountRoot) ? dirIn(mount, mountRoot, own, field) : undefined;
+    const m = new V2Manager({ dir, mount }, [], warn, ownDir);
+    m.checkSupport(resources);
+    return m;
+  }
+
+  const placements: Record<string, Placement> = {};
+  for (const h of v1Hierarchies(root, opts)) {
+    const line = self.find((l) => l.controllers.some((c) => h.controllers.includes(c)));
+    const own = line?.path ?? "/";
+    const rel = cgroupPath(cgPath, id, own);
+    refuseOwn(rel, own, field);
+    const dir = dirIn(h.mount, h.mountRoot, rel, field);
+    for (const c of h.controllers) placements[c] = { dir, mount: h.mount };
+  }
+  if (!Object.keys(placements).length) {
+    if (hasLimits(resources)) {
+      throw new SpecError("linux.resources", `no cgroup v1 hierarchy is mounted under ${root}`);
+    }
+    return undefined;
+  }
+  const extra: AllowedDevice[] = (spec.linux?.devices ?? [])
+    .filter((d) => d.type !== "p" && d.major !== undefined && d.minor !== undefined)
+    .map((d) => ({
+      type: d.type === "b" ? "b" : "c",
+      major: d.major!,
+      minor: d.minor!,
+      access: "rwm",
+    }));
+  const m = new V1Manager(placements, [], warn, extra);
+  m.checkSupport(resources);
+  return m;
 }
 
 /** A manager over paths stored in a container's state, for delete/pause/stats. */
-export function cgroupsFromPaths(_paths: CgroupPaths | undefined): CgroupManager | undefined {
-  return undefined;
+export function cgroupsFromPaths(
+  paths: CgroupPaths | undefined,
+  opts: { warn?: (msg: string) => void } = {},
+): CgroupManager | undefined {
+  if (!paths) return undefined;
+  const entries = Object.entries(paths).filter(([k]) => k !== CREATED_KEY);
+  if (!entries.length) return undefined;
+  let tops: string[] = [];
+  try {
+    const t = JSON.parse(paths[CREATED_KEY] ?? "[]");
+    if (Array.isArray(t)) tops = t.filter((x) => typeof x === "string" && x.startsWith("/"));
+  } catch { /* not ours: no parents to remove */ }
+  const warn = opts.warn ?? defaultWarn;
+  if (entries.length === 1 && entries[0][0] === "") {
+    return new V2Manager({ dir: entries[0][1] }, tops, warn);
+  }
+  const placements: Record<string, Placement> = {};
+  for (const [k, dir] of entries) placements[k] = { dir };
+  return new V1Manager(placements, tops, warn);
 }
+
+/** The PausedProbe for readState: a container is paused while its cgroup is frozen. */
+export const isPaused: PausedProbe = (state) => {
+  try {
+    return cgroupsFromPaths(state.cgroupPaths)?.isFrozen() ?? false;
+  } catch {
+    return false;
+  }
+};

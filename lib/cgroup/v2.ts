@@ -132,7 +132,8 @@ export class V2Manager extends BaseManager {
     let inherited: string[] | undefined;
     for (const d of chain) {
       const mine = made.includes(d);
-      const ours = mine || (this.own !== undefined && (d === this.own || d.startsWith(this.own + "/")));
+      const ours = mine ||
+        (this.own !== undefined && (d === this.own || d.startsWith(this.own + "/")));
       const avail = (readKnob(d, "cgroup.controllers") ?? inherited?.join(" ") ?? "")
         .trim().split(/\s+/).filter(Boolean);
       const enabled = new Set(
@@ -198,7 +199,9 @@ export class V2Manager extends BaseManager {
           );
         }
       }
-      if (m.limit) writeKnob(d, "memory.max", m.limit === -1 ? "max" : String(m.limit), `${p}.limit`);
+      if (m.limit) {
+        writeKnob(d, "memory.max", m.limit === -1 ? "max" : String(m.limit), `${p}.limit`);
+      }
       if (m.swap !== undefined) {
         const limit = m.limit ?? (updating ? readNumber(d, "memory.max") : undefined);
         let v: string | undefined;
@@ -213,7 +216,12 @@ export class V2Manager extends BaseManager {
         writeKnob(d, "memory.swap.max", "max", `${p}.swap`);
       }
       if (m.reservation) {
-        writeKnob(d, "memory.low", m.reservation === -1 ? "max" : String(m.reservation), `${p}.reservation`);
+        writeKnob(
+          d,
+          "memory.low",
+          m.reservation === -1 ? "max" : String(m.reservation),
+          `${p}.reservation`,
+        );
       }
       if (m.kernel) this.warn(`${p}.kernel: no kernel memory limit on cgroup v2; ignored`);
       if (m.kernelTCP) this.warn(`${p}.kernelTCP: no kernel TCP limit on cgroup v2; ignored`);

@@ -42,6 +42,33 @@ const DEV_SYMLINKS: [string, string][] = [
   ["pts/ptmx", "/dev/ptmx"],
 ];
 
+/** ioprio classes (linux/ioprio.h). */
+const IOPRIO_CLASSES: Record<string, number> = {
+  IOPRIO_CLASS_RT: 1,
+  IOPRIO_CLASS_BE: 2,
+  IOPRIO_CLASS_IDLE: 3,
+};
+/** Scheduling policies (linux/sched.h). */
+export const SCHED_POLICIES: Record<string, number> = {
+  SCHED_OTHER: 0,
+  SCHED_FIFO: 1,
+  SCHED_RR: 2,
+  SCHED_BATCH: 3,
+  SCHED_ISO: 4,
+  SCHED_IDLE: 5,
+  SCHED_DEADLINE: 6,
+};
+/** sched_attr flags by OCI name. */
+const SCHED_FLAGS: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01,
+  SCHED_FLAG_RECLAIM: 0x02,
+  SCHED_FLAG_DL_OVERRUN: 0x04,
+  SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_KEEPCAPS = 8;
 const PR_SET_DUMPABLE = 4;
@@ -271,6 +298,25 @@ function addProcessOps(
   }
   if (linux.personality) {
     add(Op.PERSONALITY, "linux.personality", [linux.personality.domain === "LINUX32" ? 0x0008 : 0]);
+  }
+  if (proc.ioPriority) {
+    add(Op.IOPRIO, "process.ioPriority", [
+      IOPRIO_CLASSES[proc.ioPriority.class],
+      proc.ioPriority.priority,
+    ]);
+  }
+  if (proc.scheduler) {
+    const sc = proc.scheduler;
+    const flags = (sc.flags ?? []).reduce((f, n) => f | (SCHED_FLAGS[n] ?? 0), 0);
+    add(Op.SCHED, "process.scheduler", [
+      SCHED_POLICIES[sc.policy],
+      flags,
+      BigInt.asUintN(32, BigInt(sc.nice ?? 0)),
+      sc.priority ?? 0,
+      sc.runtime ?? 0,
+      sc.deadline ?? 0,
+      sc.period ?? 0,
+    ]);
   }
   add(Op.SETSID, "setsid");
   if (proc.terminal) {

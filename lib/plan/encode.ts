@@ -47,6 +47,8 @@ export const Op = {
   RUN_HOOK: 38,
   CONSOLE: 39,
   KEYRING: 40,
+  IOPRIO: 41,
+  SCHED: 42,
 } as const;
 
 /** An op kind number. */

@@ -49,6 +49,8 @@ pub const Kind = enum(u16) {
     run_hook = 38,
     console = 39,
     keyring = 40,
+    ioprio = 41,
+    sched = 42,
     _,
 };
 
@@ -319,6 +321,24 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .run_hook => return runHook(op),
         .console => return setupConsole(op, sync_fd),
+        .ioprio => {
+            const prio = (op.num(0) << 13) | op.num(1);
+            return chk(sys.syscall3(.ioprio_set, 1, 0, prio), "ioprio_set"); // IOPRIO_WHO_PROCESS
+        },
+        .sched => {
+            // struct sched_attr: size, policy, flags, nice, priority, runtime, deadline, period
+            var attr = extern struct { size: u32, policy: u32, flags: u64, nice: i32, priority: u32, runtime: u64, deadline: u64, period: u64 }{
+                .size = 48,
+                .policy = @truncate(op.num(0)),
+                .flags = op.num(1),
+                .nice = @bitCast(@as(u32, @truncate(op.num(2)))),
+                .priority = @truncate(op.num(3)),
+                .runtime = op.num(4),
+                .deadline = op.num(5),
+                .period = op.num(6),
+            };
+            return chk(sys.syscall3(.sched_setattr, 0, sys.ptr(&attr), 0), "sched_setattr");
+        },
         .keyring => {
             // A session keyring of the container's own, so it never sees the host's keys.
             const rc = sys.syscall2(.keyctl, 1, sys.ptr(op.str(0).p)); // KEYCTL_JOIN_SESSION_KEYRING
