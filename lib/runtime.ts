@@ -4,7 +4,7 @@
  * @module
  */
 import { isAbsolute, join, resolve } from "node:path";
-import type { Process, Spec } from "./spec/types.ts";
+import type { LinuxResources, Process, Spec } from "./spec/types.ts";
 import { loadSpec, validateSpec } from "./spec/validate.ts";
 import { DrunError, LaunchError } from "./errors.ts";
 import { buildExecPlan, buildPlan } from "./plan/build.ts";
@@ -40,7 +40,17 @@ import {
 import { compileSeccomp, compileSeccompCached } from "./seccomp/compile.ts";
 import { signalNumber } from "./signals.ts";
 import { type HookOutput, runHooks } from "./hooks.ts";
-import { cgroupsFromPaths, openCgroups } from "./cgroup/mod.ts";
+import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
+import {
+  containerCgroupPids,
+  type ContainerEvent,
+  containerEvents,
+  type EventsOptions,
+  killCgroup,
+  pauseContainer,
+  resumeContainer,
+  updateContainer,
+} from "./cgroup/ops.ts";
 
 /** The OCI runtime-spec version drun implements. */
 export const OCI_VERSION = "1.2.0";
@@ -432,7 +442,7 @@ export class Runtime {
 
   /** The OCI state of a container. */
   state(id: string): OciState {
-    const st = readState(this.root, id);
+    const st = readState(this.root, id, isPaused);
     return toOciState(st);
   }
 
@@ -465,7 +475,7 @@ export class Runtime {
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     mark("delete");
     await withLock(this.root, id, async () => {
-      const st = readState(this.root, id);
+      const st = readState(this.root, id, isPaused);
       if ((st.status === "running" || st.status === "paused") && !opts.force) {
         throw new DrunError(
           "EBADSTATE",
@@ -474,13 +484,19 @@ export class Runtime {
       }
       if (st.status !== "stopped") {
         for (const p of containerPids(st)) killPid(p, 9);
+        // Frozen tasks only act on SIGKILL once thawed.
+        if (st.status === "paused") cgroupsFromPaths(st.cgroupPaths)?.thaw();
         await waitGone(st.pid, st.startTime);
       }
       let spec: Spec = { ociVersion: OCI_VERSION };
       try {
         spec = this.containerSpec(id);
       } catch { /* a half-created container: nothing to run */ }
-      cgroupsFromPaths(st.cgroupPaths)?.destroy();
+      const cgroups = cgroupsFromPaths(st.cgroupPaths);
+      if (cgroups) {
+        await killCgroup(cgroups);
+        cgroups.destroy();
+      }
       await Deno.remove(containerDir(this.root, id), { recursive: true });
       await this.poststop(spec, { ...toOciState(st), status: "stopped" });
     });
@@ -584,6 +600,34 @@ export class Runtime {
   async wait(id: string): Promise<ExitStatus> {
     const st = readState(this.root, id);
     return await waitPid(st.pid);
+  }
+
+  /** Freezes every process of a created or running container; its status becomes `paused`. */
+  async pause(id: string): Promise<void> {
+    await pauseContainer(this.root, id);
+  }
+
+  /** Thaws a paused container. */
+  async resume(id: string): Promise<void> {
+    await resumeContainer(this.root, id);
+  }
+
+  /** Host pids of every process in the container's cgroup. */
+  ps(id: string): Promise<number[]> {
+    return Promise.resolve(containerCgroupPids(this.root, id));
+  }
+
+  /**
+   * runc's `events`: with `stats`, one stats event; otherwise stats every interval and an
+   * `oom` event for each OOM kill, until the container stops or `signal` aborts.
+   */
+  events(id: string, opts: EventsOptions = {}): AsyncGenerator<ContainerEvent> {
+    return containerEvents(this.root, id, opts);
+  }
+
+  /** Changes the resource limits of a container that is not stopped (runc's `update`). */
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    await updateContainer(this.root, id, resources, this.warn);
   }
 }
 

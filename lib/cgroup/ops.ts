@@ -141,3 +141,31 @@ export async function* containerEvents(
     opts.signal?.removeEventListener("abort", onAbort);
   }
 }
+
+/**
+ * SIGKILLs whatever is left in a container's cgroup (a container without its own pid
+ * namespace can leave children behind its init), thaws it so frozen tasks can die, and waits
+ * briefly until it is empty.
+ */
+export async function killCgroup(m: CgroupManager, timeoutMs = 2000): Promise<void> {
+  if (!m.exists()) return;
+  const until = Date.now() + timeoutMs;
+  let thawed = false;
+  while (true) {
+    const pids = m.pids();
+    if (!pids.length) return;
+    for (const p of pids) {
+      try {
+        Deno.kill(p, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    if (!thawed) {
+      thawed = true;
+      try {
+        if (m.isFrozen()) m.thaw();
+      } catch { /* no freezer */ }
+    }
+    if (Date.now() > until) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

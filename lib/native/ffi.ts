@@ -7,7 +7,6 @@ import { openLibdrun } from "./load.ts";
 
 const SYMBOLS = {
   drun_launch: { parameters: ["buffer", "usize", "buffer"], result: "i64" },
-  drun_recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64", nonblocking: true },
   drun_send: { parameters: ["i32", "buffer", "usize"], result: "i64" },
   drun_wait: { parameters: ["i32", "i32"], result: "i64", nonblocking: true },
   drun_wait_now: { name: "drun_wait", parameters: ["i32", "i32"], result: "i64" },

@@ -7,25 +7,8 @@ const NOTIF_RECV: usize = 0xc0502100;
 const NOTIF_SEND: usize = 0xc0182101;
 const NOTIF_ID_VALID: usize = 0x40082102;
 const NOTIF_ADDFD: usize = 0x40182103;
-const POLLIN: i16 = 1;
-const POLLHUP: i16 = 0x10;
 
-const PollFd = extern struct { fd: i32, events: i16, revents: i16 };
-
-/// Waits for fd to become readable. 1 readable, 0 timeout, -1000 hung up, or -errno.
-fn waitReadable(fd: i32, timeout_ms: i32) i64 {
-    var pfd = [1]PollFd{.{ .fd = fd, .events = POLLIN, .revents = 0 }};
-    while (true) {
-        const rc = sys.syscall3(.poll, sys.ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
-        const e = sys.errnoOf(rc);
-        if (e == 4) continue;
-        if (e != 0) return -@as(i64, e);
-        if (rc == 0) return 0;
-        if (pfd[0].revents & POLLIN != 0) return 1;
-        if (pfd[0].revents & POLLHUP != 0) return -1000;
-        return 1;
-    }
-}
+const waitReadable = sys.waitReadable;
 
 /// Creates a listening SOCK_STREAM unix socket at path (removing nothing: the caller does).
 export fn drun_unix_listen(path: [*:0]const u8, backlog: i32) i64 {

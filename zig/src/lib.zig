@@ -37,23 +37,6 @@ export fn drun_launch(base: [*]const u8, len: usize, out: *[2]i64) i64 {
     return @intCast(pid);
 }
 
-/// Receives one sync message (and any payload) into buf; waits at most timeout_ms
-/// (negative: forever). Returns its length, 0 on EOF, -110 on timeout, or -errno.
-export fn drun_recv(fd: i32, buf: [*]u8, len: usize, timeout_ms: i32) i64 {
-    var pfd = [1]extern struct { fd: i32, events: i16, revents: i16 }{.{ .fd = fd, .events = 1, .revents = 0 }};
-    while (true) {
-        const prc = sys.syscall3(.poll, sys.ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
-        const e = sys.errnoOf(prc);
-        if (e == 4) continue;
-        if (e != 0) return -@as(i64, e);
-        if (prc == 0) return -110;
-        break;
-    }
-    const n = sys.syscall6(.recvfrom, @intCast(fd), sys.ptr(buf), len, 0, 0, 0);
-    if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
-    return @intCast(n);
-}
-
 /// Sends one packet on the sync socket. Returns bytes sent or -errno.
 export fn drun_send(fd: i32, buf: [*]const u8, len: usize) i64 {
     const n = sys.syscall6(.sendto, @intCast(fd), sys.ptr(buf), len, 0, 0x4000, 0);
@@ -138,15 +121,9 @@ export fn drun_fifo_start(path: [*:0]const u8, timeout_ms: i32) i32 {
     const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(path), sys.O_RDONLY | sys.O_CLOEXEC | 0o4000, 0); // O_NONBLOCK
     if (sys.errnoOf(fd) != 0) return -sys.errnoOf(fd);
     defer sys.close(fd);
-    var pfd = [1]extern struct { fd: i32, events: i16, revents: i16 }{.{ .fd = @intCast(fd), .events = 1, .revents = 0 }};
-    while (true) {
-        const prc = sys.syscall3(.poll, sys.ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
-        const e = sys.errnoOf(prc);
-        if (e == 4) continue;
-        if (e != 0) return -e;
-        if (prc == 0) return 0;
-        break;
-    }
+    const r = sys.waitReadable(@intCast(fd), timeout_ms);
+    if (r == 0) return 0;
+    if (r < 0 and r != -1000) return @intCast(r);
     var b: [1]u8 = undefined;
     const n = sys.syscall3(.read, fd, sys.ptr(&b), 1);
     if (sys.errnoOf(n) != 0) return -sys.errnoOf(n);
@@ -172,15 +149,9 @@ export fn drun_send_fd(path: [*:0]const u8, fd: i32, name: [*:0]const u8) i64 {
 
 /// read(2) with a poll timeout, for proxying a pty. Bytes, 0 at EOF, -110 timeout, -errno.
 export fn drun_read(fd: i32, buf: [*]u8, len: usize, timeout_ms: i32) i64 {
-    var pfd = [1]extern struct { fd: i32, events: i16, revents: i16 }{.{ .fd = fd, .events = 1, .revents = 0 }};
-    while (true) {
-        const prc = sys.syscall3(.poll, sys.ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
-        const e = sys.errnoOf(prc);
-        if (e == 4) continue;
-        if (e != 0) return -@as(i64, e);
-        if (prc == 0) return -110;
-        break;
-    }
+    const r = sys.waitReadable(fd, timeout_ms);
+    if (r == 0) return -110;
+    if (r < 0 and r != -1000) return r;
     const n = sys.syscall3(.read, @intCast(fd), sys.ptr(buf), len);
     if (sys.errnoOf(n) == 5) return 0; // EIO: the pty's other side is gone
     if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));

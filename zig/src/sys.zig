@@ -93,3 +93,24 @@ pub fn strlen(s: [*:0]const u8) usize {
     while (s[i] != 0) i += 1;
     return i;
 }
+
+const POLLIN: i16 = 1;
+const POLLHUP: i16 = 0x10;
+
+const PollFd = extern struct { fd: i32, events: i16, revents: i16 };
+
+/// Waits for fd to become readable (poll, EINTR retried). 1 readable, 0 timeout, -1000 hung up, or -errno.
+pub fn waitReadable(fd: i32, timeout_ms: i32) i64 {
+    var pfd = [1]PollFd{.{ .fd = fd, .events = POLLIN, .revents = 0 }};
+    while (true) {
+        const rc = syscall3(.poll, ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
+        const e = errnoOf(rc);
+        if (e == 4) continue;
+        if (e != 0) return -@as(i64, e);
+        if (rc == 0) return 0;
+        if (pfd[0].revents & POLLIN != 0) return 1;
+        if (pfd[0].revents & POLLHUP != 0) return -1000;
+        return 1;
+    }
+}
+
