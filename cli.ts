@@ -14,6 +14,13 @@ import { features, VERSION } from "./lib/features.ts";
 import { defaultSpec } from "./lib/spec/default.ts";
 import { killPid, waitPid } from "./lib/native/ffi.ts";
 import { signalNumber } from "./lib/signals.ts";
+import {
+  eventsCommand,
+  pauseCommand,
+  psCommand,
+  resumeCommand,
+  updateCommand,
+} from "./lib/cli/cgroup_commands.ts";
 import { proxyPty, type PtyProxy } from "./lib/tty_proxy.ts";
 
 const USAGE = `drun ${VERSION}: an OCI container runtime
@@ -38,6 +45,13 @@ Commands:
   kill <id> [SIG]  send a signal (default SIGTERM; --all for every process)
   delete <id>      delete a container (--force kills it first)
   list             list containers (--format table|json, --quiet)
+  pause <id>       freeze every process of the container
+  resume <id>      thaw a paused container
+  ps <id> [ARGS]   the container's processes (--format table|json; ARGS go to ps, default -ef)
+  events <id>      stats and OOM events as JSON lines (--stats for one, --interval 5s)
+  update <id>      change limits (-r FILE|-, --memory, --memory-reservation, --memory-swap,
+                   --cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems,
+                   --pids-limit, --blkio-weight, ...)
   spec             write a default config.json (--bundle, --rootless)
   features         print the OCI features document
 `;
@@ -184,10 +198,15 @@ async function main(argv: string[]): Promise<number> {
     case "exec":
       return await exec(rt, args);
     case "ps":
+      return await psCommand(rt, args);
     case "pause":
+      return await pauseCommand(rt, args);
     case "resume":
+      return await resumeCommand(rt, args);
     case "update":
+      return await updateCommand(rt, args);
     case "events":
+      return await eventsCommand(rt, args);
     case "checkpoint":
     case "restore":
       throw new DrunError("EINVALID_ARG", `${cmd}: not supported by this version of drun yet`);

@@ -21,7 +21,7 @@ import {
   rmdirCgroups,
 } from "./lib/host.ts";
 import { deleteAll, dockerProfile, PREFIX, REPO, Workspace } from "./lib/setup.ts";
-import { type CaseResult, finish, resultsMarkdown, type Results } from "./lib/report.ts";
+import { type CaseResult, finish, type Results, resultsMarkdown } from "./lib/report.ts";
 import { runTimed } from "./lib/proc.ts";
 import type { Counts, Ctx } from "./cases/common.ts";
 import { lifecycleCase } from "./cases/lifecycle.ts";
@@ -133,8 +133,11 @@ async function main(): Promise<number> {
     checks.cgroupsLeftByRuntimes = ours.length ? ours : "none";
     problems.push(...rmdirCgroups(ours));
     const created = chain.filter((d) => !chainBefore.has(d) && existing([d]).size);
-    checks.intermediateCgroupDirsRemoved = created.length ? created : "none needed";
-    problems.push(...rmdirCgroups(created));
+    problems.push(...rmdirCgroups(created, true));
+    const kept = created.filter((d) => existing([d]).size);
+    checks.intermediateCgroupDirs = created.length
+      ? { createdByRuntimes: created.length, removed: created.length - kept.length, kept }
+      : "none created";
     const still = findCgroups(cg, PREFIX).filter((p) => p.includes(`-${Deno.pid}`));
     checks.cgroupsAfterCleanup = still.length ? still : "none";
     try {

@@ -4,6 +4,7 @@
  * @module
  */
 import { CAPABILITIES } from "./caps.ts";
+import { HOOK_KINDS } from "./hooks.ts";
 import { KNOWN_MOUNT_OPTIONS } from "./spec/validate.ts";
 import { seccompFeatures } from "./seccomp/compile.ts";
 import { OCI_VERSION } from "./runtime.ts";
@@ -14,19 +15,12 @@ export function features(): Record<string, unknown> {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: OCI_VERSION,
-    hooks: [
-      "prestart",
-      "createRuntime",
-      "createContainer",
-      "startContainer",
-      "poststart",
-      "poststop",
-    ],
+    hooks: [...HOOK_KINDS],
     mountOptions: [...KNOWN_MOUNT_OPTIONS].sort(),
     linux: {
       namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
       capabilities: [...CAPABILITIES],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: {
         enabled: true,
         actions: sc.actions,

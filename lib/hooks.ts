@@ -7,15 +7,20 @@
  */
 import type { Hook } from "./spec/types.ts";
 import { DrunError } from "./errors.ts";
+import { drain } from "./streams.ts";
 
-/** The six hook kinds of the runtime spec. */
-export type HookKind =
-  | "prestart"
-  | "createRuntime"
-  | "createContainer"
-  | "startContainer"
-  | "poststart"
-  | "poststop";
+/** The six hook kinds of the runtime spec, in lifecycle order. */
+export const HOOK_KINDS = [
+  "prestart",
+  "createRuntime",
+  "createContainer",
+  "startContainer",
+  "poststart",
+  "poststop",
+] as const;
+
+/** One of HOOK_KINDS. */
+export type HookKind = typeof HOOK_KINDS[number];
 
 /** Where hook output goes (the runtime's log). */
 export type HookOutput = (
@@ -96,27 +101,4 @@ export async function runHooks(
       if (timer !== undefined) clearTimeout(timer);
     }
   }
-}
-
-/** Reads a stream as text until EOF or, after `settle()`, a short grace period. */
-function drain(stream: ReadableStream<Uint8Array>): { settle(): Promise<string> } {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  const done = (async () => {
-    try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        text += dec.decode(value, { stream: true });
-      }
-    } catch { /* cancelled */ }
-  })();
-  return {
-    async settle() {
-      await Promise.race([done, new Promise((r) => setTimeout(r, 50))]);
-      reader.cancel().catch(() => {});
-      return text;
-    },
-  };
 }

@@ -244,6 +244,7 @@ export class Runtime {
         cgroups.apply(spec.linux?.resources);
         cgroups.join(pid);
       }
+      mark("cgroups");
       const state: ContainerState = {
         ociVersion: OCI_VERSION,
         id,

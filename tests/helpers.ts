@@ -3,6 +3,7 @@
  * the CLI, and snapshots of what a failed command must leave untouched.
  * @module
  */
+import { drain } from "../lib/streams.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultSpec } from "../lib/spec/default.ts";
@@ -106,32 +107,11 @@ export async function drun(
   }
   // A created container's init inherits our pipes and keeps them open until it execs, so
   // read until the command exits, then take what has arrived instead of waiting for EOF.
-  const stdout = collect(child.stdout);
-  const stderr = collect(child.stderr);
+  const stdout = drain(child.stdout);
+  const stderr = drain(child.stderr);
   const status = await child.status;
   await new Promise((r) => setTimeout(r, 20));
   return { code: status.code, stdout: stdout.take(), stderr: stderr.take() };
-}
-
-function collect(stream: ReadableStream<Uint8Array>): { take(): string } {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  (async () => {
-    try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += dec.decode(value, { stream: true });
-      }
-    } catch { /* cancelled */ }
-  })();
-  return {
-    take() {
-      reader.cancel().catch(() => {});
-      return text;
-    },
-  };
 }
 
 /** Parses the probe's report line from stdout. */

@@ -34,13 +34,23 @@ const PHASES: [string, string, string][] = [
   ["seccomp: compile profile to BPF", "spec", "seccomp"],
   ["plan: build the op list", "seccomp", "plan"],
   ["launch: state dir, fifo, open libdrun, encode, clone", "plan", "clone"],
-  ["parent after clone: state.json, config copy, GO", "clone", "go"],
+  ["cgroups: create, devices rules, join", "clone", "cgroups"],
+  ["state.json, config copy, GO to the child", "cgroups", "go"],
+  ["parent after clone: cgroups, state.json, GO", "clone", "go"],
   ["child setup until READY (mounts, pivot_root, ...)", "go", "ready"],
   ["state.json (created)", "ready", "created"],
   ["start: lock, release fifo", "start", "started"],
   ["exec + probe exit + reap", "started", "delete"],
   ["delete: lock, state dir removal", "delete", "deleted"],
 ];
+
+/** The phases these marks delimit (clone→go only when there is no cgroups mark). */
+function phases(at: Record<string, number>): [string, string, string][] {
+  return PHASES.filter(([, a, b]) =>
+    at[a] !== undefined && at[b] !== undefined &&
+    !(a === "clone" && b === "go" && at.cgroups !== undefined)
+  );
+}
 
 /** The breakdown tables. */
 export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult[]> {
@@ -60,7 +70,13 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
     ["deno run -A (empty file)", [deno, "run", "-A", empty]],
     ["drun: deno run -A cli.ts --version", [deno, "run", "-A", cli, "--version"]],
     ...(bundleJs
-      ? [["drun: deno run -A dist/drun.js --version", [deno, "run", "-A", bundleJs, "--version"]]] as [
+      ? [["drun: deno run -A dist/drun.js --version", [
+        deno,
+        "run",
+        "-A",
+        bundleJs,
+        "--version",
+      ]]] as [
         string,
         string[],
       ][]
@@ -94,7 +110,11 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
   const sequences: [string, string[], "last" | "first"][] = [
     ["Deno boot: spawn → first line of JS", ["node:path"], "first"],
     ["first node: builtin (node:path): Node compat layer", ["node:path"], "last"],
-    ["node:crypto after node:path (used by lib/seccomp/cache.ts)", ["node:path", "node:crypto"], "last"],
+    [
+      "node:crypto after node:path (used by lib/seccomp/cache.ts)",
+      ["node:path", "node:crypto"],
+      "last",
+    ],
     ["mod.ts, cold (whole graph)", [file(join(REPO, "mod.ts"))], "last"],
     ["cli.ts, cold (whole graph)", [file(cli)], "last"],
     ["cli.ts with node: builtins already loaded (own code)", [...builtins, file(cli)], "last"],
@@ -164,11 +184,7 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
         v.key,
         at.create - origin,
       );
-      for (const [label, a, b] of PHASES) {
-        if (at[a] !== undefined && at[b] !== undefined) {
-          add(metric(ph, label, "ms"), v.key, at[b] - at[a]);
-        }
-      }
+      for (const [label, a, b] of phases(at)) add(metric(ph, label, "ms"), v.key, at[b] - at[a]);
       add(metric(ph, "process exit after delete", "ms"), v.key, r.endEpoch - at.deleted);
       add(metric(ph, "total (wall)", "ms"), v.key, r.ms);
     }
@@ -209,10 +225,8 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
       if (k >= 0) per[k][m.phase] = m.epoch;
     }
     per.forEach((at, i) => {
-      for (const [label, a, b] of PHASES) {
-        if (at[a] !== undefined && at[b] !== undefined) {
-          add(metric(lib, label, "ms"), i === 0 ? "first" : "later", at[b] - at[a]);
-        }
+      for (const [label, a, b] of phases(at)) {
+        add(metric(lib, label, "ms"), i === 0 ? "first" : "later", at[b] - at[a]);
       }
     });
     lib.errors.push(...await deleteAll(libRt));

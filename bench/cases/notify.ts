@@ -107,7 +107,9 @@ export async function notifyCase(ctx: Ctx): Promise<CaseResult> {
   const expected = counts.warmup + counts.n;
   for (const rt of rts) {
     const got = fdsBy[rt.name] ?? 0;
-    c.notes.push(`${rt.label}: the agent received ${got} listener fds for ${expected} NOTIFY runs.`);
+    c.notes.push(
+      `${rt.label}: the agent received ${got} listener fds for ${expected} NOTIFY runs.`,
+    );
   }
   c.notes.push(
     "The NOTIFY bundle is Docker's profile with mkdirat moved from the allow list to a NOTIFY " +

@@ -117,14 +117,21 @@ export function existing(dirs: string[]): Set<string> {
   }));
 }
 
-/** Removes empty cgroup directories (rmdir only: a cgroup in use is never touched). */
-export function rmdirCgroups(dirs: string[]): string[] {
+/**
+ * Removes empty cgroup directories (rmdir only: a cgroup in use is never touched). With
+ * `inUseIsFine`, one that is busy (someone else's cgroups below it) is kept silently.
+ */
+export function rmdirCgroups(dirs: string[], inUseIsFine = false): string[] {
   const failed: string[] = [];
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
     try {
       Deno.removeSync(d);
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) failed.push(`${d}: ${(e as Error).message}`);
+      if (e instanceof Deno.errors.NotFound) continue;
+      const busy = e instanceof Deno.errors.Busy || /EBUSY|ENOTEMPTY|busy|not empty/i.test(
+        (e as Error).message,
+      );
+      if (!(busy && inUseIsFine)) failed.push(`${d}: ${(e as Error).message}`);
     }
   }
   return failed;

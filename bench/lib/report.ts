@@ -104,7 +104,12 @@ export function caseMarkdown(c: CaseResult): string {
     cols.includes("drun") && cols.includes(b) &&
     c.metrics.some((m) => !m.noRatio && m.samples.drun?.length && m.samples[b]?.length);
   const ratioCols = ["runc", "crun"].filter(hasRatio);
-  const head = ["", "unit", ...cols.map((k) => c.labels[k] ?? k), ...ratioCols.map((b) => `drun/${b}`)];
+  const head = [
+    "",
+    "unit",
+    ...cols.map((k) => c.labels[k] ?? k),
+    ...ratioCols.map((b) => `drun/${b}`),
+  ];
   const lines = [
     `### ${c.id.match(/^\d/) ? `Case ${c.id}: ` : ""}${c.title}`,
     "",

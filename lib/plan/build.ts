@@ -10,7 +10,7 @@ import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
-import { RLIMITS } from "../spec/validate.ts";
+import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
 /** CLONE_NEW* flag per OCI namespace type. */
 export const NAMESPACE_FLAGS: Record<string, number> = {
@@ -41,33 +41,6 @@ const DEV_SYMLINKS: [string, string][] = [
   ["/proc/self/fd/2", "/dev/stderr"],
   ["pts/ptmx", "/dev/ptmx"],
 ];
-
-/** ioprio classes (linux/ioprio.h). */
-const IOPRIO_CLASSES: Record<string, number> = {
-  IOPRIO_CLASS_RT: 1,
-  IOPRIO_CLASS_BE: 2,
-  IOPRIO_CLASS_IDLE: 3,
-};
-/** Scheduling policies (linux/sched.h). */
-export const SCHED_POLICIES: Record<string, number> = {
-  SCHED_OTHER: 0,
-  SCHED_FIFO: 1,
-  SCHED_RR: 2,
-  SCHED_BATCH: 3,
-  SCHED_ISO: 4,
-  SCHED_IDLE: 5,
-  SCHED_DEADLINE: 6,
-};
-/** sched_attr flags by OCI name. */
-const SCHED_FLAGS: Record<string, number> = {
-  SCHED_FLAG_RESET_ON_FORK: 0x01,
-  SCHED_FLAG_RECLAIM: 0x02,
-  SCHED_FLAG_DL_OVERRUN: 0x04,
-  SCHED_FLAG_KEEP_POLICY: 0x08,
-  SCHED_FLAG_KEEP_PARAMS: 0x10,
-  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
-  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
-};
 
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_KEEPCAPS = 8;

@@ -20,29 +20,12 @@
 
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { CAPABILITIES } from "../caps.ts";
+import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux_constants.ts";
+export { RLIMITS };
+import { HOOK_KINDS } from "../hooks.ts";
 import { ArgError, SpecError } from "../errors.ts";
 import { ACTIONS, OPERATORS, PROFILE_FLAGS } from "../seccomp/constants.ts";
 import type { Mount, Spec } from "./types.ts";
-
-/** Linux resource numbers (`RLIMIT_*`, as in asm-generic/resource.h) by name. */
-export const RLIMITS: Readonly<Record<string, number>> = Object.freeze({
-  RLIMIT_CPU: 0,
-  RLIMIT_FSIZE: 1,
-  RLIMIT_DATA: 2,
-  RLIMIT_STACK: 3,
-  RLIMIT_CORE: 4,
-  RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6,
-  RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8,
-  RLIMIT_AS: 9,
-  RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11,
-  RLIMIT_MSGQUEUE: 12,
-  RLIMIT_NICE: 13,
-  RLIMIT_RTPRIO: 14,
-  RLIMIT_RTTIME: 15,
-});
 
 /**
  * Every bare mount option word drun understands (flags, propagation, recursive `mount_setattr`
@@ -179,34 +162,7 @@ const PROPAGATIONS = new Set([
   "rprivate",
   "runbindable",
 ]);
-const HOOK_KINDS = [
-  "prestart",
-  "createRuntime",
-  "createContainer",
-  "startContainer",
-  "poststart",
-  "poststop",
-] as const;
 const CAP_SETS = ["bounding", "effective", "inheritable", "permitted", "ambient"] as const;
-const IOPRIO_CLASSES = new Set(["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]);
-const SCHED_POLICIES = new Set([
-  "SCHED_OTHER",
-  "SCHED_FIFO",
-  "SCHED_RR",
-  "SCHED_BATCH",
-  "SCHED_ISO",
-  "SCHED_IDLE",
-  "SCHED_DEADLINE",
-]);
-const SCHED_FLAGS = new Set([
-  "SCHED_FLAG_RESET_ON_FORK",
-  "SCHED_FLAG_RECLAIM",
-  "SCHED_FLAG_DL_OVERRUN",
-  "SCHED_FLAG_KEEP_POLICY",
-  "SCHED_FLAG_KEEP_PARAMS",
-  "SCHED_FLAG_UTIL_CLAMP_MIN",
-  "SCHED_FLAG_UTIL_CLAMP_MAX",
-]);
 // Sysctls that live in the IPC namespace; anything else outside net.* and the UTS names is
 // host-wide, and writing it from the container setup would change the host.
 const IPC_SYSCTLS = new Set([
@@ -425,7 +381,9 @@ function checkProcess(proc: Json): void {
   const io = optObject(proc, "ioPriority", base);
   if (io) {
     const cls = asString(need(io, "class", "process.ioPriority"), "process.ioPriority.class");
-    if (!IOPRIO_CLASSES.has(cls)) fail("process.ioPriority.class", `unknown class "${cls}"`);
+    if (!Object.hasOwn(IOPRIO_CLASSES, cls)) {
+      fail("process.ioPriority.class", `unknown class "${cls}"`);
+    }
     intIn(need(io, "priority", "process.ioPriority"), "process.ioPriority.priority", 0, 7);
   }
 
@@ -444,7 +402,7 @@ function checkProcess(proc: Json): void {
 function checkScheduler(s: Json): void {
   const base = "process.scheduler";
   const policy = asString(need(s, "policy", base), `${base}.policy`);
-  if (!SCHED_POLICIES.has(policy)) fail(`${base}.policy`, `unknown policy "${policy}"`);
+  if (!Object.hasOwn(SCHED_POLICIES, policy)) fail(`${base}.policy`, `unknown policy "${policy}"`);
   const nice = get(s, "nice");
   if (nice !== undefined) intIn(nice, `${base}.nice`, -20, 19);
   const prio = get(s, "priority");
@@ -459,7 +417,7 @@ function checkScheduler(s: Json): void {
   }
   optArray(s, "flags", base)?.forEach((f, i) => {
     const name = asString(f, `${base}.flags[${i}]`);
-    if (!SCHED_FLAGS.has(name)) fail(`${base}.flags[${i}]`, `unknown flag "${name}"`);
+    if (!Object.hasOwn(SCHED_FLAGS, name)) fail(`${base}.flags[${i}]`, `unknown flag "${name}"`);
   });
   for (const k of ["runtime", "deadline", "period"]) {
     const v = get(s, k);

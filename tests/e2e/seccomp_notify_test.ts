@@ -5,6 +5,7 @@
  * quickly and cleanly; listenerPath without NOTIFY is ignored; an agent that dies leaves the
  * container with ENOSYS; an agent can read the caller's memory, fake results and install fds.
  */
+import { drain } from "../../lib/streams.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -80,8 +81,8 @@ async function drunTimed(b: { dir: string; root: string }, args: string[], ms = 
       child.kill("SIGKILL");
     } catch { /* exited meanwhile */ }
   }, ms);
-  const out = collect(child.stdout);
-  const err = collect(child.stderr);
+  const out = drain(child.stdout);
+  const err = drain(child.stderr);
   const status = await child.status;
   clearTimeout(timer);
   const elapsed = performance.now() - t0;
@@ -94,27 +95,6 @@ async function drunTimed(b: { dir: string; root: string }, args: string[], ms = 
     ms: elapsed,
     timedOut,
   } as TimedResult;
-}
-
-function collect(stream: ReadableStream<Uint8Array>): { take(): string } {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  (async () => {
-    try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += dec.decode(value, { stream: true });
-      }
-    } catch { /* cancelled */ }
-  })();
-  return {
-    take() {
-      reader.cancel().catch(() => {});
-      return text;
-    },
-  };
 }
 
 function tempSocketDir(): string {
