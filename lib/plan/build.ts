@@ -390,7 +390,15 @@ function addMount(
       if (!Deno.statSync(m.source!).isDirectory) kind = 2;
     } catch { /* validation already reported missing sources */ }
     const flags = MS.BIND | (o.recursive ? MS.REC : 0);
-    add(Op.MOUNT_IN_ROOT, label, [flags, propagation, kind, 1, bindRemountFlags(o)], [
+    add(Op.MOUNT_IN_ROOT, label, [
+      flags,
+      propagation,
+      kind,
+      1,
+      bindRemountFlags(o),
+      o.attrSet,
+      o.attrClr,
+    ], [
       m.source!,
       rel,
       "",
@@ -402,7 +410,7 @@ function addMount(
     addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines, bindCgroups);
     return;
   }
-  add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0], [
+  add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0, o.attrSet, o.attrClr], [
     m.source ?? m.type ?? "none",
     rel,
     m.type ?? "",

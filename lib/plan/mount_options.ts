@@ -76,30 +76,41 @@ const PROPAGATION: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/**
- * Recursive (mount_setattr) forms runc accepts. We apply them as their plain flag on the
- * remount, which covers the top mount; the recursive part needs mount_setattr (TODO in docs).
- */
-const RECURSIVE = new Set([
-  "rro",
-  "rrw",
-  "rnosuid",
-  "rsuid",
-  "rnodev",
-  "rdev",
-  "rnoexec",
-  "rexec",
-  "rnodiratime",
-  "rdiratime",
-  "rrelatime",
-  "rnorelatime",
-  "rnoatime",
-  "ratime",
-  "rstrictatime",
-  "rnostrictatime",
-  "rnosymfollow",
-  "rsymfollow",
-]);
+/** MOUNT_ATTR_* bits of mount_setattr(2). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  ATIME_MASK: 0x70,
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+/** The recursive options runc accepts: attributes to set and to clear on every submount. */
+const RECURSIVE_ATTRS: Record<string, { set: number; clr: number }> = {
+  rro: { set: MOUNT_ATTR.RDONLY, clr: 0 },
+  rrw: { set: 0, clr: MOUNT_ATTR.RDONLY },
+  rnosuid: { set: MOUNT_ATTR.NOSUID, clr: 0 },
+  rsuid: { set: 0, clr: MOUNT_ATTR.NOSUID },
+  rnodev: { set: MOUNT_ATTR.NODEV, clr: 0 },
+  rdev: { set: 0, clr: MOUNT_ATTR.NODEV },
+  rnoexec: { set: MOUNT_ATTR.NOEXEC, clr: 0 },
+  rexec: { set: 0, clr: MOUNT_ATTR.NOEXEC },
+  rnodiratime: { set: MOUNT_ATTR.NODIRATIME, clr: 0 },
+  rdiratime: { set: 0, clr: MOUNT_ATTR.NODIRATIME },
+  rrelatime: { set: MOUNT_ATTR.RELATIME, clr: MOUNT_ATTR.ATIME_MASK },
+  rnorelatime: { set: 0, clr: MOUNT_ATTR.ATIME_MASK },
+  rnoatime: { set: MOUNT_ATTR.NOATIME, clr: MOUNT_ATTR.ATIME_MASK },
+  ratime: { set: 0, clr: MOUNT_ATTR.NOATIME },
+  rstrictatime: { set: MOUNT_ATTR.STRICTATIME, clr: MOUNT_ATTR.ATIME_MASK },
+  rnostrictatime: { set: 0, clr: MOUNT_ATTR.STRICTATIME },
+  rnosymfollow: { set: MOUNT_ATTR.NOSYMFOLLOW, clr: 0 },
+  rsymfollow: { set: 0, clr: MOUNT_ATTR.NOSYMFOLLOW },
+};
 
 /** The parsed form of one mount's options. */
 export interface ParsedMountOptions {
@@ -115,6 +126,10 @@ export interface ParsedMountOptions {
   data: string;
   /** Options drun knows but ignores (e.g. tmpcopyup), for warnings. */
   ignored: string[];
+  /** mount_setattr bits to set recursively (from rro, rnosuid, ...). */
+  attrSet: number;
+  /** mount_setattr bits to clear recursively. */
+  attrClr: number;
 }
 
 /** Parses OCI mount options; unknown bare words become filesystem data. */
@@ -125,6 +140,8 @@ export function parseMountOptions(options: string[] = [], type?: string): Parsed
   const propagation: number[] = [];
   const data: string[] = [];
   const ignored: string[] = [];
+  let attrSet = 0;
+  let attrClr = 0;
   for (const opt of options) {
     if (opt === "bind") bind = true;
     else if (opt === "rbind") {
@@ -134,13 +151,15 @@ export function parseMountOptions(options: string[] = [], type?: string): Parsed
       const f = FLAG_OPTIONS[opt];
       flags = f.set ? flags | f.flag : flags & ~f.flag;
     } else if (opt in PROPAGATION) propagation.push(PROPAGATION[opt]);
-    else if (RECURSIVE.has(opt)) {
-      const f = FLAG_OPTIONS[opt.slice(1)];
-      flags = f.set ? flags | f.flag : flags & ~f.flag;
+    else if (Object.hasOwn(RECURSIVE_ATTRS, opt)) {
+      // Later options win; the atime bits are one field, cleared as a whole when changed.
+      const { set, clr } = RECURSIVE_ATTRS[opt];
+      attrSet = (attrSet & ~clr) | set;
+      attrClr = (attrClr & ~(set & ~MOUNT_ATTR.ATIME_MASK)) | clr;
     } else if (opt === "tmpcopyup" || opt === "idmap" || opt === "ridmap") ignored.push(opt);
     else data.push(opt);
   }
-  return { flags, bind, recursive, propagation, data: data.join(","), ignored };
+  return { flags, bind, recursive, propagation, data: data.join(","), ignored, attrSet, attrClr };
 }
 
 /** The flags a bind mount's second (remount) call needs, or 0 when none is needed. */

@@ -96,3 +96,26 @@ Deno.test("mounts: nothing a container mounts shows up on the host", async () =>
     await b.cleanup();
   }
 });
+
+Deno.test("mounts: rro reaches every submount, ro only the top one", async () => {
+  const spec = probeSpec(["report"]);
+  // Host /dev has submounts (pts, shm, mqueue): a read-only view of it is harmless.
+  spec.mounts!.push(
+    { destination: "/hostdev-rro", type: "bind", source: "/dev", options: ["rbind", "rro"] },
+    { destination: "/hostdev-ro", type: "bind", source: "/dev", options: ["rbind", "ro"] },
+  );
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, "rro1"]);
+    assert.equal(r.code, 0, r.stderr);
+    const mounts = probeReport(r.stdout).mounts as MountInfo[];
+    const ro = (m: MountInfo) => /(^|,)ro(,|$)/.test(m.options);
+    const under = (p: string) => mounts.filter((m) => m.target.startsWith(p + "/"));
+    assert.ok(under("/hostdev-rro").length > 0, "the host's /dev has submounts");
+    assert.ok(under("/hostdev-rro").every(ro), "rro: every submount read-only");
+    assert.ok(ro(mounts.find((m) => m.target === "/hostdev-ro")!));
+    assert.ok(!under("/hostdev-ro").every(ro), "ro: only the top mount");
+  } finally {
+    await b.cleanup();
+  }
+});

@@ -34,7 +34,13 @@ Deno.test("mount options: flags, bind, propagation and data", () => {
   assert.equal(bindRemountFlags(parseMountOptions(["bind"])), 0);
   const rw = parseMountOptions(["ro", "rw", "exec", "noexec", "exec"]);
   assert.equal(rw.flags, 0);
-  assert.equal(parseMountOptions(["rro"]).flags, MS.RDONLY);
+  const rro = parseMountOptions(["rro", "rnosuid", "rnoatime"]);
+  assert.equal(rro.flags, 0);
+  assert.equal(rro.attrSet, 0x1 | 0x2 | 0x10);
+  assert.equal(rro.attrClr, 0x70);
+  const back = parseMountOptions(["rro", "rrw"]);
+  assert.equal(back.attrSet, 0);
+  assert.equal(back.attrClr, 0x1);
   assert.deepEqual(parseMountOptions(["tmpcopyup"]).ignored, ["tmpcopyup"]);
 });
 

@@ -441,7 +441,9 @@ fn mountInRoot(op: plan.Op) ?Fail {
     if (chk(rc, "mount")) |f| return f;
     const remount = op.num(4);
     const prop = op.num(1);
-    if (remount == 0 and prop == 0) return null;
+    const attr_set = op.num(5);
+    const attr_clr = op.num(6);
+    if (remount == 0 and prop == 0 and attr_set == 0 and attr_clr == 0) return null;
     // The fd above names the covered directory; reopen to reach the new mount's root.
     const nfd = openInRoot(dst.p, sys.O_PATH);
     if (chk(nfd, "reopen mount destination")) |f| return f;
@@ -452,6 +454,12 @@ fn mountInRoot(op: plan.Op) ?Fail {
     }
     if (prop != 0) {
         if (chk(sys.syscall5(.mount, 0, target, 0, prop, 0), "set mount propagation")) |f| return f;
+    }
+    if (attr_set != 0 or attr_clr != 0) {
+        // The r* options (rro, rnosuid, ...) reach every submount: mount_setattr, recursive.
+        var attr = extern struct { set: u64, clr: u64, propagation: u64, userns_fd: u64 }{ .set = attr_set, .clr = attr_clr, .propagation = 0, .userns_fd = 0 };
+        const rc2 = sys.syscall5(.mount_setattr, nfd, sys.ptr(""), 0x1000 | 0x8000, sys.ptr(&attr), @sizeOf(@TypeOf(attr))); // AT_EMPTY_PATH | AT_RECURSIVE
+        if (chk(rc2, "mount_setattr (recursive options)")) |f| return f;
     }
     return null;
 }
