@@ -54,6 +54,7 @@ Commands:
                    --pids-limit, --blkio-weight, ...)
   spec             write a default config.json (--bundle, --rootless)
   features         print the OCI features document
+  seccomp-agent    serve linux.seccomp.listenerPath by a policy (--socket, --policy, --format)
 `;
 
 /** Options every command may receive from the engines, accepted even where unused. */
@@ -197,6 +198,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "exec":
       return await exec(rt, args);
+    case "seccomp-agent":
+      return await (await import("./lib/agent/command.ts")).seccompAgentCommand(args);
     case "ps":
       return await psCommand(rt, args);
     case "pause":

@@ -86,6 +86,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const t0 = performance.now();
+  const loadBefore = loadavg();
   const log = (msg: string) =>
     console.error(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
   const quick = values.quick;
@@ -146,8 +147,14 @@ async function main(): Promise<number> {
     } catch (e) {
       problems.push(`removing ${ws.dir}: ${(e as Error).message}`);
     }
+    // Only what the bench could have caused counts: a mount left in the workspace or under
+    // the cgroup tree, or a cgroup mount gone (crun's wrapper unmounts one, privately).
     const diff = mountDiff(mountsBefore, mountSnapshot());
-    checks.hostMountTable = diff.added.length || diff.removed.length ? diff : "unchanged";
+    const mine = (m: string) => m.startsWith(`${ws.dir}/`) || m.startsWith("/sys/fs/cgroup");
+    const bad = [...diff.added.filter(mine), ...diff.removed.filter(mine)];
+    const other = [...diff.added, ...diff.removed].filter((m) => !mine(m));
+    checks.hostMountTable = bad.length ? { changed: bad } : "unchanged";
+    if (other.length) checks.mountChangesByOtherProcesses = other;
     checks.cleanupProblems = problems.length ? problems : "none";
   };
   const onSignal = () => {
@@ -220,6 +227,8 @@ async function main(): Promise<number> {
       deno: `deno ${Deno.version.deno} (V8 ${Deno.version.v8})`,
       runc: ws.runtimes.get("runc")?.version ?? "runc: not installed",
       crun: ws.runtimes.get("crun")?.version ?? "crun: not installed",
+      loadavgBefore: loadBefore,
+      loadavgAfter: loadavg(),
     },
     settings: { ...counts },
     cases,
@@ -240,6 +249,15 @@ async function main(): Promise<number> {
   if (drunFailed) log("drun failed in at least one case (see errors above)");
   if (dirty) log("cleanup incomplete (see Cleanup checks)");
   return drunFailed || dirty ? 1 : 0;
+}
+
+/** The 1, 5 and 15 minute load averages (other work on the machine makes numbers noisy). */
+function loadavg(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "?";
+  }
 }
 
 Deno.exit(await main());

@@ -203,6 +203,8 @@ export class Runtime {
     let plan: LaunchPlan = buildPlan(planInput);
     mark("plan");
 
+    // Validates resources and cgroupsPath against this host; creates nothing yet.
+    const cgroups = openCgroups(spec, id, { warn: this.warn });
     Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     const dir = containerDir(this.root, id);
     try {
@@ -213,7 +215,6 @@ export class Runtime {
       }
       throw e;
     }
-    const cgroups = openCgroups(spec, id);
     let pid = 0;
     let syncFd = -1;
     let listenerFd = -1;

@@ -156,7 +156,8 @@ export function resultsMarkdown(r: Results): string {
   const out = [
     `## drun benchmark results (${r.mode}, ${r.date})`,
     "",
-    `Host: ${h.kernel}, ${h.cpus} CPUs, cgroups ${h.cgroupMode}; ${h.deno}; ${h.runc}; ${h.crun}.`,
+    `Host: ${h.kernel}, ${h.cpus} CPUs, cgroups ${h.cgroupMode}; ${h.deno}; ${h.runc}; ${h.crun}. ` +
+    `Load average before/after: ${h.loadavgBefore} / ${h.loadavgAfter}.`,
     `Cells: median [p10–p90] over the samples; ratios are of medians. Runs interleaved ` +
     `(A B C A B C …). Settings: ${
       Object.entries(r.settings).map(([k, v]) => `${k}=${v}`).join(", ")

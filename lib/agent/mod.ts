@@ -36,3 +36,33 @@ export {
 } from "./state.ts";
 export { type MemoryGuard, readMemory, readString } from "./memory.ts";
 export { ErrnoError } from "./ffi.ts";
+export {
+  ALLOW_ALL,
+  AT_FDCWD,
+  decide,
+  type Decision,
+  ERRNO,
+  errnoName,
+  globToRegExp,
+  isKnownSyscall,
+  matchGlob,
+  needsPaths,
+  normalizePath,
+  parseErrno,
+  parsePolicy,
+  parsePolicyText,
+  type PathArg,
+  pathArgs,
+  type Policy,
+  type PolicyAction,
+  PolicyError,
+  type PolicyRule,
+} from "./policy.ts";
+export {
+  type AgentLine,
+  type AgentOutputFormat,
+  formatLine,
+  notifiedPaths,
+  runSeccompAgent,
+  type SeccompAgentCommandOptions,
+} from "./command.ts";

@@ -159,8 +159,9 @@ export class V1Manager extends BaseManager {
       knob("realtimePeriod", "cpu.rt_period_us");
       knob("burst", "cpu.cfs_burst_us");
       if (cpu.idle) knob("idle", "cpu.idle");
-      knob("shares", "cpu.shares");
-      knob("quota", "cpu.cfs_quota_us");
+      if (d === undefined && (cpu.shares || cpu.quota || cpu.period)) {
+        throw new SpecError(`${base}.cpu`, "the cpu cgroup controller is not mounted");
+      }
       if ((cpu.cpus || cpu.mems) && !this.dir("cpuset")) {
         throw new SpecError(`${base}.cpu.cpus`, "the cpuset cgroup controller is not mounted");
       }
@@ -402,7 +403,8 @@ export class V1Manager extends BaseManager {
     const d = this.dir("freezer");
     if (!d) return;
     try {
-      if ((readKnob(d, "freezer.state") ?? "").trim() !== "THAWED") {
+      const state = (readKnob(d, "freezer.state") ?? "").trim();
+      if (state === "FROZEN" || state === "FREEZING") {
         Deno.writeTextFileSync(join(d, "freezer.state"), "THAWED");
       }
     } catch { /* gone */ }

@@ -107,7 +107,9 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   for (const ns of linux.namespaces ?? []) {
     if (ns.path) continue;
     newNs.add(ns.type);
-    if (ns.type !== "time") cloneFlags |= NAMESPACE_FLAGS[ns.type];
+    // time: clone cannot take it; cgroup: its root is the cgroup we are in when we unshare,
+    // so it waits until the runtime has moved us into the container's cgroups.
+    if (ns.type !== "time" && ns.type !== "cgroup") cloneFlags |= NAMESPACE_FLAGS[ns.type];
   }
   for (const { ns, i } of joins) {
     if (ns.type === "pid") {
@@ -129,6 +131,9 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     ], [ns.path!]);
   }
   add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
+  if (newNs.has("cgroup")) {
+    add(Op.UNSHARE, "linux.namespaces: new cgroup namespace", [NAMESPACE_FLAGS.cgroup]);
+  }
   // The fifo must be opened while the host's filesystem is still reachable.
   add(Op.OPEN_SLOT, "open exec fifo", [0, 0o10000000 | 0o2000000], [input.fifoPath]);
   // Time offsets first: once our ids change, /proc/self stops being ours to write.

@@ -143,3 +143,19 @@ Deno.test("run: read-only root, masked and read-only paths", async () => {
     await b.cleanup();
   }
 });
+
+Deno.test("run: a cgroup namespace is rooted at the container's own cgroup", async () => {
+  const spec = probeSpec(["cat", "/proc/self/cgroup"]);
+  spec.linux!.namespaces!.push({ type: "cgroup" });
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, "cgns1"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n");
+    assert.ok(lines.length > 1);
+    // Every hierarchy the runtime put the container in looks like "/" from inside.
+    for (const l of lines.filter((l) => !l.startsWith("0::"))) assert.match(l, /:\/$/, l);
+  } finally {
+    await b.cleanup();
+  }
+});

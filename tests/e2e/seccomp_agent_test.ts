@@ -1,0 +1,527 @@
+/**
+ * `drun seccomp-agent` and the agent examples, with real containers: the mkdir agent creates
+ * directories in the caller's own root and mount namespace; a policy denies chmod with
+ * ENOMEDIUM by path; one agent process serves 10 containers at once, survives one being
+ * killed and leaks no fd; bad connections are logged and dropped; the exec logger prints the
+ * exec'd path; a process added by `exec` reaches the agent on its own connection.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { Spec } from "../../lib/spec/types.ts";
+import { type Bundle, CLI, drun, makeProbeBundle, probeSpec, REPO } from "../helpers.ts";
+
+type Seccomp = NonNullable<NonNullable<Spec["linux"]>["seccomp"]>;
+const NO_SANITIZE = { sanitizeOps: false, sanitizeResources: false };
+
+function notifyOn(names: string[], listenerPath: string): Seccomp {
+  return {
+    defaultAction: "SCMP_ACT_ALLOW",
+    listenerPath,
+    syscalls: [{ names, action: "SCMP_ACT_NOTIFY" }],
+  };
+}
+
+function tempSocketDir(): string {
+  const d = Deno.makeTempDirSync({ prefix: "drun-agent-" });
+  Deno.chmodSync(d, 0o755);
+  return d;
+}
+
+async function waitFor<T>(get: () => T | undefined | false, ms: number, what: string) {
+  const until = Date.now() + ms;
+  while (true) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A long-running process whose stdout lines are collected as they come. */
+interface LineProc {
+  child: Deno.ChildProcess;
+  lines: string[];
+  stderr: () => string;
+  /** Stdout lines that are JSON objects. */
+  events(): Record<string, unknown>[];
+  /** Waits for a line for which `pred` holds. */
+  waitLine(pred: (l: string) => boolean, what: string, ms?: number): Promise<string>;
+  /** SIGTERM (SIGKILL after 5 s) and the exit status. */
+  stop(): Promise<Deno.CommandStatus>;
+}
+
+function spawnLines(args: string[]): LineProc {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines: string[] = [];
+  let err = "";
+  (async () => {
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const chunk of child.stdout) {
+      buf += dec.decode(chunk, { stream: true });
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        lines.push(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    }
+  })();
+  (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of child.stderr) err += dec.decode(chunk, { stream: true });
+  })();
+  let stopped: Promise<Deno.CommandStatus> | undefined;
+  return {
+    child,
+    lines,
+    stderr: () => err,
+    events: () =>
+      lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>),
+    waitLine: (pred, what, ms = 10_000) =>
+      waitFor(() => lines.find(pred), ms, `${what}; stdout so far:\n${lines.join("\n")}\n${err}`),
+    stop() {
+      if (stopped) return stopped;
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      const t = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, 5000);
+      stopped = child.status.finally(() => clearTimeout(t));
+      return stopped;
+    },
+  };
+}
+
+/** `drun seccomp-agent` through cli.ts, ready to serve. */
+async function startCommandAgent(socket: string, extra: string[] = []): Promise<LineProc> {
+  const p = spawnLines(["run", "-A", CLI, "seccomp-agent", "--socket", socket, ...extra]);
+  await p.waitLine((l) => l.includes('"event":"listening"'), "the agent to listen");
+  return p;
+}
+
+/** An example agent, ready to serve. */
+async function startExample(name: string, socket: string): Promise<LineProc> {
+  const p = spawnLines(["run", "-A", join(REPO, "examples", name), "--socket", socket]);
+  await p.waitLine((l) => l.startsWith("listening on"), `${name} to listen`);
+  return p;
+}
+
+/** Asks the command for its counters (SIGUSR2) and returns the next `stats` line. */
+async function stats(agent: LineProc): Promise<Record<string, number>> {
+  const before = agent.events().filter((e) => e.event === "stats").length;
+  agent.child.kill("SIGUSR2");
+  const all = await waitFor(
+    () => {
+      const s = agent.events().filter((e) => e.event === "stats");
+      return s.length > before && s;
+    },
+    5000,
+    "a stats line",
+  );
+  return all[all.length - 1] as Record<string, number>;
+}
+
+/** Stats once no listener is open any more. */
+async function settledStats(agent: LineProc): Promise<Record<string, number>> {
+  const until = Date.now() + 5000;
+  while (true) {
+    const s = await stats(agent);
+    if (s.listeners === 0) return s;
+    if (Date.now() > until) throw new Error(`listeners still open: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function hostFdCount(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+/** Probe output lines for syscall NR, parsed. */
+function syscallResults(stdout: string, nr: number): { ret: number; errno: number }[] {
+  return stdout.split("\n").filter((l) => l.startsWith(`{"syscall":${nr},`)).map((l) =>
+    JSON.parse(l)
+  );
+}
+
+const MKDIR = 83;
+const MKDIRAT = 258;
+const CHMOD = 90;
+const GETPID = 39;
+
+Deno.test({
+  name: "seccomp-agent: the mkdir example creates dirs under /tmp in the caller's root",
+  ...NO_SANITIZE,
+  async fn() {
+    const sockDir = tempSocketDir();
+    const sock = join(sockDir, "mkdir.sock");
+    const agent = await startExample("seccomp_mkdir_agent.ts", sock);
+    const bundles: Bundle[] = [];
+    try {
+      // uid 1000 may not write the root-owned /tmp (0755): only the agent can make these.
+      const spec = probeSpec([
+        ...["syscall", "mkdir", "@s:/tmp/made", "493"],
+        ...["syscall", "mkdirat", "-100", "@s:/tmp/made/sub", "448"],
+        ...["syscall", "mkdir", "@s:/tmp/made", "493"], // EEXIST, from the agent's mkdirat
+        ...["syscall", "mkdir", "@s:/tmp/link/evil", "493"], // /tmp/link -> /etc
+        ...["open", "/tmp", "65536"], // O_DIRECTORY: fd 3
+        ...["syscall", "mkdirat", "3", "@s:viafd", "493"], // real dirfd: left to the kernel
+        ...["syscall", "mkdir", "@s:/nottmp", "493"], // not under /tmp: left to the kernel
+      ]);
+      spec.root!.readonly = false;
+      spec.process!.user = { uid: 1000, gid: 1000 };
+      spec.linux!.seccomp = notifyOn(["mkdir", "mkdirat"], sock);
+      const b = makeProbeBundle(spec);
+      bundles.push(b);
+      Deno.symlinkSync("/etc", join(b.rootfs, "tmp/link"));
+      const r = await drun(b, ["run", "--bundle", b.dir, "mk1"]);
+      assert.equal(r.code, 0, r.stderr);
+      const mk = syscallResults(r.stdout, MKDIR);
+      const mkat = syscallResults(r.stdout, MKDIRAT);
+      assert.deepEqual(mk, [
+        { syscall: MKDIR, ret: 0, errno: 0 },
+        { syscall: MKDIR, ret: -1, errno: 17 },
+        { syscall: MKDIR, ret: -1, errno: 2 }, // /etc resolved in the container: no /etc there
+        { syscall: MKDIR, ret: -1, errno: 13 },
+      ], r.stdout);
+      assert.deepEqual(mkat, [
+        { syscall: MKDIRAT, ret: 0, errno: 0 },
+        { syscall: MKDIRAT, ret: -1, errno: 13 },
+      ], r.stdout);
+      assert.match(r.stdout, /\{"open":"\/tmp","fd":3,"errno":0\}/);
+      const made = Deno.statSync(join(b.rootfs, "tmp/made"));
+      assert.ok(made.isDirectory);
+      assert.equal(made.uid, 1000, "owned by the caller");
+      assert.equal(made.gid, 1000);
+      assert.equal(made.mode! & 0o7777, 0o755, "mode 493 under the caller's umask 022");
+      assert.equal(Deno.statSync(join(b.rootfs, "tmp/made/sub")).mode! & 0o7777, 0o700);
+      assert.throws(() => Deno.statSync("/etc/evil"), Deno.errors.NotFound, "nothing on the host");
+      assert.throws(() => Deno.statSync(join(b.rootfs, "tmp/viafd")), Deno.errors.NotFound);
+      assert.throws(() => Deno.statSync(join(b.rootfs, "nottmp")), Deno.errors.NotFound);
+      await agent.waitLine((l) => l.includes("mkdirat /tmp/made/sub for mk1"), "the agent's log");
+      assert.ok(
+        agent.lines.some((l) => /^mkdir \/tmp\/made for mk1 \(pid \d+\): created$/.test(l)),
+      );
+
+      // With a tmpfs on /tmp the directory lands in the container's own mount namespace.
+      const tspec = probeSpec([
+        ...["syscall", "mkdir", "@s:/tmp/t", "493"],
+        ...["open", "/tmp/t", "65536"],
+      ]);
+      tspec.process!.user = { uid: 1000, gid: 1000 };
+      tspec.mounts!.push({
+        destination: "/tmp",
+        type: "tmpfs",
+        source: "tmpfs",
+        options: ["nosuid", "nodev", "mode=755"],
+      });
+      tspec.linux!.seccomp = notifyOn(["mkdir", "mkdirat"], sock);
+      const tb = makeProbeBundle(tspec);
+      bundles.push(tb);
+      const tr = await drun(tb, ["run", "--bundle", tb.dir, "mk2"]);
+      assert.equal(tr.code, 0, tr.stderr);
+      assert.deepEqual(syscallResults(tr.stdout, MKDIR), [{ syscall: MKDIR, ret: 0, errno: 0 }]);
+      assert.match(tr.stdout, /\{"open":"\/tmp\/t","fd":3,"errno":0\}/, "it exists in there");
+      assert.throws(() => Deno.statSync(join(tb.rootfs, "tmp/t")), Deno.errors.NotFound);
+    } finally {
+      const st = await agent.stop();
+      for (const b of bundles) await b.cleanup();
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+      assert.equal(st.code, 0, agent.stderr());
+    }
+  },
+});
+
+Deno.test({
+  name: "seccomp-agent: a policy denies chmod of some paths with ENOMEDIUM, logs the rest",
+  ...NO_SANITIZE,
+  async fn() {
+    const sockDir = tempSocketDir();
+    const sock = join(sockDir, "policy.sock");
+    const policyFile = join(sockDir, "policy.json");
+    // A bad policy is refused up front, naming the field.
+    Deno.writeTextFileSync(
+      policyFile,
+      JSON.stringify({ rules: [{ syscalls: ["chmod"], action: "deny", errno: "ENOMEDUM" }] }),
+    );
+    const bad = await drun({ dir: sockDir, root: join(sockDir, "state") }, [
+      ...["seccomp-agent", "--socket", sock, "--policy", policyFile],
+    ]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /rules\[0\]\.errno: unknown errno name \\?"ENOMEDUM/);
+    assert.throws(() => Deno.lstatSync(sock), Deno.errors.NotFound);
+
+    Deno.writeTextFileSync(
+      policyFile,
+      JSON.stringify({
+        defaultAction: "allow",
+        rules: [
+          { syscalls: ["chmod"], paths: ["/x", "/etc/**"], action: "deny", errno: "ENOMEDIUM" },
+          { syscalls: ["chmod"], action: "log" },
+        ],
+      }),
+    );
+    const agent = await startCommandAgent(sock, ["--policy", policyFile, "--format", "json"]);
+    const spec = probeSpec([
+      ...["syscall", "chmod", "@s:/x", "420"],
+      ...["syscall", "chmod", "@s:x", "420"], // relative: under the cwd, /
+      ...["syscall", "chmod", "@s:/etc/../etc/passwd", "420"],
+      ...["syscall", "chmod", "@s:/y", "420"], // logged, then ENOENT from the kernel
+    ]);
+    spec.linux!.seccomp = notifyOn(["chmod"], sock);
+    const b = makeProbeBundle(spec);
+    try {
+      const r = await drun(b, ["run", "--bundle", b.dir, "pol"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(syscallResults(r.stdout, CHMOD).map((x) => x.errno), [123, 123, 123, 2]);
+      const seen = agent.events().filter((e) => e.event === "notification");
+      assert.deepEqual(
+        seen.map((e) => [e.id, e.syscall, e.path, e.decision, e.errno, e.rule]),
+        [
+          ["pol", "chmod", "/x", "deny", 123, 0],
+          ["pol", "chmod", "/x", "deny", 123, 0],
+          ["pol", "chmod", "/etc/passwd", "deny", 123, 0],
+          ["pol", "chmod", "/y", "log", undefined, 1],
+        ],
+      );
+      assert.ok(seen.every((e) => typeof e.time === "string" && (e.pid as number) > 0));
+      const conn = agent.events().find((e) => e.event === "connection");
+      assert.equal(conn?.id, "pol");
+      assert.equal(conn?.status, "creating");
+    } finally {
+      const st = await agent.stop();
+      await b.cleanup();
+      assert.equal(st.code, 0, agent.stderr());
+      assert.ok(agent.lines.at(-1)?.includes('"event":"stopped"'));
+      assert.throws(() => Deno.lstatSync(sock), Deno.errors.NotFound, "socket removed on SIGTERM");
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "seccomp-agent: one agent serves 10 containers at once, survives a kill, leaks no fd",
+  ...NO_SANITIZE,
+  async fn() {
+    const sockDir = tempSocketDir();
+    const sock = join(sockDir, "many.sock");
+    const agent = await startCommandAgent(sock, ["--format", "json"]);
+    const spec = probeSpec([
+      ...["syscall", "getpid", "sleep", "3", "syscall", "getpid"],
+    ]);
+    spec.linux!.seccomp = notifyOn(["getpid"], sock);
+    const b = makeProbeBundle(spec);
+    const vspec = probeSpec(["syscall", "getpid", "sleep", "30"]);
+    vspec.linux!.seccomp = notifyOn(["getpid"], sock);
+    const vb = makeProbeBundle(vspec);
+    const wspec = probeSpec(["syscall", "getpid"]);
+    wspec.linux!.seccomp = notifyOn(["getpid"], sock);
+    const wb = makeProbeBundle(wspec);
+    const pidOf = (id: string) => agent.events().filter((e) => e.id === id);
+    try {
+      // Warm up (first container, lazily opened things), then take the fd baseline.
+      const w = await drun(wb, ["run", "--bundle", wb.dir, "warm"]);
+      assert.equal(w.code, 0, w.stderr);
+      await agent.waitLine((l) => l.includes('"event":"closed","id":"warm"'), "warm-up done");
+      const base = await stats(agent);
+      const baseHost = hostFdCount(agent.child.pid);
+      assert.equal(base.listeners, 0);
+
+      const ids = Array.from({ length: 9 }, (_, i) => `many${i}`);
+      const runs = ids.map((id) => drun(b, ["run", "--bundle", b.dir, id]));
+      const victim = drun(vb, ["run", "--bundle", vb.dir, "victim"]);
+      await waitFor(
+        () =>
+          [...ids, "victim"].every((id) =>
+            pidOf(id).some((e) => e.event === "notification" && e.syscall === "getpid")
+          ),
+        20_000,
+        "a getpid from each of the 10 containers",
+      );
+      const during = await stats(agent);
+      assert.ok(during.listeners >= 2, `listeners at once: ${during.listeners}`);
+      const k = await drun(vb, ["kill", "victim", "KILL"]);
+      assert.equal(k.code, 0, k.stderr);
+      const v = await victim;
+      assert.notEqual(v.code, 0, "the victim was killed");
+      await agent.waitLine((l) => l.includes('"event":"closed","id":"victim"'), "victim closed");
+      for (const [i, r] of (await Promise.all(runs)).entries()) {
+        assert.equal(r.code, 0, `${ids[i]}: ${r.stderr}`);
+        assert.deepEqual(
+          syscallResults(r.stdout, GETPID),
+          [{ syscall: GETPID, ret: 1, errno: 0 }, { syscall: GETPID, ret: 1, errno: 0 }],
+          `${ids[i]}: ${r.stdout}`,
+        );
+        const ev = pidOf(ids[i]);
+        assert.equal(ev.filter((e) => e.event === "connection").length, 1);
+        assert.equal(ev.filter((e) => e.event === "notification").length, 2);
+      }
+      assert.deepEqual(agent.events().filter((e) => e.event === "error"), []);
+      const after = await settledStats(agent);
+      assert.equal(after.fds, base.fds, "the agent's fds are back to the baseline");
+      assert.equal(after.connections, 11);
+      assert.equal(hostFdCount(agent.child.pid), baseHost);
+    } finally {
+      const st = await agent.stop();
+      await b.cleanup();
+      await vb.cleanup();
+      await wb.cleanup();
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+      assert.equal(st.code, 0, agent.stderr());
+    }
+  },
+});
+
+const SEND = `
+import os, socket, sys
+path, data, with_fd = sys.argv[1], sys.argv[2].encode(), sys.argv[3] == "1"
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(path)
+if with_fd:
+    fd = os.open("/dev/null", os.O_RDONLY)
+    socket.send_fds(s, [data], [fd])
+elif data:
+    s.sendall(data)
+s.close()
+`;
+
+/** Connects like a runtime would (Deno cannot pass an fd; python can) and hangs up. */
+async function sendRaw(sock: string, data: string, withFd: boolean): Promise<void> {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", SEND, sock, data, withFd ? "1" : "0"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0);
+}
+
+Deno.test({
+  name: "seccomp-agent: bad connections are logged and dropped, and the agent keeps serving",
+  ...NO_SANITIZE,
+  async fn() {
+    const sockDir = tempSocketDir();
+    const sock = join(sockDir, "bad.sock");
+    const agent = await startCommandAgent(sock, ["--format", "json"]);
+    const spec = probeSpec(["syscall", "getpid"]);
+    spec.linux!.seccomp = notifyOn(["getpid"], sock);
+    const b = makeProbeBundle(spec);
+    const errors = () => agent.events().filter((e) => e.event === "error");
+    try {
+      const base = await stats(agent);
+      const cases: [string, string, boolean, RegExp][] = [
+        ["hang up at once", "", false, /peer closed without sending anything/],
+        ["a state but no fd", '{"pid":1,"state":{"id":"nofd"}}', false, /no fd came/],
+        [
+          "truncated state with an fd",
+          '{"ociVersion":"1.2.0","fds":["seccompFd"],"pid":1,"state":{"id":"tr',
+          true,
+          /malformed container state JSON/,
+        ],
+        ["not JSON, with an fd", "hello}", true, /malformed container state JSON/],
+        ["JSON without state.id, with an fd", '{"pid":7,"state":{}}', true, /no state\.id/],
+      ];
+      for (const [i, [what, data, withFd, msg]] of cases.entries()) {
+        await sendRaw(sock, data, withFd);
+        const e = await waitFor(() => errors()[i], 5000, `an error line for ${what}`);
+        assert.match(String(e.message), msg, what);
+      }
+      assert.equal(agent.events().filter((e) => e.event === "connection").length, 0);
+      const mid = await stats(agent);
+      assert.equal(mid.fds, base.fds, "the dropped connections and their fds are closed");
+      // A real container is still served.
+      const r = await drun(b, ["run", "--bundle", b.dir, "after-bad"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(syscallResults(r.stdout, GETPID), [{ syscall: GETPID, ret: 1, errno: 0 }]);
+      assert.ok(
+        agent.events().some((e) => e.event === "notification" && e.id === "after-bad"),
+        agent.lines.join("\n"),
+      );
+      assert.equal(errors().length, cases.length, "nothing else went wrong");
+      assert.equal((await settledStats(agent)).fds, base.fds);
+    } finally {
+      const st = await agent.stop();
+      await b.cleanup();
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+      assert.equal(st.code, 0, agent.stderr());
+    }
+  },
+});
+
+Deno.test({
+  name: "seccomp-agent: the exec logger example prints the exec'd path and arguments",
+  ...NO_SANITIZE,
+  async fn() {
+    const sockDir = tempSocketDir();
+    const sock = join(sockDir, "exec.sock");
+    const agent = await startExample("seccomp_exec_logger.ts", sock);
+    const spec = probeSpec(["echo", "logged"]);
+    spec.linux!.seccomp = notifyOn(["execve", "execveat"], sock);
+    const b = makeProbeBundle(spec);
+    try {
+      const r = await drun(b, ["run", "--bundle", b.dir, "ex"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^logged$/m);
+      const line = await agent.waitLine((l) => l.includes(" exec "), "an exec line");
+      assert.match(line, / ex pid=\d+ exec "\/probe" argv=\["\/probe","echo","logged"\]$/);
+    } finally {
+      const st = await agent.stop();
+      await b.cleanup();
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+      assert.equal(st.code, 0, agent.stderr());
+    }
+  },
+});
+
+Deno.test({
+  name: "seccomp-agent: a process added by exec gets its own connection, status running",
+  ...NO_SANITIZE,
+  async fn() {
+    const sockDir = tempSocketDir();
+    const sock = join(sockDir, "exec.sock");
+    const agent = await startCommandAgent(sock, ["--format", "json"]);
+    const spec = probeSpec(["sleep", "30"]);
+    spec.root!.readonly = false;
+    spec.linux!.seccomp = notifyOn(["mkdir"], sock);
+    const b = makeProbeBundle(spec);
+    try {
+      const d = await drun(b, ["run", "-d", "--bundle", b.dir, "ex"]);
+      assert.equal(d.code, 0, d.stderr);
+      const initPid = JSON.parse((await drun(b, ["state", "ex"])).stdout).pid as number;
+      const pidFile = join(b.dir, "exec.pid");
+      const r = await drun(b, [
+        ...["exec", "--pid-file", pidFile, "ex"],
+        ...["/probe", "syscall", "mkdir", "@s:/tmp/e", "493"],
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(syscallResults(r.stdout, MKDIR), [{ syscall: MKDIR, ret: 0, errno: 0 }]);
+      assert.ok(Deno.statSync(join(b.rootfs, "tmp/e")).isDirectory);
+      const execPid = Number(Deno.readTextFileSync(pidFile));
+      const conns = agent.events().filter((e) => e.event === "connection");
+      assert.deepEqual(
+        conns.map((c) => [c.id, c.status, c.pid]),
+        [["ex", "creating", initPid], ["ex", "running", execPid]],
+      );
+      assert.notEqual(execPid, initPid);
+      const n = agent.events().filter((e) => e.event === "notification");
+      assert.deepEqual(
+        n.map((e) => [e.id, e.pid, e.syscall, e.path, e.decision]),
+        [["ex", execPid, "mkdir", "/tmp/e", "allow"]],
+      );
+      // The exec'd process is gone: its listener closes, the init's stays open.
+      await agent.waitLine((l) => l.includes('"event":"closed","id":"ex"'), "exec listener closed");
+      assert.equal((await stats(agent)).listeners, 1);
+    } finally {
+      await b.cleanup();
+      const st = await agent.stop();
+      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+      assert.equal(st.code, 0, agent.stderr());
+    }
+  },
+});
