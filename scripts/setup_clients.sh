@@ -16,8 +16,7 @@
 #
 # The private mount namespace: a `sleep` started by `unshare --mount --propagation private`
 # (pid in DIR/holder.pid). The engines run inside it (nsenter), so podman's shm mounts and
-# containerd's snapshot mounts never reach the host; for containerd /run is a tmpfs there,
-# because its shims and ctr's FIFOs use the fixed /run/containerd.
+# containerd's snapshot mounts never reach the host.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 PACKAGES="podman conmon containerd runc crun catatonit"
@@ -33,20 +32,19 @@ install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >&2
 }
 
-# holder DIR [tmpfs-on-run]: a process whose mount namespace the engines share.
+# holder DIR: a process whose private mount namespace the engines share, with tmpfs on /run
+# and /var/lib there (containerd's shims and ctr's FIFOs use the fixed /run/containerd, and
+# podman's image code writes /var/lib/containers/cache whatever its storage root is).
 holder() {
-  local dir=$1 run=${2:-}
+  local dir=$1
   if [ -f "$dir/holder.pid" ] && kill -0 "$(cat "$dir/holder.pid")" 2>/dev/null; then return; fi
-  local script='exec sleep 1000000000'
-  [ -n "$run" ] && script="mount -t tmpfs -o mode=0755 drun-clients /run && $script"
-  setsid unshare --mount --propagation private -- sh -c "$script" </dev/null >/dev/null 2>&1 &
+  setsid unshare --mount --propagation private -- sh -c \
+    'mount -t tmpfs -o mode=0755 drun-clients /run &&
+     mount -t tmpfs -o mode=0755 drun-clients /var/lib && exec sleep 1000000000' \
+    </dev/null >/dev/null 2>&1 &
   echo $! >"$dir/holder.pid"
-  # Ready once its mount namespace differs from ours (and the tmpfs is there).
   for _ in $(seq 100); do
-    if [ "$(readlink "/proc/$!/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] \
-      && { [ -z "$run" ] || grep -q " /run tmpfs drun-clients" "/proc/$!/mounts"; }; then
-      return
-    fi
+    [ "$(grep -c '^drun-clients ' "/proc/$!/mounts" 2>/dev/null)" = 2 ] && return
     sleep 0.05
   done
   echo "setup_clients.sh: private mount namespace did not come up" >&2
@@ -153,7 +151,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 [plugins."io.containerd.internal.v1.opt"]
   path = "$dir/opt"
 EOF
-  holder "$dir" tmpfs-on-run
+  holder "$dir"
   local h
   h=$(cat "$dir/holder.pid")
   if ! { [ -f "$dir/containerd.pid" ] && kill -0 "$(cat "$dir/containerd.pid")" 2>/dev/null; }; then

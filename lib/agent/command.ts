@@ -249,7 +249,11 @@ export async function runSeccompAgent(opts: SeccompAgentCommandOptions): Promise
     }
   };
 
-  const agent = await SeccompAgent.listen(opts.socket, { handler, onEvent, maxEvents: 1000 });
+  const agent = await SeccompAgent.listen(opts.socket, {
+    handler,
+    onEvent,
+    maxEvents: 0, // lines are printed as they come; nothing reads `events`
+  });
   const stats = () =>
     emit({
       event: "stats",
