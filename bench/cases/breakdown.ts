@@ -7,7 +7,10 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { add, type CaseResult, metric, newCase } from "../lib/report.ts";
-import { deleteAll, probeSpec, REPO, type Rt } from "../lib/setup.ts";
+import { deleteAll, notifyProfile, probeSpec, REPO, type Rt } from "../lib/setup.ts";
+import type { Spec } from "../../lib/spec/types.ts";
+import { SeccompAgent } from "../../lib/agent/mod.ts";
+import { NOTIFY_SYSCALL } from "./notify.ts";
 import { check, runTimed } from "../lib/proc.ts";
 import type { Ctx } from "./common.ts";
 
@@ -143,6 +146,22 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
     }
   }
 
+  // First native call of a process: verify the cached libdrun, dlopen it.
+  const nativeScript = join(REPO, "bench", "native_time.ts");
+  for (let i = 0; i < counts.small * 2; i++) {
+    const r = check(
+      await runTimed([deno, "run", "-A", nativeScript], { ...opts, capture: true }),
+      "native_time",
+    );
+    const o = JSON.parse(r.stdout) as { verifyMs: number; dlopenMs: number };
+    add(
+      metric(im, "libdrun: find + verify cached copy (sync SHA-256 in JS)", "ms", true),
+      "ms",
+      o.verifyMs,
+    );
+    add(metric(im, "libdrun: Deno.dlopen with drun's symbols", "ms", true), "ms", o.dlopenMs);
+  }
+
   // 3. The phases of `run`, from drun's own marks.
   const cols = [
     { key: "cli", label: "cli.ts" },
@@ -192,43 +211,63 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
   }
   for (const v of variants) ph.errors.push(...await deleteAll(v.rt));
 
-  // 4. The same phases in the library, first container of a process vs the next ones.
+  // 4. The same phases in the library: the first container of a process, and the next ones,
+  // with no seccomp, Docker's profile, and Docker's profile plus a NOTIFY rule (agent here).
   const lib = newCase("library-phases", "Phases in the library (one process, DRUN_TIMING=1)", [
     { key: "first", label: "first container" },
     { key: "later", label: "later containers" },
+    { key: "later-docker", label: "later, Docker profile" },
+    { key: "later-notify", label: "later, + NOTIFY and agent" },
   ]);
-  if (drun && variants.length) {
+  if (drun) {
     const libRt = ws.drunAt("drun-phases");
-    ctx.log("breakdown: library phases");
-    const r = check(
-      await runTimed([
-        deno,
-        "run",
-        "-A",
-        join(REPO, "bench", "lib_loop.ts"),
-        "--bundle",
-        variants[0].bundle,
-        "--root",
-        libRt.root,
-        "--prefix",
-        `drun-bench-phases-${Deno.pid}`,
-        "--n",
-        String(n + 1),
-      ], { ...opts, capture: true, env }),
-      "library loop",
-    );
-    const marks = parseMarks(r.stderr);
-    let k = -1;
-    const per: Record<string, number>[] = [];
-    for (const m of marks) {
-      if (m.phase === "create") per[++k] = {};
-      if (k >= 0) per[k][m.phase] = m.epoch;
-    }
-    per.forEach((at, i) => {
-      for (const [label, a, b] of phases(at)) {
-        add(metric(lib, label, "ms"), i === 0 ? "first" : "later", at[b] - at[a]);
+    const socket = ws.path("phases-agent.sock");
+    const agent = ctx.docker ? await SeccompAgent.listen(socket) : undefined;
+    try {
+      const plain = probeSpec(ws.rootfs, ["exit", "0"]);
+      const runs: [string, Spec][] = [["plain", plain]];
+      if (ctx.docker) {
+        const d = probeSpec(ws.rootfs, ["exit", "0"]);
+        d.linux!.seccomp = ctx.docker;
+        const nt = probeSpec(ws.rootfs, ["exit", "0"]);
+        nt.linux!.seccomp = notifyProfile(ctx.docker, NOTIFY_SYSCALL, socket);
+        runs.push(["docker", d], ["notify", nt]);
       }
-    });
+      for (const [name, spec] of runs) {
+        ctx.log(`breakdown: library phases (${name})`);
+        const r = check(
+          await runTimed([
+            deno,
+            "run",
+            "-A",
+            join(REPO, "bench", "lib_loop.ts"),
+            "--bundle",
+            ws.bundle(drun, `phases-${name}`, spec),
+            "--root",
+            libRt.root,
+            "--prefix",
+            `drun-bench-phases-${name}-${Deno.pid}`,
+            "--n",
+            String(n + 1),
+          ], { ...opts, capture: true, env }),
+          "library loop",
+        );
+        const marks = parseMarks(r.stderr);
+        let k = -1;
+        const per: Record<string, number>[] = [];
+        for (const m of marks) {
+          if (m.phase === "create") per[++k] = {};
+          if (k >= 0) per[k][m.phase] = m.epoch;
+        }
+        per.forEach((at, i) => {
+          if (i === 0 && name !== "plain") return;
+          const col = i === 0 ? "first" : name === "plain" ? "later" : `later-${name}`;
+          for (const [label, a, b] of phases(at)) add(metric(lib, label, "ms"), col, at[b] - at[a]);
+        });
+      }
+    } finally {
+      await agent?.close();
+    }
     lib.errors.push(...await deleteAll(libRt));
   }
   return [su, im, ph, lib];

@@ -59,8 +59,9 @@ export async function footprintCase(ctx: Ctx, bundleJs?: string): Promise<CaseRe
       `(${deno ? (deno / 1048576).toFixed(1) : "?"} MiB binary). crun is dynamically linked ` +
       `(libseccomp, libyajl, libcap, libsystemd ... not counted); runc is a static Go binary.`,
     "Peak RSS is the maximum over the runtime process and the children it waited for " +
-      "(wait4's ru_maxrss): runc's includes its `runc init` child; drun's container init is " +
-      "a fork-style clone of the Deno process, whose pages are shared copy-on-write.",
+      "(wait4's ru_maxrss): runc's includes its `runc init` child. drun's init is a " +
+      "fork-style clone of the Deno process: until it execs, its RSS counts the pages it " +
+      "shares copy-on-write with drun, so the peak is about Deno's own.",
   );
   c.extra = { gnuTime: gnuTime ?? null, denoBinaryBytes: deno, libdrunBytes: lib };
   return c;
