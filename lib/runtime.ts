@@ -8,7 +8,7 @@ import type { LinuxResources, Process, Spec } from "./spec/types.ts";
 import { loadSpec, validateSpec } from "./spec/validate.ts";
 import { DrunError, LaunchError } from "./errors.ts";
 import { buildExecPlan, buildPlan } from "./plan/build.ts";
-import { encodePlan, type LaunchPlan } from "./plan/encode.ts";
+import { encodePlan, type LaunchPlan, Op } from "./plan/encode.ts";
 import {
   closeFd,
   errnoText,
@@ -239,6 +239,9 @@ export class Runtime {
         plan = buildPlan(planInput);
       }
       ({ pid, syncFd } = launch(encodePlan(plan)));
+      if (plan.ops.some((o) => o.kind === Op.FORK_PID)) {
+        pid = await this.initFromFork(plan, syncFd, pid);
+      }
       mark("clone");
       if (listenerFd >= 0) {
         closeFd(listenerFd);
@@ -362,6 +365,18 @@ export class Runtime {
         throw new DrunError("ELAUNCH", `writing ${file}: ${(e as Error).message}`, field);
       }
     }
+  }
+
+  /**
+   * With a joined pid namespace the cloned child forks the real init into it and exits:
+   * reap the child, return the init's pid.
+   */
+  private async initFromFork(plan: LaunchPlan, fd: number, child: number): Promise<number> {
+    const m = await recvMessage(fd, 10_000);
+    await waitPid(child).catch(() => {});
+    if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
+    if (m?.kind !== MsgKind.PID) throw new LaunchError("joining the pid namespace failed", 0);
+    return Number(m.value);
   }
 
   /** Runs poststop hooks; the spec makes their failure a warning. */

@@ -111,14 +111,6 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     // so it waits until the runtime has moved us into the container's cgroups.
     if (ns.type !== "time" && ns.type !== "cgroup") cloneFlags |= NAMESPACE_FLAGS[ns.type];
   }
-  for (const { ns, i } of joins) {
-    if (ns.type === "pid") {
-      throw new SpecError(
-        `linux.namespaces[${i}].path`,
-        "joining an existing pid namespace is not supported yet",
-      );
-    }
-  }
   if (!newNs.has("mount") && !joins.some(({ ns }) => ns.type === "mount")) {
     throw new SpecError("linux.namespaces", "a mount namespace is required");
   }
@@ -129,6 +121,10 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     add(Op.SETNS, `linux.namespaces[${i}]: join ${ns.type} namespace ${ns.path}`, [
       NAMESPACE_FLAGS[ns.type],
     ], [ns.path!]);
+  }
+  // setns(CLONE_NEWPID) moves only our children: the init is a child forked after it.
+  if (joins.some(({ ns }) => ns.type === "pid")) {
+    add(Op.FORK_PID, "fork into the joined pid namespace");
   }
   add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
   if (newNs.has("cgroup")) {

@@ -240,7 +240,10 @@ export async function ociImageTarball(dir: string, rootfsTar: string, name: stri
     "application/vnd.oci.image.manifest.v1+json",
   );
   const tag = name.slice(name.lastIndexOf(":") + 1);
-  Deno.writeTextFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  Deno.writeTextFileSync(
+    join(layout, "oci-layout"),
+    JSON.stringify({ imageLayoutVersion: "1.0.0" }),
+  );
   Deno.writeTextFileSync(
     join(layout, "index.json"),
     JSON.stringify({
@@ -292,18 +295,23 @@ export async function ptySession(
   const stderr = new Response(child.stderr).text();
   const w = child.stdin.getWriter();
   const prompt = opts.prompt ?? /# $/m;
-  await until(() => Promise.resolve(prompt.test(screen)), opts.timeoutMs ?? 30_000);
-  await w.write(new TextEncoder().encode(input));
+  await until(() => Promise.resolve(prompt.test(plain(screen))), (opts.timeoutMs ?? 30_000) / 2);
+  await w.write(new TextEncoder().encode(input)).catch(() => {});
   const status = await child.status;
   clearTimeout(timer);
   await w.close().catch(() => {});
   await reading;
   return {
     code: status.signal === "SIGKILL" ? 124 : status.code,
-    // deno-lint-ignore no-control-regex
-    stdout: screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replaceAll("\r", ""),
+    stdout: plain(screen),
     stderr: await stderr,
   };
+}
+
+/** Terminal output without escape sequences and carriage returns. */
+function plain(screen: string): string {
+  // deno-lint-ignore no-control-regex
+  return screen.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replaceAll("\r", "");
 }
 
 /** Replaces every occurrence of each key by its value (runtime names, ids). */

@@ -159,3 +159,23 @@ Deno.test("run: a cgroup namespace is rooted at the container's own cgroup", asy
     await b.cleanup();
   }
 });
+
+Deno.test("run: joining another container's pid namespace by path", async () => {
+  const b = makeProbeBundle(probeSpec(["sleep", "30"]));
+  try {
+    assert.equal((await drun(b, ["run", "-d", "--bundle", b.dir, "pidhost"])).code, 0);
+    const host = JSON.parse((await drun(b, ["state", "pidhost"])).stdout).pid;
+    const spec = probeSpec(["report"]);
+    spec.linux!.namespaces = spec.linux!.namespaces!.map((n) =>
+      n.type === "pid" ? { type: "pid" as const, path: `/proc/${host}/ns/pid` } : n
+    );
+    b.write(spec);
+    const r = await drun(b, ["run", "--bundle", b.dir, "pidguest"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = probeReport(r.stdout);
+    assert.equal((rep.ns as Record<string, number>).pid, hostNamespaces(host).pid);
+    assert.notEqual(rep.pid, 1, "the guest is not the namespace's init");
+  } finally {
+    await b.cleanup();
+  }
+});
