@@ -137,6 +137,20 @@ export class CgroupScope {
     return Deno.readTextFileSync(join(mnt, path, file)).trim();
   }
 
+  /** SIGKILLs every process left in the subtree (only this test's containers go there). */
+  killAll(): number[] {
+    const pids = new Set<number>();
+    for (const mnt of cgroupMounts()) {
+      const top = join(mnt, this.path);
+      if (!exists(top)) continue;
+      for (const d of walkDirs(top)) {
+        for (const p of readLines(join(d, "cgroup.procs"))) pids.add(Number(p));
+      }
+    }
+    for (const p of pids) killPid(p);
+    return [...pids];
+  }
+
   /** Removes the subtree (deepest first) and the ancestors it created; returns leftovers. */
   async cleanup(): Promise<string[]> {
     const left: string[] = [];
@@ -153,6 +167,35 @@ export class CgroupScope {
       if (exists(join(mnt, this.path))) left.push(join(mnt, this.path));
     }
     return left;
+  }
+}
+
+/** SIGKILLs the processes whose command line mentions `fragment` (a unique temp path). */
+export function killMentioning(fragment: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes(fragment)) {
+        pids.push(Number(e.name));
+      }
+    } catch { /* gone */ }
+  }
+  for (const p of pids) killPid(p);
+  return pids;
+}
+
+function killPid(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch { /* gone */ }
+}
+
+function readLines(path: string): string[] {
+  try {
+    return Deno.readTextFileSync(path).split("\n").filter((l) => l);
+  } catch {
+    return [];
   }
 }
 
