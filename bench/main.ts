@@ -20,9 +20,10 @@ import {
   mountSnapshot,
   rmdirCgroups,
 } from "./lib/host.ts";
-import { deleteAll, dockerProfile, PREFIX, REPO, Workspace } from "./lib/setup.ts";
+import { CHAIN_FILE, deleteAll, dockerProfile, PREFIX, REPO, Workspace } from "./lib/setup.ts";
+import { sweepStale } from "./lib/sweep.ts";
 import { type CaseResult, finish, type Results, resultsMarkdown } from "./lib/report.ts";
-import { runTimed } from "./lib/proc.ts";
+import { runTimed, stopSpawning } from "./lib/proc.ts";
 import type { Counts, Ctx } from "./cases/common.ts";
 import { lifecycleCase } from "./cases/lifecycle.ts";
 import { syscallCase } from "./cases/syscalls.ts";
@@ -93,10 +94,13 @@ async function main(): Promise<number> {
   const counts = quick ? QUICK : FULL;
 
   const cg = cgroupInfo();
+  const checks: Record<string, unknown> = {};
+  const swept = await sweepStale(cg);
+  for (const s of swept) log(`cleaned up after an earlier run that died: ${s}`);
+  if (swept.length) checks.earlierRunsCleaned = swept;
   const mountsBefore = mountSnapshot();
   const chain = baseChain(cg);
   const chainBefore = existing(chain);
-  const checks: Record<string, unknown> = {};
 
   let bundleJs: string | undefined = join(REPO, "dist", "drun.js");
   if (!values["no-bundle"]) {
@@ -119,15 +123,16 @@ async function main(): Promise<number> {
   }
 
   const ws = new Workspace(cg);
+  Deno.writeTextFileSync(join(ws.dir, CHAIN_FILE), JSON.stringify([...chainBefore]));
+  Deno.writeTextFileSync(join(ws.dir, "cgroup-dirs-chain.json"), JSON.stringify(chain));
   ws.addRuntimes({ bundleJs });
   const ctx: Ctx = { ws, counts, quick, docker: dockerProfile(), log };
   log(`workspace ${ws.dir}; cgroups ${cg.mode}, this process in ${cg.base || "/"}`);
   for (const [k, v] of Object.entries(ws.missing)) log(`${k}: ${v}, left out`);
 
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => cleaning ??= doCleanup();
+  const doCleanup = async () => {
     const problems: string[] = [];
     for (const rt of ws.all) problems.push(...await deleteAll(rt));
     const ours = findCgroups(cg, PREFIX).filter((p) => p.includes(`-${Deno.pid}`));
@@ -157,7 +162,11 @@ async function main(): Promise<number> {
     if (other.length) checks.mountChangesByOtherProcesses = other;
     checks.cleanupProblems = problems.length ? problems : "none";
   };
+  let interrupted = false;
   const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    stopSpawning();
     log("interrupted: cleaning up");
     cleanup().finally(() => Deno.exit(130));
   };
@@ -181,7 +190,7 @@ async function main(): Promise<number> {
       };
     }
     const run = async (id: string, fn: () => Promise<CaseResult | CaseResult[]>) => {
-      if (!wanted.has(id)) return;
+      if (!wanted.has(id) || interrupted) return;
       const s = performance.now();
       try {
         const got = await fn();
@@ -210,12 +219,15 @@ async function main(): Promise<number> {
     await run("6", () => footprintCase(ctx, bundleJs));
     await run("breakdown", () => breakdown(ctx, bundleJs));
   } finally {
-    log("cleaning up");
+    if (!interrupted) log("cleaning up");
     await cleanup();
+    // A case still running when the signal came may have written into the workspace again.
+    if (interrupted) await Deno.remove(ws.dir, { recursive: true }).catch(() => {});
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }
 
+  if (interrupted) return 130; // the signal handler exits once the cleanup is done
   const results: Results = {
     date: new Date().toISOString(),
     mode: quick ? "quick" : "full",

@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { LinuxResources, Process, Spec } from "./spec/types.ts";
 import { loadSpec, validateSpec } from "./spec/validate.ts";
 import { DrunError, LaunchError } from "./errors.ts";
-import { buildExecPlan, buildPlan } from "./plan/build.ts";
+import { buildExecPlan, buildPlan, type PlanInput } from "./plan/build.ts";
 import { encodePlan, type LaunchPlan, Op } from "./plan/encode.ts";
 import {
   closeFd,
@@ -190,7 +190,7 @@ export class Runtime {
     mark("seccomp");
     const fifo = fifoPath(this.root, id);
     // Plan first: every config error must surface before anything exists on the host.
-    const planInput = {
+    const planInput: PlanInput = {
       spec,
       rootfs,
       fifoPath: fifo,
@@ -206,11 +206,11 @@ export class Runtime {
         }
         : undefined,
     };
-    let plan: LaunchPlan = buildPlan(planInput);
-    mark("plan");
-
     // Validates resources and cgroupsPath against this host; creates nothing yet.
     const cgroups = openCgroups(spec, id, { warn: this.warn });
+    planInput.cgroupPaths = cgroups?.paths;
+    let plan: LaunchPlan = buildPlan(planInput);
+    mark("plan");
     Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
     const dir = containerDir(this.root, id);
     try {

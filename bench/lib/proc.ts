@@ -33,6 +33,15 @@ export interface RunOptions {
   cwd?: string;
   /** Kill the command after this long (default 60 s). */
   timeoutMs?: number;
+  /** Run even after {@link stopSpawning} (the cleanup's own commands). */
+  cleanup?: boolean;
+}
+
+let stopped = false;
+
+/** After this, runTimed refuses new commands except cleanup ones (an interrupted run). */
+export function stopSpawning(): void {
+  stopped = true;
 }
 
 /** Epoch milliseconds with sub-millisecond precision. */
@@ -42,6 +51,7 @@ export function epochNow(): number {
 
 /** Runs argv, returns its timing and output. Never throws for a non-zero exit. */
 export async function runTimed(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (stopped && !opts.cleanup) throw new Error("interrupted");
   const cmd = new Deno.Command(argv[0], {
     args: argv.slice(1),
     stdin: "null",

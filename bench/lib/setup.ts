@@ -19,6 +19,10 @@ export const PROBE = join(REPO, "zig/out/probe");
 export const DOCKER_PROFILE = join(REPO, "..", "shared", "profiles", "docker-default-amd64.json");
 /** Prefix of every container id and cgroup the bench makes. */
 export const PREFIX = "drun-bench-";
+/** File in a workspace naming the pid of the bench that made it. */
+export const OWNER_FILE = "owner.pid";
+/** File in a workspace listing the cgroup directories that existed before the run. */
+export const CHAIN_FILE = "cgroup-dirs-before.json";
 
 /** The runtimes compared. */
 export type RtName = "drun" | "drun-bundle" | "runc" | "crun";
@@ -103,6 +107,8 @@ export class Workspace {
     }
     Deno.copyFileSync(PROBE, join(this.rootfs, "probe"));
     Deno.chmodSync(join(this.rootfs, "probe"), 0o755);
+    // Lets a later run clean up after this one if it dies without cleaning (SIGKILL).
+    Deno.writeTextFileSync(join(this.dir, OWNER_FILE), String(Deno.pid));
   }
 
   /** Registers the runtimes that exist on this host. */
@@ -245,7 +251,10 @@ export function listState(rt: Rt): string[] {
 export async function deleteAll(rt: Rt): Promise<string[]> {
   const problems: string[] = [];
   for (const id of listState(rt)) {
-    const r = await runTimed(rt.argv(["delete", "--force", id]), { timeoutMs: 20_000 });
+    const r = await runTimed(rt.argv(["delete", "--force", id]), {
+      timeoutMs: 20_000,
+      cleanup: true,
+    });
     if (r.code !== 0) problems.push(`${rt.name} delete --force ${id}: ${r.stderr.trim()}`);
   }
   return problems;

@@ -66,6 +66,8 @@ export interface PlanInput {
   id?: string;
   /** Do not give the container a session keyring of its own (runc's --no-new-keyring). */
   noNewKeyring?: boolean;
+  /** The container's cgroup directory per controller, when the runtime made them. */
+  cgroupPaths?: Record<string, string>;
   /** Lines of /proc/self/cgroup of the caller; tests may inject them. */
   cgroupLines?: string[];
 }
@@ -165,7 +167,11 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
     if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
-    addMount(add, m, dest, field, rootfs, input.cgroupLines, userns && !newNs.has("cgroup"));
+    addMount(add, m, dest, field, rootfs, input.cgroupLines, {
+      cgroupns: newNs.has("cgroup"),
+      userns,
+      paths: input.cgroupPaths,
+    });
   }
 
   const devices = [
@@ -200,7 +206,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
 
   if (!userns) {
     for (const [i, d] of devices.entries()) {
-      const mode = (d.fileMode ?? 0o666) | (S_IF[d.type] ?? 0);
+      const mode = ((d.fileMode ?? 0o666) & 0o7777) | (S_IF[d.type] ?? 0);
       const label = i < devices.length - (linux.devices?.length ?? 0)
         ? `device ${d.path}`
         : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
@@ -219,6 +225,10 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   if (rootProp) add(Op.MOUNT, "linux.rootfsPropagation", [propFlags], ["", "/", "", ""]);
 
+  // Before /proc/sys turns read-only (engines list it in readonlyPaths), as runc orders it.
+  for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
+    add(Op.WRITE_FILE, `linux.sysctl.${k}`, [], [`/proc/sys/${k.replaceAll(".", "/")}`, v]);
+  }
   for (const [i, p] of (linux.maskedPaths ?? []).entries()) {
     add(Op.MASK_PATH, `linux.maskedPaths[${i}]: mask ${p}`, [], [p]);
   }
@@ -245,9 +255,6 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     add(Op.SETDOMAINNAME, "domainname", [], [spec.domainname]);
   }
   if (newNs.has("network")) add(Op.LO_UP, "linux.namespaces: bring up lo");
-  for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
-    add(Op.WRITE_FILE, `linux.sysctl.${k}`, [], [`/proc/sys/${k.replaceAll(".", "/")}`, v]);
-  }
   if (proc.oomScoreAdj !== undefined) {
     add(Op.WRITE_FILE, "process.oomScoreAdj", [], [
       "/proc/self/oom_score_adj",
@@ -300,9 +307,14 @@ function addProcessOps(
     ]);
   }
 
-  // Mark inherited fds close-on-exec before any filter exists (a profile need not allow
-  // close_range); nothing opened after this must survive execve.
-  add(Op.CLOSE_FDS, "close inherited fds", [3 + (input.preserveFds ?? 0)]);
+  // Close what the init inherited from the runtime before any filter exists (a profile need
+  // not allow close_range); what is opened after this is close-on-exec.
+  add(Op.CLOSE_FDS, "close inherited fds", [
+    3 + (input.preserveFds ?? 0),
+    ...(input.seccomp?.listenerFd !== undefined && input.seccomp.listenerFd >= 0
+      ? [input.seccomp.listenerFd]
+      : []),
+  ]);
 
   // Seccomp without no_new_privs must go in while we still hold CAP_SYS_ADMIN; with it, as
   // late as possible so the profile need not allow the runtime's own setup.
@@ -379,7 +391,7 @@ function addMount(
   field: string,
   rootfs: string,
   cgroupLines?: string[],
-  bindCgroups = false,
+  cg: CgroupView = { cgroupns: false, userns: false },
 ) {
   const o = parseMountOptions(m.options, m.type);
   const label = `${field}: mount ${m.type ?? "bind"} on ${m.destination}`;
@@ -408,7 +420,7 @@ function addMount(
     return;
   }
   if (m.type === "cgroup" || m.type === "cgroup2") {
-    addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines, bindCgroups);
+    addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines, cg);
     return;
   }
   add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0, o.attrSet, o.attrClr], [
@@ -417,6 +429,16 @@ function addMount(
     m.type ?? "",
     o.data,
   ]);
+}
+
+/** What a cgroup mount needs to know about the container. */
+interface CgroupView {
+  /** It has its own cgroup namespace. */
+  cgroupns: boolean;
+  /** It has a user namespace. */
+  userns: boolean;
+  /** Its cgroup directory per controller. */
+  paths?: Record<string, string>;
 }
 
 /** Reads the caller's cgroup membership lines. */
@@ -440,7 +462,7 @@ function addCgroupMount(
   rootfs: string,
   type: string,
   lines?: string[],
-  bindFromHost = false,
+  cg: CgroupView = { cgroupns: false, userns: false },
 ) {
   const rel = dest.slice(1);
   const all = lines ?? ownCgroupLines();
@@ -458,16 +480,18 @@ function addCgroupMount(
   for (const [, controllers, path] of v1) {
     const name = controllers.startsWith("name=") ? controllers.slice(5) : controllers;
     const data = controllers.startsWith("name=") ? `none,${controllers}` : controllers;
-    if (bindFromHost) {
-      // A user namespace without its own cgroup namespace may not mount cgroupfs: bind
-      // the container's own cgroup directory instead, as runc does.
+    // Without a cgroup namespace a cgroupfs mount would show the whole host hierarchy (and
+    // a user namespace may not mount one at all): bind the container's own cgroup there,
+    // as runc does.
+    const own = cg.paths?.[controllers.split(",")[0]];
+    if (!cg.cgroupns && (own || cg.userns)) {
       add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [
         MS.BIND | MS.REC,
         0,
         1,
         1,
         MS.REMOUNT | MS.BIND | (flags & MS.RDONLY) | MS.NOSUID | MS.NODEV | MS.NOEXEC,
-      ], [join("/sys/fs/cgroup", name, path ?? "/"), `${rel}/${name}`, "", ""]);
+      ], [own ?? join("/sys/fs/cgroup", name, path ?? "/"), `${rel}/${name}`, "", ""]);
       continue;
     }
     add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [

@@ -646,7 +646,9 @@ function checkDevice(raw: unknown, p: string): void {
     }
   }
   const mode = get(d, "fileMode");
-  if (mode !== undefined) intIn(mode, `${p}.fileMode`, 0, 0o7777, "must be in 0..0o7777");
+  // Engines (podman) send the host node's whole st_mode, type bits included; the type
+  // comes from `type`, so only the permission bits are kept, as runc does.
+  if (mode !== undefined) intIn(mode, `${p}.fileMode`, 0, 0o177777, "must be a file mode");
   for (const k of ["uid", "gid"]) {
     const v = get(d, k);
     if (v !== undefined) uint32(v, `${p}.${k}`);

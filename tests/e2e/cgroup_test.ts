@@ -479,3 +479,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("cgroup: without a cgroup namespace /sys/fs/cgroup shows the container's own cgroup", async () => {
+  const spec = probeSpec(["cat", "/sys/fs/cgroup/pids/cgroup.procs"]);
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "cgroup");
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, "cgview1"]);
+    assert.equal(r.code, 0, r.stderr);
+    // Only the container's own process, not every process of the host hierarchy.
+    assert.deepEqual(r.stdout.trim().split("\n").filter(Boolean).length, 1, r.stdout);
+  } finally {
+    await b.cleanup();
+  }
+});

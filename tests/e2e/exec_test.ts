@@ -80,6 +80,9 @@ Deno.test("exec: a missing binary fails clearly with 127; --detach and --pid-fil
     assert.match(r.stderr, /process\.args\[0\].*(not found|ENOENT)/);
     const nf = await drun(b, ["exec", "ex2", "nosuchcmd"]);
     assert.equal(nf.code, 127);
+    const dir = await drun(b, ["exec", "ex2", "/tmp"]);
+    assert.equal(dir.code, 126, "a directory cannot be run");
+    assert.match(dir.stderr, /process\.args\[0\].*not a regular file/);
     const pidFile = `${b.dir}/exec.pid`;
     const d = await drun(b, ["exec", "-d", "--pid-file", pidFile, "ex2", "/probe", "sleep", "5"]);
     assert.equal(d.code, 0, d.stderr);

@@ -137,3 +137,36 @@ Deno.test("security: ioPriority and scheduler are applied", async () => {
     await b.cleanup();
   }
 });
+
+Deno.test("security: sysctls are written before /proc/sys turns read-only", async () => {
+  const spec = probeSpec(["cat", "/proc/sys/net/ipv4/ping_group_range"]);
+  spec.linux!.sysctl = { "net.ipv4.ping_group_range": "0 2147483647" };
+  assert.ok(spec.linux!.readonlyPaths!.includes("/proc/sys"));
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, "sysctl1"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^0\s+2147483647/);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("security: devices with the host's full st_mode (as podman sends) are created", async () => {
+  const spec = probeSpec(["open", "/dev/kmsg-like", "0"]);
+  spec.linux!.devices = [{
+    type: "c",
+    path: "/dev/kmsg-like",
+    major: 1,
+    minor: 3,
+    fileMode: 0o20640,
+  }];
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, "dev1"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"errno":0/);
+  } finally {
+    await b.cleanup();
+  }
+});

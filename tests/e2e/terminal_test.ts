@@ -142,3 +142,39 @@ Deno.test("terminal: exec --tty with a console socket", async () => {
     await b.cleanup();
   }
 });
+
+Deno.test("terminal: the waiting init holds none of the runtime's pipes (create's output ends)", async () => {
+  const b = shellBundle(["/bin/sh"]);
+  const sock = join(b.dir, "console.sock");
+  try {
+    const master = consoleSocket(sock);
+    // Like containerd's shim: read create's stdout and stderr to EOF.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        CLI,
+        "--root",
+        b.root,
+        "create",
+        "--bundle",
+        b.dir,
+        "--console-socket",
+        sock,
+        "tty5",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const m = await master;
+    const pid = JSON.parse((await drun(b, ["state", "tty5"])).stdout).pid;
+    const links = [...Deno.readDirSync(`/proc/${pid}/fd`)].map((e) =>
+      Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`)
+    );
+    assert.ok(!links.some((l) => l.startsWith("pipe:")), links.join(" "));
+    closeFd(m);
+  } finally {
+    await b.cleanup();
+  }
+});

@@ -277,10 +277,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             const empty: u64 = 0;
             _ = sys.syscall4(.rt_sigprocmask, 2, sys.ptr(&empty), 0, 8); // SIG_SETMASK
         },
-        .close_fds => {
-            // Mark, don't close: the sync socket and slots are still in use until execve.
-            return chk(sys.syscall3(.close_range, op.num(0), std.math.maxInt(u32), 4), "close_range(CLOEXEC)");
-        },
+        .close_fds => return closeFds(op, sync_fd),
         .lo_up => {
             const s = sys.syscall3(.socket, 2, 2 | 0o2000000, 0); // AF_INET, SOCK_DGRAM|CLOEXEC
             if (chk(s, "socket for lo")) |f| return f;
@@ -472,6 +469,13 @@ fn resolveExec(arg0s: anytype, paths: anytype) ?Fail {
         if (arg0.len >= exec_path.len) return .{ .errno = 36, .detail = "executable path" };
         @memcpy(exec_path[0..arg0.len], arg0);
         exec_path[arg0.len] = 0;
+        var st: [256]u8 align(8) = undefined;
+        const src = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(&exec_path), sys.ptr(&st), 0);
+        if (chk(src, "executable not found")) |f| return f;
+        // A directory passes the access check but can never be exec'd: say so now.
+        if (std.mem.readInt(u32, st[24..28], .little) & 0o170000 != 0o100000) {
+            return .{ .errno = 13, .detail = "not a regular file" };
+        }
         return chk(sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0), "executable not found");
     }
     var it = std.mem.splitScalar(u8, paths.p[0..paths.len], ':');
@@ -573,4 +577,37 @@ fn setupConsole(op: plan.Op, sync_fd: usize) ?Fail {
     }
     if (slave > 2) sys.close(slave);
     return null;
+}
+
+/// Closes every fd from num(0) up, except the ones still needed before execve: the sync
+/// socket, the open slots (exec fifo) and num(1..) (the seccomp listener socket). Closing
+/// rather than marking close-on-exec matters for `create`: the init then waits for `start`
+/// and must not hold the runtime's copies of pipes (an engine reading create's output to
+/// EOF would wait forever).
+fn closeFds(op: plan.Op, sync_fd: usize) ?Fail {
+    var keep: [16]usize = undefined;
+    var n: usize = 0;
+    keep[n] = sync_fd;
+    n += 1;
+    for (slots) |fd| {
+        if (fd != 0 and n < keep.len) {
+            keep[n] = fd;
+            n += 1;
+        }
+    }
+    var k: usize = 1;
+    while (k < op.nnum and n < keep.len) : (k += 1) {
+        keep[n] = @intCast(op.num(k));
+        n += 1;
+    }
+    std.mem.sort(usize, keep[0..n], {}, std.sort.asc(usize));
+    var from: usize = @intCast(op.num(0));
+    for (keep[0..n]) |fd| {
+        if (fd < from) continue;
+        if (fd > from) {
+            if (chk(sys.syscall3(.close_range, from, fd - 1, 0), "close inherited fds")) |f| return f;
+        }
+        from = fd + 1;
+    }
+    return chk(sys.syscall3(.close_range, from, std.math.maxInt(u32), 0), "close inherited fds");
 }
