@@ -21,7 +21,7 @@ import {
   rmdirCgroups,
 } from "./lib/host.ts";
 import { CHAIN_FILE, deleteAll, dockerProfile, PREFIX, REPO, Workspace } from "./lib/setup.ts";
-import { sweepStale } from "./lib/sweep.ts";
+import { killCgroupProcs, sweepStale } from "./lib/sweep.ts";
 import { type CaseResult, finish, type Results, resultsMarkdown } from "./lib/report.ts";
 import { runTimed, stopSpawning } from "./lib/proc.ts";
 import type { Counts, Ctx } from "./cases/common.ts";
@@ -135,8 +135,10 @@ async function main(): Promise<number> {
   const doCleanup = async () => {
     const problems: string[] = [];
     for (const rt of ws.all) problems.push(...await deleteAll(rt));
-    const ours = findCgroups(cg, PREFIX).filter((p) => p.includes(`-${Deno.pid}`));
+    const ours = findCgroups(cg, PREFIX).filter((p) => p.endsWith(`-${Deno.pid}`));
     checks.cgroupsLeftByRuntimes = ours.length ? ours : "none";
+    const stray = await killCgroupProcs(ours);
+    if (stray) problems.push(`${stray} container processes were still running: killed`);
     problems.push(...rmdirCgroups(ours));
     const created = chain.filter((d) => !chainBefore.has(d) && existing([d]).size);
     problems.push(...rmdirCgroups(created, true));
@@ -144,7 +146,7 @@ async function main(): Promise<number> {
     checks.intermediateCgroupDirs = created.length
       ? { createdByRuntimes: created.length, removed: created.length - kept.length, kept }
       : "none created";
-    const still = findCgroups(cg, PREFIX).filter((p) => p.includes(`-${Deno.pid}`));
+    const still = findCgroups(cg, PREFIX).filter((p) => p.endsWith(`-${Deno.pid}`));
     checks.cgroupsAfterCleanup = still.length ? still : "none";
     try {
       Deno.removeSync(ws.dir, { recursive: true });
@@ -168,7 +170,11 @@ async function main(): Promise<number> {
     interrupted = true;
     stopSpawning();
     log("interrupted: cleaning up");
-    cleanup().finally(() => Deno.exit(130));
+    cleanup().finally(async () => {
+      // A case still running may have written into the workspace again meanwhile.
+      await Deno.remove(ws.dir, { recursive: true }).catch(() => {});
+      Deno.exit(130);
+    });
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
@@ -221,8 +227,6 @@ async function main(): Promise<number> {
   } finally {
     if (!interrupted) log("cleaning up");
     await cleanup();
-    // A case still running when the signal came may have written into the workspace again.
-    if (interrupted) await Deno.remove(ws.dir, { recursive: true }).catch(() => {});
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }

@@ -38,10 +38,19 @@ export interface RunOptions {
 }
 
 let stopped = false;
+const inFlight = new Set<Deno.ChildProcess>();
 
-/** After this, runTimed refuses new commands except cleanup ones (an interrupted run). */
+/**
+ * After this, runTimed refuses new commands except cleanup ones, and the commands running now
+ * are killed (an interrupted run; the cleanup then removes what they left).
+ */
 export function stopSpawning(): void {
   stopped = true;
+  for (const c of inFlight) {
+    try {
+      c.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
 }
 
 /** Epoch milliseconds with sub-millisecond precision. */
@@ -62,6 +71,7 @@ export async function runTimed(argv: string[], opts: RunOptions = {}): Promise<R
   });
   const t0 = performance.now();
   const child = cmd.spawn();
+  if (!opts.cleanup) inFlight.add(child);
   const out = opts.capture ? collect(child.stdout) : undefined;
   const err = collect(child.stderr);
   let timedOut = false;
@@ -74,6 +84,7 @@ export async function runTimed(argv: string[], opts: RunOptions = {}): Promise<R
   const status = await child.status;
   const t1 = performance.now();
   clearTimeout(timer);
+  inFlight.delete(child);
   const [stdout, stderr] = await Promise.all([out?.take() ?? "", err.take()]);
   return {
     argv,

@@ -38,21 +38,7 @@ export async function sweepStale(info: CgroupInfo): Promise<string[]> {
     }
     if (!(pid > 0) || pid === Deno.pid || benchAlive(pid)) continue;
     const cgroups = findCgroups(info, PREFIX).filter((p) => p.endsWith(`-${pid}`));
-    let killed = 0;
-    for (const cg of cgroups) {
-      let procs: string[] = [];
-      try {
-        procs = Deno.readTextFileSync(join(cg, "cgroup.procs")).split("\n").filter(Boolean);
-      } catch { /* gone */ }
-      for (const p of procs) {
-        try {
-          Deno.kill(Number(p), "SIGKILL");
-          killed++;
-        } catch { /* exited */ }
-      }
-    }
-    // Give the kernel a moment to take the killed tasks out of their cgroups.
-    for (let i = 0; i < 50 && cgroups.some(busy); i++) await new Promise((r) => setTimeout(r, 20));
+    const killed = await killCgroupProcs(cgroups);
     const problems = rmdirCgroups(cgroups);
     try {
       const before = new Set(JSON.parse(Deno.readTextFileSync(join(dir, CHAIN_FILE))) as string[]);
@@ -70,6 +56,28 @@ export async function sweepStale(info: CgroupInfo): Promise<string[]> {
     );
   }
   return done;
+}
+
+/**
+ * SIGKILLs every process in these cgroups (only ever the bench's own, named with its pid) and
+ * waits up to a second for them to leave. Returns how many were signalled.
+ */
+export async function killCgroupProcs(cgroups: string[]): Promise<number> {
+  let killed = 0;
+  for (const cg of cgroups) {
+    let procs: string[] = [];
+    try {
+      procs = Deno.readTextFileSync(join(cg, "cgroup.procs")).split("\n").filter(Boolean);
+    } catch { /* gone */ }
+    for (const p of procs) {
+      try {
+        Deno.kill(Number(p), "SIGKILL");
+        killed++;
+      } catch { /* exited */ }
+    }
+  }
+  for (let i = 0; i < 50 && cgroups.some(busy); i++) await new Promise((r) => setTimeout(r, 20));
+  return killed;
 }
 
 function busy(cg: string): boolean {

@@ -172,10 +172,6 @@ const scenarios: Scenario[] = [
   {
     name: "ctr run -t under a pty: an interactive shell",
     expect: /^code=4 in-tty-42,\/dev\/pts\/0$/,
-    knownGap: "the shim reads `create`'s output to EOF when the container has a terminal " +
-      "(go-runc cmdOutput); drun's init still holds Deno's duplicates of drun's stdout and " +
-      "stderr (and every other fd Deno had) while it waits for `start`, so create never " +
-      "looks finished and the shim hangs; the init must close them before READY",
     async run(ctx, rt) {
       const id = `tty-${rt}`;
       const r = await ptySession(

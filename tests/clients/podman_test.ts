@@ -217,13 +217,9 @@ const scenarios: Scenario[] = [
       return `run -it: code=${it.code} ${shown(it)}\nexec -it: code=${ex.code} ${shown(ex)}`;
     },
   },
-  // Known gaps: reported, not asserted.
   {
     name: "--device /dev/null:/dev/xnull (and --privileged, which lists every host device)",
     expect: /code=0 out="write=0\\n"/,
-    knownGap: "podman passes linux.devices[].fileMode as the host's st_mode, file type bits " +
-      "included (0o20666 for a char device); drun's validation wants 0..0o7777 and refuses " +
-      "create; runc uses the permission bits and ignores the type bits",
     run: async (ctx, rt) =>
       (await runRm(ctx, rt, ["--device", "/dev/null:/dev/xnull"], [
         "sh",
@@ -234,10 +230,6 @@ const scenarios: Scenario[] = [
   {
     name: "--sysctl net.ipv4.ping_group_range (containers.conf's default for networked containers)",
     expect: /code=0 out="0\\t0\\n"/,
-    knownGap: "drun writes linux.sysctl after remounting linux.readonlyPaths, which podman " +
-      "always fills with /proc/sys, so the write fails with EROFS; runc writes sysctls first. " +
-      "Stock containers.conf adds this sysctl to every container with its own network " +
-      "namespace, so podman's defaults fail with drun until this is fixed",
     run: async (ctx, rt) =>
       (await runRm(ctx, rt, ["--sysctl", "net.ipv4.ping_group_range=0 0"], [
         "cat",
@@ -247,8 +239,6 @@ const scenarios: Scenario[] = [
   {
     name: "a directory as the command: 126 like a shell",
     expect: /^run: code=126$/,
-    knownGap: "drun's args[0] check (faccessat X_OK) passes a directory, so create succeeds " +
-      "and execve fails after start (exit 1, no message); runc fails create with EACCES",
     run: async (ctx, rt) => {
       const { r } = await runRm(ctx, rt, [], ["/etc"]);
       return `run: code=${r.code}`;
@@ -257,8 +247,6 @@ const scenarios: Scenario[] = [
   {
     name: "/sys/fs/cgroup inside the container shows the container's own cgroup",
     expect: /out="67108864\\n"/,
-    knownGap: "for a `cgroup` mount without a cgroup namespace (v1), drun mounts each " +
-      "hierarchy's root; runc bind-mounts the container's own cgroup directory there",
     run: async (ctx, rt) =>
       (await runRm(ctx, rt, ["--memory", "64m"], [
         "cat",
