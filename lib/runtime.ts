@@ -40,6 +40,7 @@ import {
 import { compileSeccompCached } from "./seccomp/compile.ts";
 import { cacheDir } from "./native/load.ts";
 import { signalNumber } from "./signals.ts";
+import { concatBytes } from "./bytes.ts";
 import { type HookOutput, runHooks } from "./hooks.ts";
 import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
 import {
@@ -282,7 +283,7 @@ export class Runtime {
       const notifyMsg = seccomp?.usesNotify
         ? seccompPayload(spec, pid, { ...ociState("creating"), pid })
         : new Uint8Array();
-      const payload = concat(creating, created, notifyMsg);
+      const payload = concatBytes([creating, created, notifyMsg]);
       const lengths = BigInt(creating.length) | (BigInt(created.length) << 32n);
       sendMessage(syncFd, MsgKind.GO, payload, lengths);
       mark("go");
@@ -760,17 +761,6 @@ function consoleHandler(
 /** JSON as UTF-8 bytes. */
 function encodeJson(v: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(v));
-}
-
-/** Byte arrays joined. */
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**

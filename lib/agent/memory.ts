@@ -4,6 +4,7 @@
  * the task may have been killed and its memory changed, between the notification and the read.
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 import { ErrnoError, notifIdValid } from "./ffi.ts";
 
 /** The notification a read belongs to; when given, the read is checked against it. */
@@ -99,7 +100,7 @@ export async function readString(
       if (nul >= 0) {
         parts.push(chunk.subarray(0, nul));
         total += nul;
-        return new TextDecoder().decode(join(parts, total));
+        return new TextDecoder().decode(concatBytes(parts));
       }
       parts.push(chunk.subarray(0, got));
       total += got;
@@ -107,14 +108,4 @@ export async function readString(
     }
     throw new ErrnoError(`string at 0x${addr.toString(16)} longer than ${max} bytes`, 36);
   });
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
  * reading it off an accepted socket.
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 import { closeFd, recvWithFd } from "./ffi.ts";
 
 /** The OCI state of the container, as embedded in the process state. */
@@ -122,7 +123,7 @@ export async function readHandshake(conn: number, timeoutMs: number): Promise<Ha
       chunks.push(buf.slice(0, r.bytes));
       total += r.bytes;
       if (notifFd >= 0 && buf[r.bytes - 1] === 0x7d /* } */) {
-        const state = tryParse(chunks, total);
+        const state = tryParse(chunks);
         if (state) return { notifFd, state, bytes: total, fdsReceived };
       }
     }
@@ -134,7 +135,7 @@ export async function readHandshake(conn: number, timeoutMs: number): Promise<Ha
       );
     }
     if (total === 0) throw new HandshakeError("peer closed without sending a state");
-    const state = parseProcessState(new TextDecoder().decode(concat(chunks, total)));
+    const state = parseProcessState(new TextDecoder().decode(concatBytes(chunks)));
     return { notifFd, state, bytes: total, fdsReceived };
   } catch (e) {
     if (notifFd >= 0) closeFd(notifFd);
@@ -144,21 +145,10 @@ export async function readHandshake(conn: number, timeoutMs: number): Promise<Ha
   }
 }
 
-function tryParse(chunks: Uint8Array[], total: number): ContainerProcessState | undefined {
+function tryParse(chunks: Uint8Array[]): ContainerProcessState | undefined {
   try {
-    return parseProcessState(new TextDecoder().decode(concat(chunks, total)));
+    return parseProcessState(new TextDecoder().decode(concatBytes(chunks)));
   } catch {
     return undefined;
   }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

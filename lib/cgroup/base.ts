@@ -128,8 +128,22 @@ export abstract class BaseManager implements CgroupManager {
   /** The directory whose cgroup.procs lists the container's processes. */
   protected abstract procsDir(): string | undefined;
 
-  abstract apply(resources: LinuxResources | undefined): void;
-  abstract update(resources: LinuxResources): void;
+  /** Refuses settings this host cannot apply, before anything is written. */
+  abstract checkSupport(r: LinuxResources, base?: string): void;
+  /** Writes the limits; `updating` names fields under `resources` instead of the config. */
+  protected abstract write(r: LinuxResources, updating: boolean): void;
+
+  /** Writes the limits of a new container. */
+  apply(resources: LinuxResources | undefined): void {
+    if (!resources) return;
+    this.write(resources, false);
+  }
+
+  /** Changes the limits of a running container (drun update). */
+  update(resources: LinuxResources): void {
+    this.checkSupport(resources, "resources");
+    this.write(resources, true);
+  }
   abstract freeze(): Promise<void>;
   abstract thaw(): void;
   abstract isFrozen(): boolean;

@@ -204,17 +204,7 @@ export class V1Manager extends BaseManager {
     }
   }
 
-  apply(resources: LinuxResources | undefined): void {
-    if (!resources) return;
-    this.write(resources, false);
-  }
-
-  update(resources: LinuxResources): void {
-    this.checkSupport(resources, "resources");
-    this.write(resources, true);
-  }
-
-  private write(r: LinuxResources, updating: boolean): void {
+  protected write(r: LinuxResources, updating: boolean): void {
     const base = updating ? "resources" : F;
     const cpu = r.cpu;
     if (cpu?.cpus) {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { concatBytes } from "../bytes.ts";
+
 /** Op kinds; the numbers are the contract with zig/src/child.zig. */
 export const Op = {
   WAIT_PARENT: 1,
@@ -114,12 +116,5 @@ export function encodePlan(plan: LaunchPlan): Uint8Array<ArrayBuffer> {
     }
     parts.push(buf);
   }
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts) as Uint8Array<ArrayBuffer>;
 }
