@@ -15,6 +15,7 @@ import {
   type ExitStatus,
   killPid,
   launch,
+  loadNative,
   mkfifo,
   MsgKind,
   recvMessage,
@@ -162,6 +163,7 @@ export class Runtime {
 
   /** `create`, returning what the launch learned (handoff timing, exec watch). */
   async createWithResult(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
+    await loadNative();
     mark("create");
     validateId(id);
     const bundle = resolve(opts.bundle ?? Deno.cwd());
@@ -430,6 +432,7 @@ export class Runtime {
 
   /** Releases a created container's process. */
   async start(id: string): Promise<void> {
+    await loadNative();
     mark("start");
     await withLock(this.root, id, async () => {
       const st = readState(this.root, id);
@@ -483,6 +486,7 @@ export class Runtime {
 
   /** Sends a signal (name or number) to the init, or with `all` to every process in it. */
   async kill(id: string, signal: string | number = "SIGTERM", all = false): Promise<void> {
+    await loadNative();
     const sig = signalNumber(signal);
     await withLock(this.root, id, () => {
       const st = readState(this.root, id);
@@ -497,6 +501,7 @@ export class Runtime {
 
   /** Deletes a stopped (or created) container; `force` kills a running one first. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await loadNative();
     mark("delete");
     await withLock(this.root, id, async () => {
       const st = readState(this.root, id, isPaused);
@@ -533,6 +538,7 @@ export class Runtime {
    * or when it exits (with its status).
    */
   async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
+    await loadNative();
     const st = readState(this.root, id);
     if (st.status !== "running" && st.status !== "created") {
       throw new DrunError("EBADSTATE", `cannot exec in a container that is ${st.status}`);
@@ -622,6 +628,7 @@ export class Runtime {
    * Only the creating process can wait (it is the init's parent).
    */
   async wait(id: string): Promise<ExitStatus> {
+    await loadNative();
     const st = readState(this.root, id);
     return await waitPid(st.pid);
   }
@@ -689,6 +696,7 @@ export class Container {
 
   /** Waits for the init to exit (only from the process that created it). */
   async wait(): Promise<ExitStatus> {
+    await loadNative();
     return await waitPid(this.created?.state.pid ?? this.runtime.state(this.id).pid);
   }
 

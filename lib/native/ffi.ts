@@ -3,7 +3,7 @@
  * or the child goes through here, so the rest of the TypeScript never sees pointers.
  * @module
  */
-import { openLibdrun } from "./load.ts";
+import { openLibdrun, openLibdrunAsync } from "./load.ts";
 
 const SYMBOLS = {
   drun_launch: { parameters: ["buffer", "usize", "buffer"], result: "i64" },
@@ -33,6 +33,14 @@ let lib: Lib | undefined;
 export interface NativeOptions {
   /** Directory for the extracted shared object when XDG_CACHE_HOME is not set. */
   fallbackCacheDir?: string;
+}
+
+/**
+ * Verifies and opens libdrun ahead of the synchronous calls (the fast, async hash); the
+ * runtime awaits this at the start of every operation that needs the native side.
+ */
+export async function loadNative(opts: NativeOptions = {}): Promise<void> {
+  if (!lib) lib = Deno.dlopen(await openLibdrunAsync(opts.fallbackCacheDir), SYMBOLS).symbols;
 }
 
 /** Opens libdrun once per process and returns its symbols. */

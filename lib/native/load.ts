@@ -161,10 +161,14 @@ export function sha256HexSync(data: Uint8Array): string {
 export function openLibdrun(fallbackDir?: string): string {
   const override = Deno.env.get("DRUN_LIBRARY");
   if (override) return override;
+  if (verifiedPath) return verifiedPath;
   const dir = cacheDir(fallbackDir);
   const path = join(dir, `libdrun-${LIBDRUN_SHA256.slice(0, 16)}.so`);
   try {
-    if (sha256HexSync(Deno.readFileSync(path)) === LIBDRUN_SHA256) return path;
+    if (sha256HexSync(Deno.readFileSync(path)) === LIBDRUN_SHA256) {
+      verifiedPath = path;
+      return path;
+    }
   } catch { /* missing: write it below */ }
   const bytes = embeddedBytes();
   if (sha256HexSync(bytes) !== LIBDRUN_SHA256) throw new Error("embedded libdrun is corrupt");
@@ -173,5 +177,27 @@ export function openLibdrun(fallbackDir?: string): string {
   const tmp = `${path}.${Deno.pid}.tmp`;
   Deno.writeFileSync(tmp, bytes, { mode: 0o755 });
   Deno.renameSync(tmp, path);
+  verifiedPath = path;
   return path;
+}
+
+/** The path this process has already verified (hashing is not free: ~1 ms native). */
+let verifiedPath: string | undefined;
+
+/**
+ * Like openLibdrun, but hashes with WebCrypto (native, ~1 ms) instead of the synchronous
+ * JavaScript SHA-256 (~10 ms cold), which only serves callers that cannot await.
+ */
+export async function openLibdrunAsync(fallbackDir?: string): Promise<string> {
+  const override = Deno.env.get("DRUN_LIBRARY");
+  if (override) return override;
+  if (verifiedPath) return verifiedPath;
+  const path = join(cacheDir(fallbackDir), `libdrun-${LIBDRUN_SHA256.slice(0, 16)}.so`);
+  try {
+    if (await sha256Hex(await Deno.readFile(path)) === LIBDRUN_SHA256) {
+      verifiedPath = path;
+      return path;
+    }
+  } catch { /* missing: the synchronous path writes it */ }
+  return openLibdrun(fallbackDir);
 }

@@ -4,7 +4,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { CompiledSeccomp } from "./types.ts";
 
@@ -27,9 +26,18 @@ export function stableStringify(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-/** Hex SHA-256 of a string. */
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+/**
+ * A 64-bit FNV-1a of the key, as hex: only a file name, since every entry stores its full
+ * key and a read compares it. (node:crypto would cost ~14 ms of start-up per CLI process.)
+ */
+export function keyHash(text: string): string {
+  let h1 = 0x811c9dc5, h2 = 0xcbf29ce4;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ (c + i), 0x01000193);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
 }
 
 /** A bounded map of compiled filters; the oldest entry goes first when full. */

@@ -17,7 +17,7 @@
 
 import { ArgError, SpecError } from "../errors.ts";
 import { Assembler, encode } from "./bpf.ts";
-import { MemoryCache, readDisk, sha256, stableStringify, writeDisk } from "./cache.ts";
+import { keyHash, MemoryCache, readDisk, stableStringify, writeDisk } from "./cache.ts";
 import { emitProgram } from "./codegen.ts";
 import { ACTIONS, FILTER_FLAG, MAX_INSNS, OPERATORS, PROFILE_FLAGS } from "./constants.ts";
 import { handledArches, type HostArch, planArch, RUNNABLE, unknownNameWarnings } from "./plan.ts";
@@ -124,7 +124,7 @@ export function compileSeccompCached(
     ...compileOpts,
     profile,
   });
-  const hash = sha256(key);
+  const hash = keyHash(key);
   const hit = memory.get(hash);
   if (hit) return hit;
   const stored = opts.cacheDir ? readDisk(opts.cacheDir, hash, key) : undefined;
