@@ -161,12 +161,12 @@ export function sha256HexSync(data: Uint8Array): string {
 export function openLibdrun(fallbackDir?: string): string {
   const override = Deno.env.get("DRUN_LIBRARY");
   if (override) return override;
-  if (verifiedPath) return verifiedPath;
   const dir = cacheDir(fallbackDir);
   const path = join(dir, `libdrun-${LIBDRUN_SHA256.slice(0, 16)}.so`);
+  if (stillVerified(path)) return path;
   try {
     if (sha256HexSync(Deno.readFileSync(path)) === LIBDRUN_SHA256) {
-      verifiedPath = path;
+      remember(path);
       return path;
     }
   } catch { /* missing: write it below */ }
@@ -177,12 +177,35 @@ export function openLibdrun(fallbackDir?: string): string {
   const tmp = `${path}.${Deno.pid}.tmp`;
   Deno.writeFileSync(tmp, bytes, { mode: 0o755 });
   Deno.renameSync(tmp, path);
-  verifiedPath = path;
+  remember(path);
   return path;
 }
 
-/** The path this process has already verified (hashing is not free: ~1 ms native). */
-let verifiedPath: string | undefined;
+/**
+ * What this process has verified: path → identity of the file it hashed. A later open of
+ * the same, unchanged file skips the hash; any change (a rewrite, a corruption in place
+ * moves mtime) hashes again.
+ */
+const verified = new Map<string, string>();
+
+function identity(path: string): string | undefined {
+  try {
+    const st = Deno.statSync(path);
+    return `${st.ino}:${st.size}:${st.mtime?.getTime()}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function remember(path: string): void {
+  const id = identity(path);
+  if (id) verified.set(path, id);
+}
+
+function stillVerified(path: string): boolean {
+  const id = verified.get(path);
+  return id !== undefined && id === identity(path);
+}
 
 /**
  * Like openLibdrun, but hashes with WebCrypto (native, ~1 ms) instead of the synchronous
@@ -191,11 +214,11 @@ let verifiedPath: string | undefined;
 export async function openLibdrunAsync(fallbackDir?: string): Promise<string> {
   const override = Deno.env.get("DRUN_LIBRARY");
   if (override) return override;
-  if (verifiedPath) return verifiedPath;
   const path = join(cacheDir(fallbackDir), `libdrun-${LIBDRUN_SHA256.slice(0, 16)}.so`);
+  if (stillVerified(path)) return path;
   try {
     if (await sha256Hex(await Deno.readFile(path)) === LIBDRUN_SHA256) {
-      verifiedPath = path;
+      remember(path);
       return path;
     }
   } catch { /* missing: the synchronous path writes it */ }

@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LIBDRUN_SHA256 } from "../../lib/native/embedded.generated.ts";
-import { embeddedBytes, openLibdrun, sha256HexSync } from "../../lib/native/load.ts";
+import {
+  embeddedBytes,
+  openLibdrun,
+  openLibdrunAsync,
+  sha256HexSync,
+} from "../../lib/native/load.ts";
 import { REPO } from "../helpers.ts";
 
 Deno.test("native: embedded bytes equal zig/out/libdrun.so and their recorded hash", () => {
@@ -49,7 +54,7 @@ Deno.test("native: a fresh build of zig/ equals the committed artifacts", async 
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
 });
 
-Deno.test("native: a corrupted cached library is detected and rewritten, never loaded", () => {
+Deno.test("native: a corrupted cached library is detected and rewritten, never loaded", async () => {
   const cache = Deno.makeTempDirSync({ prefix: "drun-cache-" });
   const prev = Deno.env.get("XDG_CACHE_HOME");
   Deno.env.set("XDG_CACHE_HOME", cache);
@@ -62,6 +67,10 @@ Deno.test("native: a corrupted cached library is detected and rewritten, never l
     Deno.writeFileSync(path, bytes);
     assert.notEqual(sha256HexSync(Deno.readFileSync(path)), LIBDRUN_SHA256);
     assert.equal(openLibdrun(), path);
+    assert.equal(sha256HexSync(Deno.readFileSync(path)), LIBDRUN_SHA256);
+    // The fast (WebCrypto) path the runtime uses detects it just the same.
+    Deno.writeFileSync(path, bytes);
+    assert.equal(await openLibdrunAsync(), path);
     assert.equal(sha256HexSync(Deno.readFileSync(path)), LIBDRUN_SHA256);
     // And a process that starts with the corrupted file still runs containers.
     Deno.writeFileSync(path, bytes);
