@@ -20,7 +20,8 @@ import { parseCgroupMounts, parseProcCgroup } from "./fs.ts";
 import { type CgroupManager, type CgroupOptions, type CgroupPaths, CREATED_KEY } from "./types.ts";
 import { validateCgroupsPath, validateResources } from "./validate.ts";
 import { type AllowedDevice, V1Manager } from "./v1.ts";
-import { V2Manager } from "./v2.ts";
+import { type DeviceFilterAttacher, V2Manager } from "./v2.ts";
+import { attachDeviceFilter } from "./devices_attach.ts";
 
 export type {
   BlkioEntry,
@@ -178,21 +179,34 @@ export function openCgroups(
     return undefined;
   }
   const self = parseProcCgroup(opts.procSelfCgroup ?? readText("/proc/self/cgroup"));
+  const extra: AllowedDevice[] = (spec.linux?.devices ?? [])
+    .filter((d) => d.type !== "p" && d.major !== undefined && d.minor !== undefined)
+    .map((d) => ({
+      type: d.type === "b" ? "b" : "c",
+      major: d.major!,
+      minor: d.minor!,
+      access: "rwm",
+    }));
 
   if (layout === "v2") {
     let mount = root;
     let mountRoot = "/";
+    // Device rules need a real cgroup2 directory (an eBPF program is attached to it).
+    let attach: DeviceFilterAttacher | undefined;
     if (opts.root === undefined || opts.mountinfo !== undefined) {
       const m = parseCgroupMounts(opts.mountinfo ?? readText("/proc/self/mountinfo"))
         .find((x) => x.fsType === "cgroup2" && x.mountPoint === root);
-      if (m) [mount, mountRoot] = [m.mountPoint, m.root];
+      if (m) {
+        [mount, mountRoot] = [m.mountPoint, m.root];
+        attach = attachDeviceFilter;
+      }
     }
     const own = self.find((l) => l.hierarchy === 0)?.path ?? "/";
     const rel = cgroupPath(cgPath, id, own);
     refuseOwn(rel, own, field);
     const dir = dirIn(mount, mountRoot, rel, field);
     const ownDir = own.startsWith(mountRoot) ? dirIn(mount, mountRoot, own, field) : undefined;
-    const m = new V2Manager({ dir, mount }, [], warn, ownDir);
+    const m = new V2Manager({ dir, mount }, [], warn, ownDir, extra, attach);
     m.checkSupport(resources);
     return m;
   }
@@ -212,14 +226,6 @@ export function openCgroups(
     }
     return undefined;
   }
-  const extra: AllowedDevice[] = (spec.linux?.devices ?? [])
-    .filter((d) => d.type !== "p" && d.major !== undefined && d.minor !== undefined)
-    .map((d) => ({
-      type: d.type === "b" ? "b" : "c",
-      major: d.major!,
-      minor: d.minor!,
-      access: "rwm",
-    }));
   const m = new V1Manager(placements, [], warn, extra);
   m.checkSupport(resources);
   return m;

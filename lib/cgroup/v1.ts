@@ -64,16 +64,24 @@ export function deviceRules(
   rules: LinuxDeviceCgroup[],
   extra: AllowedDevice[],
 ): { allow: boolean; rule: string }[] {
-  const out = rules.map((r) => ({ allow: r.allow, rule: deviceRule(r) }));
+  return deviceRuleList(rules, extra).map((r) => ({ allow: r.allow, rule: deviceRule(r) }));
+}
+
+/**
+ * The same list as {@link deviceRules}, as rules (the v2 driver compiles it to eBPF): the
+ * config's rules with the base devices and `extra` allowed right after the last deny-all.
+ */
+export function deviceRuleList(
+  rules: LinuxDeviceCgroup[],
+  extra: AllowedDevice[],
+): LinuxDeviceCgroup[] {
+  const out = [...rules];
   let lastDenyAll = -1;
   rules.forEach((r, i) => {
     if (!r.allow && (r.type ?? "a") === "a") lastDenyAll = i;
   });
   if (lastDenyAll < 0) return out;
-  const defaults = [...BASE_ALLOWED_DEVICES, ...extra].map((d) => ({
-    allow: true,
-    rule: deviceRule(d),
-  }));
+  const defaults = [...BASE_ALLOWED_DEVICES, ...extra].map((d) => ({ allow: true, ...d }));
   out.splice(lastDenyAll + 1, 0, ...defaults);
   return out;
 }

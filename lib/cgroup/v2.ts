@@ -2,18 +2,21 @@
  * The cgroup v2 (unified) driver: one directory, controllers enabled down the path through
  * `cgroup.subtree_control`, v1-style values converted to their v2 files.
  *
- * Device rules are not enforced here: on v2 they need an eBPF program attached to the cgroup
- * (BPF_CGROUP_DEVICE), which is a separate piece of work (see docs/cgroups.md).
+ * Device rules are enforced by an eBPF program attached to the cgroup (BPF_CGROUP_DEVICE),
+ * compiled from the same list the v1 driver writes (see devices_bpf.ts and docs/cgroups.md).
  * @module
  */
 import { dirname } from "node:path";
 import { DrunError, SpecError } from "../errors.ts";
-import type { LinuxResources } from "../spec/types.ts";
+import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
 import { parseCpuList } from "../spec/validate.ts";
 import { BaseManager, type Placement } from "./base.ts";
 import { errText, hasKnob, readFlatKeyed, readKnob, readNumber, writeKnob } from "./fs.ts";
 import { type BlkioEntry, type CgroupStats, nz } from "./types.ts";
-import { rdmaLine } from "./v1.ts";
+import { type AllowedDevice, deviceRuleList, rdmaLine } from "./v1.ts";
+
+/** Attaches a device filter for `rules` (last match wins, default deny) to a cgroup dir. */
+export type DeviceFilterAttacher = (cgroupDir: string, rules: LinuxDeviceCgroup[]) => void;
 
 const F = "linux.resources";
 
@@ -73,15 +76,23 @@ export class V2Manager extends BaseManager {
   readonly version = 2 as const;
   /** The runtime's own cgroup directory (controllers are only enabled at or below it). */
   private readonly own?: string;
+  /** linux.devices, allowed after a deny-all rule as on v1. */
+  private readonly extraDevices: AllowedDevice[];
+  /** Attaches the eBPF device filter; absent when the leaf is not on a known cgroup2 mount. */
+  private readonly attachDevices?: DeviceFilterAttacher;
 
   constructor(
     placement: Placement,
     createdTops: string[],
     warn: (msg: string) => void,
     own?: string,
+    extraDevices: AllowedDevice[] = [],
+    attachDevices?: DeviceFilterAttacher,
   ) {
     super({ "": placement }, createdTops, warn);
     this.own = own;
+    this.extraDevices = extraDevices;
+    this.attachDevices = attachDevices;
   }
 
   private get leaf(): string {
@@ -170,10 +181,27 @@ export class V2Manager extends BaseManager {
     if (cpu?.mems) writeKnob(d, "cpuset.mems", cpu.mems, `${base}.cpu.mems`);
 
     if (r.devices?.length) {
-      this.warn(
-        `${base}.devices: device rules are not enforced on cgroup v2 yet (they need an eBPF ` +
-          `device program); ignored`,
-      );
+      const p = `${base}.devices`;
+      if (updating) {
+        this.warn(`${p}: device rules cannot be changed by update; ignored`);
+      } else if (!this.attachDevices) {
+        this.warn(
+          `${p}: ${d} is not on a cgroup2 mount listed in /proc/self/mountinfo, so no eBPF ` +
+            `device filter can be attached; ignored`,
+        );
+      } else {
+        const rules = deviceRuleList(r.devices, this.extraDevices);
+        // On v1 a new cgroup starts out allowing every device; the eBPF filter denies by
+        // default. Without a deny-all rule, start from allow-all so both enforce the same.
+        if (!rules.some((x) => !x.allow && (x.type ?? "a") === "a")) {
+          rules.unshift({ allow: true, type: "a" });
+        }
+        try {
+          this.attachDevices(d, rules);
+        } catch (e) {
+          throw new DrunError("ECGROUP", errText(e), p);
+        }
+      }
     }
 
     const m = r.memory;

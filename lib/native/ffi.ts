@@ -24,6 +24,8 @@ const SYMBOLS = {
   drun_write: { parameters: ["i32", "buffer", "usize"], result: "i64" },
   drun_copy_winsize: { parameters: ["i32", "i32"], result: "i32" },
   drun_fifo_start: { parameters: ["buffer", "i32"], result: "i32", nonblocking: true },
+  drun_bpf: { parameters: ["i32", "buffer", "u32"], result: "i64" },
+  drun_open_dir: { parameters: ["buffer"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -212,6 +214,21 @@ export function writeFd(fd: number, data: Uint8Array<ArrayBuffer>): void {
 /** Copies the terminal window size from one fd to another. */
 export function copyWinsize(from: number, to: number): void {
   native().drun_copy_winsize(from, to);
+}
+
+/**
+ * bpf(2) with `attr` as the union bpf_attr (pointers inside it must be real addresses kept
+ * alive by the caller). Returns the result (an fd for BPF_PROG_LOAD) or -errno.
+ */
+export function bpf(cmd: number, attr: Uint8Array<ArrayBuffer>): number {
+  return Number(native().drun_bpf(cmd, attr, attr.length));
+}
+
+/** Opens a directory (read-only, close-on-exec) and returns its fd. */
+export function openDir(path: string): number {
+  const fd = Number(native().drun_open_dir(cstr(path)));
+  if (fd < 0) throw errnoError(`open ${path}`, -fd);
+  return fd;
 }
 
 /** A NUL-terminated copy of s for the native side. */

@@ -178,3 +178,18 @@ export fn drun_copy_winsize(from: i32, to: i32) i32 {
     if (sys.errnoOf(rc) != 0) return -sys.errnoOf(rc);
     return -sys.errnoOf(sys.syscall3(.ioctl, @intCast(to), 0x5414, sys.ptr(&ws)));
 }
+
+/// bpf(2): cmd with attr (size bytes). Returns the syscall's result (an fd for PROG_LOAD) or -errno.
+export fn drun_bpf(cmd: i32, attr: [*]u8, size: u32) i64 {
+    const rc = sys.syscall3(.bpf, @bitCast(@as(isize, cmd)), sys.ptr(attr), size);
+    if (sys.errnoOf(rc) != 0) return -@as(i64, sys.errnoOf(rc));
+    return @intCast(rc);
+}
+
+/// Opens a directory (O_RDONLY|O_DIRECTORY|O_CLOEXEC), e.g. a cgroup for BPF_PROG_ATTACH.
+/// Returns the fd or -errno.
+export fn drun_open_dir(path: [*:0]const u8) i64 {
+    const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(path), sys.O_RDONLY | sys.O_DIRECTORY | sys.O_CLOEXEC, 0);
+    if (sys.errnoOf(fd) != 0) return -@as(i64, sys.errnoOf(fd));
+    return @intCast(fd);
+}
