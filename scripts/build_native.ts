@@ -36,7 +36,8 @@ const COMMON = [
 ];
 
 async function zig(args: string[]): Promise<void> {
-  const cache = join(Deno.env.get("TMPDIR") ?? "/tmp", "drun-zig-cache");
+  // Inside the checkout (gitignored): nothing of the build lands in shared temp dirs.
+  const cache = join(repo, "zig", ".zig-cache");
   const out = await new Deno.Command(zigBinary(), {
     args: [...args, "--cache-dir", cache, "--global-cache-dir", cache],
     cwd: join(repo, "zig"),

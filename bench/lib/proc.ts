@@ -4,6 +4,7 @@
  * output is read until the command exits plus a short grace period, never until EOF.
  * @module
  */
+import { drain } from "../../lib/streams.ts";
 
 /** What one timed command did. */
 export interface RunResult {
@@ -72,8 +73,8 @@ export async function runTimed(argv: string[], opts: RunOptions = {}): Promise<R
   const t0 = performance.now();
   const child = cmd.spawn();
   if (!opts.cleanup) inFlight.add(child);
-  const out = opts.capture ? collect(child.stdout) : undefined;
-  const err = collect(child.stderr);
+  const out = opts.capture ? drain(child.stdout) : undefined;
+  const err = drain(child.stderr);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -85,7 +86,7 @@ export async function runTimed(argv: string[], opts: RunOptions = {}): Promise<R
   const t1 = performance.now();
   clearTimeout(timer);
   inFlight.delete(child);
-  const [stdout, stderr] = await Promise.all([out?.take() ?? "", err.take()]);
+  const [stdout, stderr] = await Promise.all([out?.settle(30) ?? "", err.settle(30)]);
   return {
     argv,
     ms: t1 - t0,
@@ -104,28 +105,4 @@ export function check(r: RunResult, what: string): RunResult {
     throw new Error(`${what}: exit ${r.code}: ${tail || "(no stderr)"}`);
   }
   return r;
-}
-
-function collect(stream: ReadableStream<Uint8Array>): { take(): Promise<string> } {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let text = "";
-  const done = (async () => {
-    try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += dec.decode(value, { stream: true });
-      }
-    } catch { /* cancelled */ }
-  })();
-  return {
-    async take() {
-      // Output of a process that has exited is normally complete within a few ms; a pipe
-      // still held by a container init would otherwise never end.
-      await Promise.race([done, new Promise((r) => setTimeout(r, 30))]);
-      reader.cancel().catch(() => {});
-      return text;
-    },
-  };
 }

@@ -4,6 +4,7 @@
  * tarball and as an OCI image layout, and a pty driver for interactive sessions.
  * @module
  */
+import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { busyboxRootfs, REPO } from "../helpers.ts";
 
@@ -362,4 +363,46 @@ export function normalize(text: string, subs: Record<string, string>): string {
   let t = text;
   for (const [k, v] of Object.entries(subs)) t = t.replaceAll(k, v);
   return t.replace(/\b[0-9a-f]{64}\b/g, "<id>");
+}
+
+/** One engine scenario: run under runc and under drun, compared. */
+export interface Scenario<C> {
+  /** What it shows. */
+  name: string;
+  /** What runc's transcript must look like (so a broken setup is not "the same"). */
+  expect?: RegExp;
+  /** Set while drun differs from runc here: why, and what drun needs. */
+  knownGap?: string;
+  /** Runs it under one runtime and returns a normalised transcript. */
+  run(ctx: C, runtime: "drun" | "runc"): Promise<string>;
+}
+
+/**
+ * Runs every scenario as a test step under runc and then drun and asserts the transcripts
+ * are equal; a scenario with `knownGap` is reported instead of asserted.
+ */
+export async function compareScenarios<C>(
+  t: Deno.TestContext,
+  scenarios: Scenario<C>[],
+  ctx: C,
+): Promise<void> {
+  const gaps: string[] = [];
+  for (const s of scenarios) {
+    await t.step(s.name, async () => {
+      const runc = await s.run(ctx, "runc");
+      const drun = await s.run(ctx, "drun");
+      if (Deno.env.get("DRUN_CLIENTS_VERBOSE")) console.log(`${s.name}\n${runc}`);
+      if (s.expect) assert.match(runc, s.expect, `${s.name}: runc itself did not behave`);
+      if (s.knownGap) {
+        const same = runc === drun;
+        gaps.push(
+          `${s.name}: ${same ? "now matches runc (remove knownGap)" : s.knownGap}` +
+            (same ? "" : `\n  runc: ${runc}\n  drun: ${drun}`),
+        );
+        return;
+      }
+      assert.equal(drun, runc, `${s.name}: drun differs from runc`);
+    });
+  }
+  if (gaps.length) console.log(`known gaps (not failures):\n${gaps.join("\n")}`);
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import {
   busyboxTarball,
   CgroupScope,
+  compareScenarios,
   ensureClients,
   killMentioning,
   must,
@@ -17,6 +18,7 @@ import {
   PROFILE,
   ptySession,
   type Result,
+  type Scenario,
   SETUP,
   sh,
   until,
@@ -57,16 +59,7 @@ function line(step: string, r: Result): string {
     (warn ? ` exit-code-warning=${warn[1]}` : "");
 }
 
-interface Scenario {
-  name: string;
-  /** What runc's transcript must show, so a broken harness cannot pass by failing twice. */
-  expect: RegExp;
-  run(ctx: Ctx, rt: Runtime): Promise<string>;
-  /** Set while drun differs from runc here: why, and what drun needs. */
-  knownGap?: string;
-}
-
-const scenarios: Scenario[] = [
+const scenarios: Scenario<Ctx>[] = [
   {
     name: "ctr run --rm: output and exit code",
     expect: /^run: code=7 out="hello\\nlo\\n"$/,
@@ -203,25 +196,7 @@ Deno.test({
       ctx.ctr = (await must(["bash", SETUP, "containerd-start", engine])).trim();
       const { tar } = await busyboxTarball(dir);
       await must([ctx.ctr, "-n", NS, "image", "import", await ociImageTarball(dir, tar, IMAGE)]);
-      const gaps: string[] = [];
-      for (const s of scenarios) {
-        await t.step(s.name, async () => {
-          const runc = await s.run(ctx, "runc");
-          const drun = await s.run(ctx, "drun");
-          if (Deno.env.get("DRUN_CLIENTS_VERBOSE")) console.log(`${s.name}\n${runc}`);
-          assert.match(runc, s.expect, `${s.name}: runc itself did not behave`);
-          if (s.knownGap) {
-            const same = runc === drun;
-            gaps.push(
-              `${s.name}: ${same ? "now matches runc (remove knownGap)" : s.knownGap}` +
-                (same ? "" : `\n  runc: ${runc}\n  drun: ${drun}`),
-            );
-            return;
-          }
-          assert.equal(drun, runc, `${s.name}: drun differs from runc`);
-        });
-      }
-      if (gaps.length) console.log(`known gaps (not failures):\n${gaps.join("\n")}`);
+      await compareScenarios(t, scenarios, ctx);
     } finally {
       if (ctx.ctr) {
         // Tasks and containers left by a failed step, then the image and snapshots.

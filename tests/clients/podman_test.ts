@@ -13,6 +13,7 @@ import { join } from "node:path";
 import {
   busyboxTarball,
   CgroupScope,
+  compareScenarios,
   ensureClients,
   killMentioning,
   must,
@@ -20,6 +21,7 @@ import {
   PROFILE,
   ptySession,
   type Result,
+  type Scenario,
   SETUP,
   sh,
   until,
@@ -54,16 +56,7 @@ async function runRm(ctx: Ctx, rt: Runtime, flags: string[], cmd: string[]) {
   return { text: line("run", r, rt), r };
 }
 
-interface Scenario {
-  name: string;
-  run(ctx: Ctx, rt: Runtime): Promise<string>;
-  /** What runc's transcript must show, so a broken harness cannot pass by failing twice. */
-  expect?: RegExp;
-  /** Set while drun differs from runc here: why, and what drun needs. */
-  knownGap?: string;
-}
-
-const scenarios: Scenario[] = [
+const scenarios: Scenario<Ctx>[] = [
   {
     name: "run --rm: output and exit code",
     expect: /^run: code=7 out="hello\\n"$/,
@@ -267,25 +260,7 @@ Deno.test({
       ctx.podman = (await must(["bash", SETUP, "podman-start", join(dir, "engine")])).trim();
       const { tar } = await busyboxTarball(dir);
       await must([ctx.podman, "import", "--change", 'CMD ["/bin/sh"]', tar, IMAGE]);
-      const gaps: string[] = [];
-      for (const s of scenarios) {
-        await t.step(s.name, async () => {
-          const runc = await s.run(ctx, "runc");
-          const drun = await s.run(ctx, "drun");
-          if (Deno.env.get("DRUN_CLIENTS_VERBOSE")) console.log(`${s.name}\n${runc}`);
-          if (s.expect) assert.match(runc, s.expect, `${s.name}: runc itself did not behave`);
-          if (s.knownGap) {
-            const same = runc === drun;
-            gaps.push(
-              `${s.name}: ${same ? "now matches runc (remove knownGap)" : s.knownGap}` +
-                (same ? "" : `\n  runc: ${runc}\n  drun: ${drun}`),
-            );
-            return;
-          }
-          assert.equal(drun, runc, `${s.name}: drun differs from runc`);
-        });
-      }
-      if (gaps.length) console.log(`known gaps (not failures):\n${gaps.join("\n")}`);
+      await compareScenarios(t, scenarios, ctx);
     } finally {
       await sh(["bash", SETUP, "podman-stop", join(dir, "engine")]);
       // What a hung step can leave: conmon and container processes.
