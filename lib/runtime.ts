@@ -6,8 +6,8 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { LinuxResources, Process, Spec } from "./spec/types.ts";
 import { loadSpec, validateSpec } from "./spec/validate.ts";
-import { DrunError, LaunchError } from "./errors.ts";
-import { buildExecPlan, buildPlan, type PlanInput } from "./plan/build.ts";
+import { DrunError } from "./errors.ts";
+import { buildPlan, type PlanInput } from "./plan/build.ts";
 import { encodePlan, type LaunchPlan, Op } from "./plan/encode.ts";
 import {
   closeFd,
@@ -20,9 +20,7 @@ import {
   MsgKind,
   recvMessage,
   releaseFifo,
-  sendFdTo,
   sendMessage,
-  type SyncMessage,
   unixConnect,
   waitPid,
 } from "./native/ffi.ts";
@@ -42,6 +40,20 @@ import { compileSeccompCached } from "./seccomp/compile.ts";
 import { cacheDir } from "./native/load.ts";
 import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
+import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
+import { mark } from "./timing.ts";
+import { containerPids, waitGone, writePidFile } from "./processes.ts";
+import { execInContainer, type ExecOptions, type ExecResult } from "./exec.ts";
+import {
+  awaitReady,
+  consoleHandler,
+  encodeJson,
+  initFromFork,
+  launchError,
+  seccompPayload,
+} from "./launch.ts";
+
+export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
 import { type HookOutput, runHooks } from "./hooks.ts";
 import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
 import {
@@ -55,8 +67,6 @@ import {
   updateContainer,
 } from "./cgroup/ops.ts";
 
-/** The OCI runtime-spec version drun implements. */
-export const OCI_VERSION = "1.2.0";
 /** Default state root, as runc's /run/runc. */
 export const DEFAULT_ROOT = "/run/drun";
 
@@ -90,28 +100,6 @@ export interface CreateOptions {
    * and execve (only meaningful when this process also starts the container).
    */
   watchExec?: boolean;
-}
-
-/** The OCI `state` document, as runc prints it. */
-export interface OciState {
-  /** OCI version. */
-  ociVersion: string;
-  /** Container id. */
-  id: string;
-  /** Host pid of the init (0 when stopped). */
-  pid: number;
-  /** Status. */
-  status: Status;
-  /** Bundle path. */
-  bundle: string;
-  /** Rootfs path. */
-  rootfs: string;
-  /** Creation time. */
-  created: string;
-  /** Owner name. */
-  owner: string;
-  /** Annotations. */
-  annotations?: Record<string, string>;
 }
 
 /** What `create` learned on the way (for benchmarks and tests). */
@@ -243,7 +231,7 @@ export class Runtime {
       }
       ({ pid, syncFd } = launch(encodePlan(plan)));
       if (plan.ops.some((o) => o.kind === Op.FORK_PID)) {
-        pid = await this.initFromFork(plan, syncFd, pid);
+        pid = await initFromFork(plan, syncFd, pid);
       }
       mark("clone");
       if (listenerFd >= 0) {
@@ -289,7 +277,7 @@ export class Runtime {
       const lengths = BigInt(creating.length) | (BigInt(created.length) << 32n);
       sendMessage(syncFd, MsgKind.GO, payload, lengths);
       mark("go");
-      const handoffNs = await this.awaitReady(
+      const handoffNs = await awaitReady(
         plan,
         syncFd,
         pid,
@@ -370,64 +358,11 @@ export class Runtime {
     }
   }
 
-  /**
-   * With a joined pid namespace the cloned child forks the real init into it and exits:
-   * reap the child, return the init's pid.
-   */
-  private async initFromFork(plan: LaunchPlan, fd: number, child: number): Promise<number> {
-    const m = await recvMessage(fd, 10_000);
-    await waitPid(child).catch(() => {});
-    if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
-    if (m?.kind !== MsgKind.PID) throw new LaunchError("joining the pid namespace failed", 0);
-    return Number(m.value);
-  }
-
   /** Runs poststop hooks; the spec makes their failure a warning. */
   private async poststop(spec: Spec, state: OciState): Promise<void> {
     if (!spec.hooks?.poststop?.length) return;
     await runHooks("poststop", spec.hooks.poststop, state, this.hookOutput)
       .catch((e) => this.warn((e as Error).message));
-  }
-
-  /** Waits for READY; an ERROR becomes a LaunchError naming the step's field. */
-  private async awaitReady(
-    plan: LaunchPlan,
-    fd: number,
-    pid: number,
-    timeoutMs: number,
-    onHooks?: () => Promise<void>,
-    onConsole?: (fd: number) => void,
-  ): Promise<number | undefined> {
-    let handoffNs: number | undefined;
-    const deadline = Date.now() + timeoutMs;
-    while (true) {
-      const left = Math.max(0, deadline - Date.now());
-      let m;
-      try {
-        m = await recvMessage(fd, left);
-      } catch (e) {
-        if (e instanceof Deno.errors.TimedOut) {
-          throw new LaunchError(
-            `container init did not finish its setup within ${timeoutMs} ms`,
-            110,
-          );
-        }
-        throw e;
-      }
-      if (m === null) {
-        throw new LaunchError(`container init (pid ${pid}) exited during setup`, 0);
-      }
-      if (m.kind === MsgKind.TIMING) handoffNs = Number(m.value);
-      else if (m.kind === MsgKind.READY) return handoffNs;
-      else if (m.kind === MsgKind.ERROR) throw launchError(plan, m);
-      else if (m.kind === MsgKind.CONSOLE && m.fd !== undefined) {
-        if (onConsole) onConsole(m.fd);
-        else closeFd(m.fd);
-      } else if (m.kind === MsgKind.HOOKS) {
-        await onHooks?.();
-        sendMessage(fd, MsgKind.GO);
-      }
-    }
   }
 
   /** Releases a created container's process. */
@@ -538,89 +473,7 @@ export class Runtime {
    * or when it exits (with its status).
    */
   async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
-    await loadNative();
-    const st = readState(this.root, id);
-    if (st.status !== "running" && st.status !== "created") {
-      throw new DrunError("EBADSTATE", `cannot exec in a container that is ${st.status}`);
-    }
-    const spec = JSON.parse(
-      Deno.readTextFileSync(join(containerDir(this.root, id), "config.json")),
-    ) as Spec;
-    const checked = validateSpec({ ...spec, process }, { bundle: st.bundle }).process!;
-    const onConsole = consoleHandler(checked.terminal, opts);
-    const seccomp = spec.linux?.seccomp
-      ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
-      : undefined;
-    const namespaces = (spec.linux?.namespaces ?? [])
-      .map((ns) => ({ type: ns.type, path: `/proc/${st.pid}/ns/${NS_FILES[ns.type]}` }))
-      .filter((ns) => {
-        try {
-          return Deno.readLinkSync(ns.path) !==
-            Deno.readLinkSync(`/proc/self/ns/${NS_FILES[ns.type]}`);
-        } catch {
-          throw new DrunError("EBADSTATE", `container ${id} init is gone`);
-        }
-      });
-    let listenerFd = -1;
-    let syncFd = -1;
-    let pid = 0;
-    try {
-      if (seccomp?.usesNotify) {
-        try {
-          listenerFd = unixConnect(spec.linux!.seccomp!.listenerPath!);
-        } catch (e) {
-          throw new DrunError("ESECCOMP", (e as Error).message, "linux.seccomp.listenerPath");
-        }
-      }
-      const plan = buildExecPlan({
-        process: checked,
-        linux: spec.linux ?? {},
-        namespaces,
-        preserveFds: opts.preserveFds,
-        seccomp: seccomp
-          ? {
-            program: seccomp.program,
-            flags: seccomp.flags,
-            listenerFd: listenerFd >= 0 ? listenerFd : undefined,
-          }
-          : undefined,
-      });
-      let intermediate: number;
-      ({ pid: intermediate, syncFd } = launch(encodePlan(plan)));
-      if (listenerFd >= 0) {
-        closeFd(listenerFd);
-        listenerFd = -1;
-      }
-      const m = await recvMessage(syncFd, 10_000);
-      await waitPid(intermediate).catch(() => {});
-      if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
-      if (m?.kind !== MsgKind.PID) throw new LaunchError("exec: joining the container failed", 0);
-      pid = Number(m.value);
-      cgroupsFromPaths(st.cgroupPaths)?.join(pid);
-      const payload = seccomp?.usesNotify
-        ? seccompPayload(spec, pid, {
-          ...toOciState(st),
-          status: "running",
-          annotations: spec.annotations ?? {},
-        })
-        : undefined;
-      sendMessage(syncFd, MsgKind.GO, payload);
-      await this.awaitReady(plan, syncFd, pid, 60_000, undefined, onConsole);
-      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
-      const m2 = await recvMessage(syncFd, -1);
-      if (m2?.kind === MsgKind.ERROR) throw launchError(plan, m2);
-      if (opts.detach) return { pid };
-      return { pid, status: await waitPid(pid) };
-    } catch (e) {
-      if (pid > 0) {
-        killPid(pid, 9);
-        await waitPid(pid).catch(() => {});
-      }
-      throw e;
-    } finally {
-      if (listenerFd >= 0) closeFd(listenerFd);
-      if (syncFd >= 0) closeFd(syncFd);
-    }
+    return await execInContainer(this.root, id, process, opts);
   }
 
   /**
@@ -711,159 +564,7 @@ export class Container {
   }
 }
 
-let timing: boolean | undefined;
 /**
  * DRUN_TIMING=1: `drun-timing <phase> <epoch ms> <ms since timeOrigin>` lines on stderr, read
  * by bench/ (docs/performance.md).
  */
-function mark(phase: string): void {
-  timing ??= Deno.permissions.querySync({ name: "env", variable: "DRUN_TIMING" }).state ===
-      "granted" && Deno.env.get("DRUN_TIMING") === "1";
-  if (!timing) return;
-  const now = performance.now();
-  const at = (performance.timeOrigin + now).toFixed(3);
-  const line = `drun-timing ${phase} ${at} ${now.toFixed(3)}\n`;
-  Deno.stderr.writeSync(new TextEncoder().encode(line));
-}
-
-/** Turns the child's (step, errno, detail) into an error naming the config field. */
-function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
-  const label = plan.ops[m.step]?.label ?? `step ${m.step}`;
-  const colon = label.indexOf(": ");
-  const field = colon > 0 && !label.slice(0, colon).includes(" ")
-    ? label.slice(0, colon)
-    : undefined;
-  const action = field ? label.slice(colon + 2) : label;
-  const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
-  return new LaunchError(`${action}: ${why}`, m.errno, field);
-}
-
-/**
- * What to do with the pty master: send it to the console socket, or give it to the caller.
- * A terminal with neither is refused before anything starts (where would it go?).
- */
-function consoleHandler(
-  terminal: boolean | undefined,
-  opts: { consoleSocket?: string; onConsole?: (fd: number) => void },
-): ((fd: number) => void) | undefined {
-  if (!terminal) {
-    if (opts.consoleSocket) {
-      throw new DrunError("EINVALID_ARG", "only valid with process.terminal", "--console-socket");
-    }
-    return undefined;
-  }
-  if (opts.consoleSocket) {
-    const path = opts.consoleSocket;
-    return (fd) => {
-      try {
-        sendFdTo(path, fd);
-      } finally {
-        closeFd(fd);
-      }
-    };
-  }
-  if (opts.onConsole) return opts.onConsole;
-  throw new DrunError("EINVALID_ARG", "a terminal needs --console-socket", "process.terminal");
-}
-
-/** JSON as UTF-8 bytes. */
-function encodeJson(v: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(v));
-}
-
-/**
- * The message a seccomp agent receives with the listener fd: the OCI "container process
- * state", `pid` being the filtered process (the init, or the exec'd process).
- */
-function seccompPayload(spec: Spec, pid: number, state: OciState): Uint8Array {
-  return encodeJson({
-    ociVersion: OCI_VERSION,
-    fds: ["seccompFd"],
-    pid,
-    metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
-    state,
-  });
-}
-
-/** /proc/<pid>/ns file names per OCI namespace type. */
-const NS_FILES: Record<string, string> = {
-  mount: "mnt",
-  network: "net",
-  pid: "pid",
-  ipc: "ipc",
-  uts: "uts",
-  user: "user",
-  cgroup: "cgroup",
-  time: "time",
-};
-
-/** Options for `exec`. */
-export interface ExecOptions {
-  /** Return once the process has exec'd instead of waiting for it. */
-  detach?: boolean;
-  /** Write its host pid here. */
-  pidFile?: string;
-  /** Pass fds 3 .. 3+N-1. */
-  preserveFds?: number;
-  /** With process.terminal: a unix socket to send the pty master to. */
-  consoleSocket?: string;
-  /** With process.terminal and no consoleSocket: receives the pty master fd. */
-  onConsole?: (fd: number) => void;
-}
-
-/** What `exec` returns. */
-export interface ExecResult {
-  /** Host pid of the new process. */
-  pid: number;
-  /** Its exit status, unless detached. */
-  status?: ExitStatus;
-}
-
-/** The processes of a container: its whole pid namespace, or just the init. */
-export function containerPids(st: ContainerState): number[] {
-  if (!st.ownPidNamespace) return [st.pid];
-  let ns: string;
-  try {
-    ns = Deno.readLinkSync(`/proc/${st.pid}/ns/pid`);
-  } catch {
-    return [];
-  }
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    const p = Number(e.name);
-    if (!Number.isInteger(p) || p <= 0) continue;
-    try {
-      if (Deno.readLinkSync(`/proc/${p}/ns/pid`) === ns) pids.push(p);
-    } catch { /* exited meanwhile */ }
-  }
-  return pids;
-}
-
-async function waitGone(pid: number, startTime: number, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (procStartTime(pid) === startTime && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function writePidFile(path: string, pid: number): Promise<void> {
-  const tmp = `${path}.tmp${Deno.pid}`;
-  await Deno.writeTextFile(tmp, String(pid));
-  await Deno.rename(tmp, path);
-}
-
-/** The OCI view of a stored state. */
-export function toOciState(st: ContainerState): OciState {
-  const out: OciState = {
-    ociVersion: st.ociVersion,
-    id: st.id,
-    pid: st.status === "stopped" ? 0 : st.pid,
-    status: st.status,
-    bundle: st.bundle,
-    rootfs: st.rootfs,
-    created: st.created,
-    owner: st.owner,
-  };
-  if (st.annotations && Object.keys(st.annotations).length) out.annotations = st.annotations;
-  return out;
-}

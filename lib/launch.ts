@@ -1,0 +1,132 @@
+/**
+ * The runtime's side of the sync socket with a launched child: waiting for READY (running
+ * hooks and taking the pty when asked), errors mapped to config fields, the messages the
+ * child and the seccomp agent receive.
+ * @module
+ */
+import type { Spec } from "./spec/types.ts";
+import { DrunError, LaunchError } from "./errors.ts";
+import type { LaunchPlan } from "./plan/encode.ts";
+import {
+  closeFd,
+  errnoText,
+  MsgKind,
+  recvMessage,
+  sendFdTo,
+  sendMessage,
+  type SyncMessage,
+  waitPid,
+} from "./native/ffi.ts";
+import { OCI_VERSION, type OciState } from "./state/oci.ts";
+
+/** Waits for READY; an ERROR becomes a LaunchError naming the step's field. */
+export async function awaitReady(
+  plan: LaunchPlan,
+  fd: number,
+  pid: number,
+  timeoutMs: number,
+  onHooks?: () => Promise<void>,
+  onConsole?: (fd: number) => void,
+): Promise<number | undefined> {
+  let handoffNs: number | undefined;
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    const left = Math.max(0, deadline - Date.now());
+    let m;
+    try {
+      m = await recvMessage(fd, left);
+    } catch (e) {
+      if (e instanceof Deno.errors.TimedOut) {
+        throw new LaunchError(
+          `container init did not finish its setup within ${timeoutMs} ms`,
+          110,
+        );
+      }
+      throw e;
+    }
+    if (m === null) {
+      throw new LaunchError(`container init (pid ${pid}) exited during setup`, 0);
+    }
+    if (m.kind === MsgKind.TIMING) handoffNs = Number(m.value);
+    else if (m.kind === MsgKind.READY) return handoffNs;
+    else if (m.kind === MsgKind.ERROR) throw launchError(plan, m);
+    else if (m.kind === MsgKind.CONSOLE && m.fd !== undefined) {
+      if (onConsole) onConsole(m.fd);
+      else closeFd(m.fd);
+    } else if (m.kind === MsgKind.HOOKS) {
+      await onHooks?.();
+      sendMessage(fd, MsgKind.GO);
+    }
+  }
+}
+
+/**
+ * With a joined pid namespace the cloned child forks the real init into it and exits:
+ * reap the child, return the init's pid.
+ */
+export async function initFromFork(plan: LaunchPlan, fd: number, child: number): Promise<number> {
+  const m = await recvMessage(fd, 10_000);
+  await waitPid(child).catch(() => {});
+  if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
+  if (m?.kind !== MsgKind.PID) throw new LaunchError("joining the pid namespace failed", 0);
+  return Number(m.value);
+}
+
+/** Turns the child's (step, errno, detail) into an error naming the config field. */
+export function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
+  const label = plan.ops[m.step]?.label ?? `step ${m.step}`;
+  const colon = label.indexOf(": ");
+  const field = colon > 0 && !label.slice(0, colon).includes(" ")
+    ? label.slice(0, colon)
+    : undefined;
+  const action = field ? label.slice(colon + 2) : label;
+  const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
+  return new LaunchError(`${action}: ${why}`, m.errno, field);
+}
+
+/**
+ * What to do with the pty master: send it to the console socket, or give it to the caller.
+ * A terminal with neither is refused before anything starts (where would it go?).
+ */
+export function consoleHandler(
+  terminal: boolean | undefined,
+  opts: { consoleSocket?: string; onConsole?: (fd: number) => void },
+): ((fd: number) => void) | undefined {
+  if (!terminal) {
+    if (opts.consoleSocket) {
+      throw new DrunError("EINVALID_ARG", "only valid with process.terminal", "--console-socket");
+    }
+    return undefined;
+  }
+  if (opts.consoleSocket) {
+    const path = opts.consoleSocket;
+    return (fd) => {
+      try {
+        sendFdTo(path, fd);
+      } finally {
+        closeFd(fd);
+      }
+    };
+  }
+  if (opts.onConsole) return opts.onConsole;
+  throw new DrunError("EINVALID_ARG", "a terminal needs --console-socket", "process.terminal");
+}
+
+/** JSON as UTF-8 bytes. */
+export function encodeJson(v: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(v));
+}
+
+/**
+ * The message a seccomp agent receives with the listener fd: the OCI "container process
+ * state", `pid` being the filtered process (the init, or the exec'd process).
+ */
+export function seccompPayload(spec: Spec, pid: number, state: OciState): Uint8Array {
+  return encodeJson({
+    ociVersion: OCI_VERSION,
+    fds: ["seccompFd"],
+    pid,
+    metadata: spec.linux?.seccomp?.listenerMetadata ?? "",
+    state,
+  });
+}
