@@ -4,7 +4,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { DrunError } from "../errors.ts";
+import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxResources } from "../spec/types.ts";
 import { type CgroupManager, type CgroupPaths, type CgroupStats, CREATED_KEY } from "./types.ts";
 import {
@@ -73,6 +73,12 @@ export abstract class BaseManager implements CgroupManager {
     for (const h of this.hierarchies()) {
       if (!h.mount) {
         throw new DrunError("ECGROUP", "cgroup manager cannot create from stored paths");
+      }
+      // A leaf that already holds processes belongs to someone else (another container
+      // with this id under another state root, say): joining it would let one delete kill
+      // the other's processes.
+      if (hasProcesses(h.dir)) {
+        throw new SpecError("linux.cgroupsPath", `cgroup ${h.dir} is already in use`);
       }
       const made = mkdirChain(h.mount, h.dir, "linux.cgroupsPath");
       this.made.push(...made);
@@ -149,4 +155,13 @@ export abstract class BaseManager implements CgroupManager {
   abstract isFrozen(): boolean;
   abstract stats(): CgroupStats;
   abstract oomKillCount(): number;
+}
+
+/** Whether the cgroup directory exists and has member processes. */
+function hasProcesses(dir: string): boolean {
+  try {
+    return Deno.readTextFileSync(`${dir}/cgroup.procs`).trim() !== "";
+  } catch {
+    return false;
+  }
 }

@@ -493,3 +493,19 @@ Deno.test("cgroup: without a cgroup namespace /sys/fs/cgroup shows the container
     await b.cleanup();
   }
 });
+
+Deno.test("cgroup: a second container cannot take over a cgroup that is in use", async () => {
+  const a = makeProbeBundle(probeSpec(["sleep", "30"]));
+  const b = makeProbeBundle(probeSpec(["exit", "0"]));
+  try {
+    // Same id under two state roots: the same default cgroup, <own>/drun-<id>.
+    assert.equal((await drun(a, ["run", "-d", "--bundle", a.dir, "shared1"])).code, 0);
+    const r = await drun(b, ["run", "--bundle", b.dir, "shared1"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /linux\.cgroupsPath: cgroup .*drun-shared1 is already in use/);
+    assert.equal(JSON.parse((await drun(a, ["state", "shared1"])).stdout).status, "running");
+  } finally {
+    await b.cleanup();
+    await a.cleanup();
+  }
+});
