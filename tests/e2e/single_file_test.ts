@@ -36,3 +36,21 @@ Deno.test("single file: dist/drun.js alone runs the probe bundle like the checko
     Deno.removeSync(empty, { recursive: true });
   }
 });
+
+Deno.test("single file: deno task compile either builds dist/drun or fails fast saying why", async () => {
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(Deno.cwd(), "scripts/compile.ts")],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - t0) / 1000;
+  if (out.success) {
+    assert.ok(Deno.statSync(join(Deno.cwd(), "dist/drun")).isFile);
+  } else {
+    // Where the runtime base cannot be downloaded (as on this project's machines).
+    assert.match(new TextDecoder().decode(out.stderr), /runtime base .* deno task bundle/s);
+    // Not a speed check: the script gives up on the download after 5 s; a minute means a hang.
+    assert.ok(seconds < 60, `failed after ${seconds.toFixed(1)} s: it must not hang`);
+  }
+});
