@@ -5,37 +5,10 @@
  * killed and leaks no fd; bad connections are logged and dropped; the exec logger prints the
  * exec'd path; a process added by `exec` reaches the agent on its own connection.
  */
+import { NO_SANITIZE, notifyOn, tempSocketDir, waitFor } from "./seccomp_helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Spec } from "../../lib/spec/types.ts";
 import { type Bundle, CLI, drun, makeProbeBundle, probeSpec, REPO } from "../helpers.ts";
-
-type Seccomp = NonNullable<NonNullable<Spec["linux"]>["seccomp"]>;
-const NO_SANITIZE = { sanitizeOps: false, sanitizeResources: false };
-
-function notifyOn(names: string[], listenerPath: string): Seccomp {
-  return {
-    defaultAction: "SCMP_ACT_ALLOW",
-    listenerPath,
-    syscalls: [{ names, action: "SCMP_ACT_NOTIFY" }],
-  };
-}
-
-function tempSocketDir(): string {
-  const d = Deno.makeTempDirSync({ prefix: "drun-agent-" });
-  Deno.chmodSync(d, 0o755);
-  return d;
-}
-
-async function waitFor<T>(get: () => T | undefined | false, ms: number, what: string) {
-  const until = Date.now() + ms;
-  while (true) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A long-running process whose stdout lines are collected as they come. */
 interface LineProc {

@@ -5,6 +5,7 @@
  * quickly and cleanly; listenerPath without NOTIFY is ignored; an agent that dies leaves the
  * container with ENOSYS; an agent can read the caller's memory, fake results and install fds.
  */
+import { NO_SANITIZE, notifyOn, type Seccomp, tempSocketDir, waitFor } from "./seccomp_helpers.ts";
 import { drain } from "../../lib/streams.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -15,10 +16,7 @@ import {
   type Response,
   SeccompAgent,
 } from "../../lib/agent/mod.ts";
-import type { Spec } from "../../lib/spec/types.ts";
 import { CLI, drun, makeProbeBundle, probeSpec, REPO, snapshot } from "../helpers.ts";
-
-type Seccomp = NonNullable<NonNullable<Spec["linux"]>["seccomp"]>;
 
 /** Each of these, alone under NOTIFY, must not hang the container's start. */
 const NOTIFY_ONE = [
@@ -53,7 +51,6 @@ const NOTIFY_ONE = [
 ];
 
 const RUN_TIMEOUT_MS = 10_000;
-const NO_SANITIZE = { sanitizeOps: false, sanitizeResources: false };
 
 /** A CLI run that is killed after `ms`. */
 interface TimedResult {
@@ -97,20 +94,6 @@ async function drunTimed(b: { dir: string; root: string }, args: string[], ms = 
   } as TimedResult;
 }
 
-function tempSocketDir(): string {
-  const d = Deno.makeTempDirSync({ prefix: "drun-agent-" });
-  Deno.chmodSync(d, 0o755);
-  return d;
-}
-
-function notifyOn(names: string[], listenerPath?: string, extra: Partial<Seccomp> = {}): Seccomp {
-  const s: Seccomp = names.length
-    ? { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names, action: "SCMP_ACT_NOTIFY" }] }
-    : { defaultAction: "SCMP_ACT_NOTIFY" };
-  if (listenerPath !== undefined) s.listenerPath = listenerPath;
-  return { ...s, ...extra };
-}
-
 function notificationsFor(events: AgentEvent[], id: string): Map<string, number> {
   const m = new Map<string, number>();
   for (const e of events) {
@@ -119,14 +102,6 @@ function notificationsFor(events: AgentEvent[], id: string): Map<string, number>
     m.set(k, (m.get(k) ?? 0) + 1);
   }
   return m;
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Processes of this bundle (drun commands, or a container init still in the runtime's image). */
