@@ -61,8 +61,8 @@ export async function awaitReady(
 }
 
 /**
- * With a joined pid namespace the cloned child forks the real init into it and exits:
- * reap the child, return the init's pid.
+ * A FORK_PID step of the plan (new namespaces, a joined pid namespace): the process forks
+ * its successor as our child, sends its pid and exits. Reap it, return the successor.
  */
 export async function initFromFork(plan: LaunchPlan, fd: number, child: number): Promise<number> {
   const m = await recvMessage(fd, 10_000);
@@ -74,7 +74,8 @@ export async function initFromFork(plan: LaunchPlan, fd: number, child: number):
 
 /** Turns the child's (step, errno, detail) into an error naming the config field. */
 export function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
-  const label = plan.ops[m.step]?.label ?? `step ${m.step}`;
+  // A step past the plan is drun-init failing before its first op (zig/src/init.zig).
+  const label = plan.ops[m.step]?.label ?? "start the container init";
   const colon = label.indexOf(": ");
   const field = colon > 0 && !label.slice(0, colon).includes(" ")
     ? label.slice(0, colon)

@@ -37,7 +37,6 @@ import {
   writeState,
 } from "./state/store.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
-import { cacheDir } from "./native/load.ts";
 import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
@@ -172,10 +171,7 @@ export class Runtime {
     const seccomp = spec.linux?.seccomp
       // A cold compile of Docker's profile costs ~10 ms per CLI process; from the per-user
       // cache (keyed by profile, compiler and table hashes) under 1 ms.
-      ? compileSeccompCached(spec.linux.seccomp, {
-        path: "linux.seccomp",
-        cacheDir: join(cacheDir(join(this.root, ".cache")), "seccomp"),
-      })
+      ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
       : undefined;
     for (const w of seccomp?.warnings ?? []) this.warn(w);
     mark("seccomp");
@@ -230,7 +226,9 @@ export class Runtime {
         plan = buildPlan(planInput);
       }
       ({ pid, syncFd } = launch(encodePlan(plan)));
-      if (plan.ops.some((o) => o.kind === Op.FORK_PID)) {
+      // Each fork of the plan's head (new namespaces, a joined pid namespace) hands the
+      // runtime its child's pid and exits: the last one is the container's init.
+      for (const _ of plan.ops.filter((o) => o.kind === Op.FORK_PID)) {
         pid = await initFromFork(plan, syncFd, pid);
       }
       mark("clone");

@@ -146,7 +146,7 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
     }
   }
 
-  // First native call of a process: verify the cached libdrun, dlopen it.
+  // First native call of a process: libdrun into a sealed memfd, dlopen it.
   const nativeScript = join(REPO, "bench", "native_time.ts");
   for (let i = 0; i < counts.small * 2; i++) {
     const r = check(
@@ -155,7 +155,7 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
     );
     const o = JSON.parse(r.stdout) as { verifyMs: number; dlopenMs: number };
     add(
-      metric(im, "libdrun: find + verify cached copy (sync SHA-256 in JS)", "ms", true),
+      metric(im, "libdrun: decode + sealed memfd", "ms", true),
       "ms",
       o.verifyMs,
     );

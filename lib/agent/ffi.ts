@@ -5,7 +5,7 @@
  * thread pool and many listeners can wait at once without stalling the JS thread.
  * @module
  */
-import { openLibdrun } from "../native/load.ts";
+import { libdrunMemfdPath } from "../native/load.ts";
 
 const SYMBOLS = {
   drun_unix_listen: { parameters: ["buffer", "i32"], result: "i64" },
@@ -26,7 +26,7 @@ type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | undefined;
 
 function native(): Lib {
-  if (!lib) lib = Deno.dlopen(openLibdrun(), SYMBOLS).symbols;
+  if (!lib) lib = Deno.dlopen(libdrunMemfdPath(), SYMBOLS).symbols;
   return lib;
 }
 

@@ -3,13 +3,13 @@
  * or the child goes through here, so the rest of the TypeScript never sees pointers.
  * @module
  */
-import { openLibdrun, openLibdrunAsync } from "./load.ts";
+import { embeddedArtifacts, libdrunMemfdPath } from "./load.ts";
 
 const SYMBOLS = {
-  drun_launch: { parameters: ["buffer", "usize", "buffer"], result: "i64" },
+  drun_launch: { parameters: ["buffer", "usize", "i32", "buffer", "buffer"], result: "i64" },
+  drun_sealed_memfd: { parameters: ["buffer", "buffer", "usize"], result: "i64" },
   drun_send: { parameters: ["i32", "buffer", "usize"], result: "i64" },
   drun_wait: { parameters: ["i32", "i32"], result: "i64", nonblocking: true },
-  drun_wait_now: { name: "drun_wait", parameters: ["i32", "i32"], result: "i64" },
   drun_unix_connect: { parameters: ["buffer"], result: "i64" },
   drun_close: { parameters: ["i32"], result: "i32" },
   drun_mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
@@ -31,24 +31,54 @@ const SYMBOLS = {
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 let lib: Lib | undefined;
 
-/** Options for locating the native library. */
-export interface NativeOptions {
-  /** Directory for the extracted shared object when XDG_CACHE_HOME is not set. */
-  fallbackCacheDir?: string;
+/**
+ * Opens libdrun ahead of the first native call. Kept async for callers that await it; the
+ * load itself is synchronous now (a sealed memfd, nothing to hash).
+ *
+ * @example
+ * ```ts
+ * import { loadNative } from "./ffi.ts";
+ * await loadNative();
+ * ```
+ */
+export function loadNative(): Promise<void> {
+  native();
+  return Promise.resolve();
 }
 
 /**
- * Verifies and opens libdrun ahead of the synchronous calls (the fast, async hash); the
- * runtime awaits this at the start of every operation that needs the native side.
+ * Opens libdrun once per process, from its sealed memfd, and returns its symbols.
+ *
+ * @example
+ * ```ts
+ * import { native } from "./ffi.ts";
+ * native().drun_close(-1);
+ * ```
  */
-export async function loadNative(opts: NativeOptions = {}): Promise<void> {
-  if (!lib) lib = Deno.dlopen(await openLibdrunAsync(opts.fallbackCacheDir), SYMBOLS).symbols;
+export function native(): Lib {
+  if (!lib) lib = Deno.dlopen(libdrunMemfdPath(), SYMBOLS).symbols;
+  return lib;
 }
 
-/** Opens libdrun once per process and returns its symbols. */
-export function native(opts: NativeOptions = {}): Lib {
-  if (!lib) lib = Deno.dlopen(openLibdrun(opts.fallbackCacheDir), SYMBOLS).symbols;
-  return lib;
+let initFd = -1;
+
+/**
+ * The sealed memfd holding drun-init, made once per process and kept open (close-on-exec)
+ * for every launch: whatever a container does to /proc/<init>/exe, it cannot change it.
+ *
+ * @example
+ * ```ts
+ * import { initMemfd } from "./ffi.ts";
+ * console.log(`/proc/self/fd/${initMemfd()}`);
+ * ```
+ */
+export function initMemfd(): number {
+  if (initFd >= 0) return initFd;
+  const bytes = embeddedArtifacts().init;
+  const fd = Number(native().drun_sealed_memfd(cstr("drun-init"), bytes, BigInt(bytes.length)));
+  if (fd < 0) throw errnoError("memfd for drun-init", -fd);
+  initFd = fd;
+  return fd;
 }
 
 /** Size of one sync message (see zig/src/sync.zig). */
@@ -80,11 +110,33 @@ export interface SyncMessage {
   fd?: number;
 }
 
-/** Clones the container init running `plan`. Returns its host pid and the sync socket fd. */
-export function launch(plan: Uint8Array<ArrayBuffer>): { pid: number; syncFd: number } {
+/**
+ * Starts drun-init on the encoded `plan`. `stdio[i]` becomes its fd i (-1 or absent: ours).
+ * Returns its host pid and the runtime's end of the sync socket.
+ *
+ * @example
+ * ```ts ignore
+ * import { launch } from "./ffi.ts";
+ * import { encodePlan } from "../plan/encode.ts";
+ * const { pid, syncFd } = launch(encodePlan({ cloneFlags: 0, ops: [] }));
+ * ```
+ */
+export function launch(
+  plan: Uint8Array<ArrayBuffer>,
+  stdio: readonly number[] = [],
+): { pid: number; syncFd: number } {
   const out = new BigInt64Array(2);
-  const pid = Number(native().drun_launch(plan, BigInt(plan.length), out));
-  if (pid < 0) throw errnoError("clone", -pid);
+  const fds = new Int32Array([stdio[0] ?? -1, stdio[1] ?? -1, stdio[2] ?? -1]);
+  const pid = Number(
+    native().drun_launch(
+      plan,
+      BigInt(plan.length),
+      initMemfd(),
+      new Uint8Array(fds.buffer),
+      new Uint8Array(out.buffer),
+    ),
+  );
+  if (pid < 0) throw errnoError("start the container init", -pid);
   return { pid, syncFd: Number(out[0]) };
 }
 
@@ -146,12 +198,6 @@ export async function waitPid(pid: number): Promise<ExitStatus> {
   const rc = Number(await native().drun_wait(pid, 0));
   if (rc < 0) throw errnoError("wait4", -rc);
   return decodeStatus(rc);
-}
-
-/** Reaps a child that is known to be gone (or is about to be); never blocks forever. */
-export function reapNow(pid: number): ExitStatus | undefined {
-  const rc = Number(native().drun_wait_now(pid, 0));
-  return rc < 0 ? undefined : decodeStatus(rc);
 }
 
 /** Connects to a unix stream socket; the fd is inheritable by the child. */

@@ -119,6 +119,11 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user");
 
   add(Op.SIGNALS_RESET, "reset signal handlers");
+  // drun-init was started without namespaces (an execve inside a fresh user namespace would
+  // drop every capability): the init proper is its child, cloned into the new ones.
+  if (cloneFlags !== 0) {
+    add(Op.FORK_PID, "linux.namespaces: clone the init into its new namespaces", [cloneFlags]);
+  }
   for (const { ns, i } of joins) {
     add(Op.SETNS, `linux.namespaces[${i}]: join ${ns.type} namespace ${ns.path}`, [
       NAMESPACE_FLAGS[ns.type],
@@ -126,7 +131,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   // setns(CLONE_NEWPID) moves only our children: the init is a child forked after it.
   if (joins.some(({ ns }) => ns.type === "pid")) {
-    add(Op.FORK_PID, "fork into the joined pid namespace");
+    add(Op.FORK_PID, "fork into the joined pid namespace", [0]);
   }
   add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
   if (newNs.has("cgroup")) {
@@ -538,7 +543,7 @@ export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
   for (const ns of joins) {
     add(Op.SETNS, `join ${ns.type} namespace`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
   }
-  add(Op.FORK_PID, "fork into the container's pid namespace");
+  add(Op.FORK_PID, "fork into the container's pid namespace", [0]);
   add(Op.WAIT_PARENT, "wait for the runtime (cgroups)");
   addProcessOps(add, input.process, input.linux, input, false);
   return { cloneFlags: 0, ops };

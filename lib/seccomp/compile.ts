@@ -17,7 +17,7 @@
 
 import { ArgError, SpecError } from "../errors.ts";
 import { Assembler, encode } from "./bpf.ts";
-import { keyHash, MemoryCache, readDisk, stableStringify, writeDisk } from "./cache.ts";
+import { MemoryCache, stableStringify } from "./cache.ts";
 import { emitProgram } from "./codegen.ts";
 import { ACTIONS, FILTER_FLAG, MAX_INSNS, OPERATORS, PROFILE_FLAGS } from "./constants.ts";
 import { handledArches, type HostArch, planArch, RUNNABLE, unknownNameWarnings } from "./plan.ts";
@@ -36,11 +36,8 @@ export interface CompileOptions {
   path?: string;
 }
 
-/** Options of {@link compileSeccompCached}. */
-export interface CachedCompileOptions extends CompileOptions {
-  /** Directory to keep compiled filters in across processes. */
-  cacheDir?: string;
-}
+/** Options of {@link compileSeccompCached}: those of {@link compileSeccomp}. */
+export type CachedCompileOptions = CompileOptions;
 
 /** Changes whenever the compiler's output for the same input may change (cache keys use it). */
 export const COMPILER_VERSION = 1;
@@ -106,9 +103,17 @@ export function compileSeccomp(profile: LinuxSeccomp, opts: CompileOptions = {})
 const memory = new MemoryCache();
 
 /**
- * {@link compileSeccomp} with caching: in memory, keyed by a hash of the profile's stable
- * JSON text with the options and the compiler and table versions, and in `opts.cacheDir` if
- * given. Invalid profiles are never cached, so they throw every time.
+ * {@link compileSeccomp} with a per-process memo keyed by the profile's stable JSON text with
+ * the options and the compiler and table versions. Nothing is kept on disk: a file there
+ * could be changed by someone else between runs, and a cold compile of Docker's profile
+ * costs a few milliseconds. Invalid profiles are never cached, so they throw every time.
+ *
+ * @example
+ * ```ts
+ * import { compileSeccompCached } from "./compile.ts";
+ * const c = compileSeccompCached({ defaultAction: "SCMP_ACT_ALLOW" });
+ * console.log(c.instructions);
+ * ```
  */
 export function compileSeccompCached(
   profile: LinuxSeccomp,
@@ -124,13 +129,10 @@ export function compileSeccompCached(
     ...compileOpts,
     profile,
   });
-  const hash = keyHash(key);
-  const hit = memory.get(hash);
+  const hit = memory.get(key);
   if (hit) return hit;
-  const stored = opts.cacheDir ? readDisk(opts.cacheDir, hash, key) : undefined;
-  const result = stored ?? compileSeccomp(profile, compileOpts);
-  if (opts.cacheDir && !stored) writeDisk(opts.cacheDir, hash, key, result);
-  memory.set(hash, result);
+  const result = compileSeccomp(profile, compileOpts);
+  memory.set(key, result);
   return result;
 }
 

@@ -98,7 +98,7 @@ Deno.test("exec: a missing binary fails clearly with 127; --detach and --pid-fil
   }
 });
 
-Deno.test("exec: the joining process is non-dumpable, so /proc/<pid>/exe is closed to the container", async () => {
+Deno.test("exec: the joining process is drun-init and non-dumpable: /proc/<pid>/exe is closed to the container", async () => {
   // The case that matters (CVE-2019-5736): container root holds CAP_SYS_PTRACE in its own
   // user namespace, which the joining process enters. Only non-dumpability keeps it out,
   // because the joining process's memory belongs to the host's user namespace.
@@ -132,10 +132,15 @@ Deno.test("exec: the joining process is non-dumpable, so /proc/<pid>/exe is clos
     await waitPid(launched.pid);
     assert.equal(m?.kind, MsgKind.PID);
     joining = Number(m!.value);
+    // drun-init, not a copy of the runtime: no Deno in its executable or its memory.
+    assert.equal(Deno.readLinkSync(`/proc/${joining}/exe`), "/memfd:drun-init (deleted)");
+    assert.ok(!Deno.readTextFileSync(`/proc/${joining}/maps`).includes("deno"));
     const nspid =
       Deno.readTextFileSync(`/proc/${joining}/status`).match(/^NSpid:\s+\d+\s+(\d+)/m)![1];
     const w = await drun(b, ["exec", "ex3", "/probe", "open", `/proc/${nspid}/exe`, "2"]);
     assert.match(w.stdout, /"errno":(1|13)\b/, w.stdout);
+    const wo = await drun(b, ["exec", "ex3", "/probe", "open", `/proc/${nspid}/exe`, "1"]);
+    assert.match(wo.stdout, /"errno":(1|13)\b/, wo.stdout);
     const rd = await drun(b, ["exec", "ex3", "/probe", "open", `/proc/${nspid}/exe`, "0"]);
     assert.match(rd.stdout, /"errno":(1|13)\b/, rd.stdout);
   } finally {

@@ -1,7 +1,7 @@
 //! The container's init before execve: walks the plan the TypeScript side built, one op per
 //! step, and reports the first failure as (step, errno, detail) on the sync socket.
-//! Runs in a freshly cloned, single-threaded copy of Deno: only raw syscalls, no allocator,
-//! and it must never return into the caller.
+//! Runs in drun-init (init.zig), a static program of its own: only raw syscalls, no
+//! allocator, and no return: every path ends in execve or exit.
 const std = @import("std");
 const sys = @import("sys.zig");
 const plan = @import("plan.zig");
@@ -296,16 +296,25 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .personality => return chk(sys.syscall1(.personality, op.num(0)), "personality"),
         .fork_pid => {
-            // setns(CLONE_NEWPID) only moves our future children: fork one into the
-            // namespace, as a sibling (CLONE_PARENT) so the runtime can wait for it.
-            const pid = sys.syscall5(.clone, 0x00008000 | sys.SIGCHLD, 0, 0, 0, 0); // CLONE_PARENT
-            if (chk(pid, "fork into the pid namespace")) |f| return f;
+            // The init's new namespaces (num 0: CLONE_NEW* flags), and setns(CLONE_NEWPID),
+            // which only moves our future children: fork one into them, as a sibling
+            // (CLONE_PARENT) so the runtime can wait for it. A fork, not an unshare: a new pid
+            // namespace needs a child to be its pid 1, and a user namespace entered before our
+            // execve would have cost us every capability in it.
+            // Our pidfd, for the child to learn when we are gone: our PID message must reach
+            // the runtime before anything the child sends (its own PID, if it forks again).
+            const me = sys.syscall2(.pidfd_open, sys.syscall0(.getpid), 0);
+            if (chk(me, "pidfd_open")) |f| return f;
+            const pid = sys.syscall5(.clone, op.num(0) | 0x00008000 | sys.SIGCHLD, 0, 0, 0, 0); // CLONE_PARENT
+            if (chk(pid, "clone")) |f| return f;
             if (pid != 0) {
                 var m = sync.Msg{ .kind = sync.PID, .value = @intCast(pid) };
                 sync.send(sync_fd, &m);
                 sys.exit(0);
             }
             _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+            _ = sys.waitReadable(@intCast(me), -1);
+            sys.close(me);
         },
         .sync_hooks => {
             // Let the runtime run prestart/createRuntime hooks, then wait for its GO.

@@ -1,45 +1,162 @@
 //! libdrun: the native half of drun, loaded by lib/native/ with Deno.dlopen.
-//! Exports only what TypeScript cannot do itself: clone into a child that runs a plan, and
-//! the fd-level calls around it (sync socket messages, wait4, unix connect).
+//! Exports only what TypeScript cannot do itself: start drun-init (init.zig) on a plan, and
+//! the fd-level calls around it (sync socket messages, wait4, unix connect). The init's own
+//! code is not in here: it runs as a separate static program, from a sealed memfd.
 const std = @import("std");
 const sys = @import("sys.zig");
 const plan = @import("plan.zig");
 const sync = @import("sync.zig");
-const child = @import("child.zig");
 comptime {
     _ = @import("mem.zig");
     _ = @import("agent.zig");
 }
 
-/// Clones the container init and returns its pid (>0) or -errno. out[0] receives the
-/// parent's end of the sync socket.
-export fn drun_launch(base: [*]const u8, len: usize, out: *[2]i64) i64 {
+/// What the vfork-style child needs; it lives in the parent's frame, which is frozen
+/// (CLONE_VFORK) until the child has exec'd or exited.
+const Spawn = struct {
+    init_fd: i32,
+    plan_fd: i32,
+    sync_fd: i32,
+    stdio: [3]i32,
+    argv: [4]?[*:0]const u8,
+    /// Set by the child when anything before execveat failed (0: it exec'd).
+    errno: i32 = 0,
+};
+
+const F_SETFD: usize = 2;
+const F_ADD_SEALS: usize = 1033;
+const SEALS_ALL: usize = 0x1 | 0x2 | 0x4 | 0x8; // F_SEAL_SEAL | SHRINK | GROW | WRITE
+const MFD_CLOEXEC: usize = 1;
+const MFD_ALLOW_SEALING: usize = 2;
+const AT_EMPTY_PATH: usize = 0x1000;
+const CLONE_VM: u32 = 0x100;
+const CLONE_VFORK: u32 = 0x4000;
+
+/// Starts drun-init (the sealed memfd `init_fd`) on the encoded plan, with `stdio[i]` as its
+/// fd i (-1: inherit ours). Returns its pid (>0) or -errno; out[0] receives the parent's end
+/// of the sync socket.
+///
+/// A vfork-style clone (CLONE_VM | CLONE_VFORK, its own small stack) followed at once by
+/// execveat: nothing of this process's memory is ever copied into a process the container
+/// can see, and no page of Deno's heap is touched by the child. Signals stay blocked in the
+/// child until its execve (a handler of ours must never run on its stack); the init's plan
+/// resets them.
+export fn drun_launch(base: [*]const u8, len: usize, init_fd: i32, stdio: *const [3]i32, out: *[2]i64) i64 {
     if (len < plan.HEADER or plan.readU32(base) != plan.MAGIC or plan.readU32(base + 4) != plan.VERSION) return -22;
-    const clone_flags = plan.readU64(base + 8);
+    const pfd = sys.syscall2(.memfd_create, sys.ptr("drun-plan"), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (sys.errnoOf(pfd) != 0) return -@as(i64, sys.errnoOf(pfd));
+    defer sys.close(pfd);
+    var done: usize = 0;
+    while (done < len) {
+        const n = sys.syscall3(.write, pfd, sys.ptr(base + done), len - done);
+        if (sys.errnoOf(n) == 4) continue;
+        if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
+        done += n;
+    }
+    // The init maps the plan: sealed, nobody can change it under the init's feet.
+    const seal = sys.syscall3(.fcntl, pfd, F_ADD_SEALS, SEALS_ALL);
+    if (sys.errnoOf(seal) != 0) return -@as(i64, sys.errnoOf(seal));
     var sv: [2]i32 = undefined;
     const rc = sys.syscall4(.socketpair, 1, 5 | sys.O_CLOEXEC, 0, sys.ptr(&sv)); // AF_UNIX, SOCK_SEQPACKET
     if (sys.errnoOf(rc) != 0) return -@as(i64, sys.errnoOf(rc));
-    const pid = sys.syscall5(.clone, clone_flags | sys.SIGCHLD, 0, 0, 0, 0);
-    if (sys.errnoOf(pid) != 0) {
-        sys.close(@intCast(sv[0]));
-        sys.close(@intCast(sv[1]));
-        return -@as(i64, sys.errnoOf(pid));
-    }
-    if (pid == 0) {
-        // Die with the launching process until the plan says we are ready to be left alone.
-        _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
-        sys.close(@intCast(sv[0]));
-        child.run(base, len, @intCast(sv[1]));
-    }
+    var plan_arg: [32]u8 = undefined;
+    var sync_arg: [32]u8 = undefined;
+    var sp = Spawn{
+        .init_fd = init_fd,
+        .plan_fd = @intCast(pfd),
+        .sync_fd = sv[1],
+        .stdio = stdio.*,
+        .argv = .{ "drun-init", decimal(&plan_arg, pfd), decimal(&sync_arg, @intCast(sv[1])), null },
+    };
+    var stack: [16384]u8 align(16) = undefined;
+    const all: u64 = ~@as(u64, 0);
+    var old: u64 = 0;
+    _ = sys.syscall4(.rt_sigprocmask, 2, sys.ptr(&all), sys.ptr(&old), 8); // SIG_SETMASK
+    const pid = std.os.linux.clone(spawnChild, sys.ptr(&stack) + stack.len, CLONE_VM | CLONE_VFORK | sys.SIGCHLD, sys.ptr(&sp), null, 0, null);
+    _ = sys.syscall4(.rt_sigprocmask, 2, sys.ptr(&old), 0, 8);
     sys.close(@intCast(sv[1]));
+    var e = sys.errnoOf(pid);
+    if (e == 0 and @atomicLoad(i32, &sp.errno, .acquire) != 0) {
+        e = sp.errno;
+        _ = sys.syscall4(.wait4, pid, 0, 0, 0);
+    }
+    if (e != 0) {
+        sys.close(@intCast(sv[0]));
+        return -@as(i64, e);
+    }
     out[0] = sv[0];
     out[1] = 0;
     return @intCast(pid);
 }
 
+/// The child of drun_launch, on its own stack in our (shared) memory: a handful of syscalls
+/// on its own fd table, then execveat. Any failure is left in sp.errno for the parent.
+fn spawnChild(arg: usize) callconv(.c) u8 {
+    const sp: *Spawn = @ptrFromInt(arg);
+    // Die with the launching thread until the plan says we may be left alone.
+    _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+    var e: i32 = 0;
+    for (sp.stdio, 0..) |fd, i| {
+        if (fd < 0 or e != 0) continue;
+        // dup3 onto itself is EINVAL: an fd already in place only loses close-on-exec.
+        const r = if (fd == i) sys.syscall3(.fcntl, i, F_SETFD, 0) else sys.syscall3(.dup3, @intCast(fd), i, 0);
+        e = sys.errnoOf(r);
+    }
+    if (e == 0) e = sys.errnoOf(sys.syscall3(.fcntl, @intCast(sp.plan_fd), F_SETFD, 0));
+    if (e == 0) e = sys.errnoOf(sys.syscall3(.fcntl, @intCast(sp.sync_fd), F_SETFD, 0));
+    if (e == 0) {
+        const envp = [1]?[*:0]const u8{null};
+        e = sys.errnoOf(sys.syscall5(.execveat, @intCast(sp.init_fd), sys.ptr(""), sys.ptr(&sp.argv), sys.ptr(&envp), AT_EMPTY_PATH));
+    }
+    @atomicStore(i32, &sp.errno, if (e == 0) 8 else e, .release); // ENOEXEC if execveat "returned 0"
+    _ = sys.syscall1(.exit, 127);
+    unreachable;
+}
+
+/// `n` in decimal, NUL-terminated, in buf.
+fn decimal(buf: *[32]u8, n: usize) [*:0]const u8 {
+    var digits: [20]u8 = undefined;
+    var v = n;
+    var i: usize = 0;
+    while (true) {
+        digits[i] = @intCast('0' + v % 10);
+        i += 1;
+        v /= 10;
+        if (v == 0) break;
+    }
+    var j: usize = 0;
+    while (j < i) : (j += 1) buf[j] = digits[i - 1 - j];
+    buf[i] = 0;
+    return @ptrCast(buf);
+}
+
+/// memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING) holding `bytes`, sealed against every
+/// change (F_SEAL_SEAL | SHRINK | GROW | WRITE): how drun-init is kept, so that a process
+/// running it cannot have its executable rewritten. Returns the fd or -errno.
+export fn drun_sealed_memfd(name: [*:0]const u8, bytes: [*]const u8, len: usize) i64 {
+    const fd = sys.syscall2(.memfd_create, sys.ptr(name), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (sys.errnoOf(fd) != 0) return -@as(i64, sys.errnoOf(fd));
+    var done: usize = 0;
+    while (done < len) {
+        const n = sys.syscall3(.write, fd, sys.ptr(bytes + done), len - done);
+        if (sys.errnoOf(n) == 4) continue;
+        if (sys.errnoOf(n) != 0) {
+            sys.close(fd);
+            return -@as(i64, sys.errnoOf(n));
+        }
+        done += n;
+    }
+    const seal = sys.syscall3(.fcntl, fd, F_ADD_SEALS, SEALS_ALL);
+    if (sys.errnoOf(seal) != 0) {
+        sys.close(fd);
+        return -@as(i64, sys.errnoOf(seal));
+    }
+    return @intCast(fd);
+}
+
 /// Sends one packet on the sync socket. Returns bytes sent or -errno.
 export fn drun_send(fd: i32, buf: [*]const u8, len: usize) i64 {
-    const n = sys.syscall6(.sendto, @intCast(fd), sys.ptr(buf), len, 0, 0x4000, 0);
+    const n = sys.syscall6(.sendto, @intCast(fd), sys.ptr(buf), len, 0x4000, 0, 0); // MSG_NOSIGNAL
     if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
     return @intCast(n);
 }
