@@ -9,7 +9,7 @@ tools="$here/.tools"
 DENO_VERSION=2.9.6
 ESBUILD_VERSION=0.25.0
 ZIG_VERSION=0.14.1
-TEST_PACKAGES="runc crun busybox-static"
+TEST_PACKAGES="runc crun busybox-static strace"
 
 install_test_deps() {
   [ "$(id -u)" = 0 ] || return 0
