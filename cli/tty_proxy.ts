@@ -3,7 +3,7 @@
  * it to its own stdin/stdout (raw mode when stdin is a terminal), forwarding window sizes.
  * @module
  */
-import { closeFd, copyWinsize, readFd, writeFd } from "./native/ffi.ts";
+import { closeFd, copyWinsize, readFd, writeFd } from "../lib/native/ffi.ts";
 
 /** A running proxy. */
 export interface PtyProxy {

@@ -1,12 +1,11 @@
 /**
- * `drun seccomp-agent`: a seccomp notify agent driven by a declarative policy (see
- * `policy.ts`), printing one line per notification. It listens on `--socket`, which
- * containers name as `linux.seccomp.listenerPath`; SIGINT or SIGTERM close it and remove the
- * socket; SIGUSR2 prints a `stats` line (open fds, listeners, connections, notifications).
+ * A seccomp notify agent driven by a declarative policy (see `policy.ts`), printing one line
+ * per notification: what `drun seccomp-agent` runs (cli/commands/seccomp_agent.ts parses its
+ * flags). It listens on a socket, which containers name as `linux.seccomp.listenerPath`;
+ * SIGINT or SIGTERM close it and remove the socket; SIGUSR2 prints a `stats` line (open fds,
+ * listeners, connections, notifications).
  * @module
  */
-import { parseArgs } from "node:util";
-import { resolve } from "node:path";
 import { type AgentEvent, type NotificationContext, SeccompAgent } from "./agent.ts";
 import type { Notification } from "./notification.ts";
 import {
@@ -23,28 +22,6 @@ import {
   PolicyError,
 } from "./policy.ts";
 import { DrunError } from "../errors.ts";
-
-/** Help text of the command. */
-export const SECCOMP_AGENT_USAGE =
-  `Usage: drun seccomp-agent --socket PATH [--policy FILE] [--format text|json] [--quiet]
-
-Serves linux.seccomp.listenerPath = PATH: receives each container's seccomp listener and
-answers every notified syscall by the policy, printing one line per notification.
-
-Options:
-  --socket PATH     unix socket to listen on (a stale one is replaced)
-  --policy FILE     JSON policy; without one every syscall continues
-  --format FORMAT   text (default) or json, one event per line
-  --quiet           do not print notifications the policy allows (log and deny still print)
-
-Policy:
-  {"defaultAction": "allow"|"deny"|"log", "defaultErrno": "EPERM",
-   "rules": [{"syscalls": ["chmod"], "paths": ["/etc/**"], "action": "deny", "errno": "EROFS"}]}
-  First matching rule wins. "paths" globs (* ? [..] **) match the syscall's path arguments,
-  made absolute against the caller's cwd or dirfd.
-
-Signals: SIGINT/SIGTERM stop (socket removed), SIGUSR2 prints fd and connection counts.
-`;
 
 /** Output format of the command. */
 export type AgentOutputFormat = "text" | "json";
@@ -278,41 +255,4 @@ export async function runSeccompAgent(opts: SeccompAgentCommandOptions): Promise
     emit({ event: "stopped" });
   }
   return 0;
-}
-
-/** `drun seccomp-agent ARGS`: parses the options and runs the agent. */
-export async function seccompAgentCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        socket: { type: "string", short: "s" },
-        policy: { type: "string", short: "p" },
-        format: { type: "string", short: "f" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (e) {
-    throw new DrunError("EINVALID_ARG", `seccomp-agent: ${(e as Error).message}`);
-  }
-  if (values.help) {
-    console.log(SECCOMP_AGENT_USAGE);
-    return 0;
-  }
-  if (!values.socket) throw new DrunError("EINVALID_ARG", "seccomp-agent: --socket is required");
-  const format = values.format ?? "text";
-  if (format !== "text" && format !== "json") {
-    throw new DrunError("EINVALID_ARG", `must be text or json, not ${format}`, "--format");
-  }
-  const policy = values.policy ? loadPolicyFile(resolve(values.policy)) : undefined;
-  return await runSeccompAgent({
-    socket: resolve(values.socket),
-    policy,
-    format,
-    quiet: !!values.quiet,
-  });
 }

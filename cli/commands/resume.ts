@@ -1,0 +1,21 @@
+/**
+ * `drun resume <container-id>`: thaws a paused container.
+ * @module
+ */
+import type { Context } from "../context.ts";
+import type { CommandSpec, Parsed } from "../flags.ts";
+import { parseId } from "../args.ts";
+
+/** The command line of `resume`. */
+export const spec: CommandSpec = {
+  usage: "<container-id>",
+  args: [1, 1],
+  flags: [],
+  description: "Thaws the container's cgroup frozen by `drun pause`.",
+};
+
+/** Runs `resume`. */
+export async function run(ctx: Context, p: Parsed): Promise<number> {
+  await (await ctx.runtime()).resume(parseId(p.args[0]));
+  return 0;
+}
