@@ -17,6 +17,11 @@ export interface Context {
   log: Logger;
   /** A Runtime over `root` whose warnings and hook output go to the log. */
   runtime(): Promise<Runtime>;
+  /**
+   * drun's usage, or the help of command `topic` (an ExitError with code 3 when there is no
+   * such command). Passed in by main.ts so that no command imports the registry of commands.
+   */
+  helpText(topic?: string): Promise<string>;
 }
 
 /** One command: its flags and arguments were checked by main.ts before `run` is called. */

@@ -4,7 +4,6 @@
  * @module
  */
 import { type CommandSpec, type Flag, HELP_FLAG } from "./flags.ts";
-import { COMMANDS } from "./registry.ts";
 
 /** drun's own flags, given before the command (runc's global options). */
 export const GLOBAL_FLAGS: readonly Flag[] = [
@@ -47,23 +46,22 @@ function flagLines(flags: readonly Flag[]): string[] {
 }
 
 /**
- * drun's usage: global flags and every command.
+ * drun's usage: global flags and every command, from `[name, summary]` pairs.
  *
  * @example
  * ```ts
- * console.log(globalHelp("0.1.0"));
+ * console.log(globalHelp("0.1.0", [["state", "print the state of a container"]]));
  * ```
  */
-export function globalHelp(version: string): string {
-  const names = Object.keys(COMMANDS);
-  const width = Math.max(...names.map((n) => n.length));
+export function globalHelp(version: string, commands: [string, string][]): string {
+  const width = Math.max(...commands.map(([n]) => n.length));
   return [
     `drun ${version}: an OCI container runtime with runc's command line`,
     "",
     "Usage: drun [global options] <command> [command options] [arguments]",
     "",
     "Commands:",
-    ...names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n].summary}`),
+    ...commands.map(([n, summary]) => `  ${n.padEnd(width)}  ${summary}`),
     "",
     "Global options:",
     ...flagLines(GLOBAL_FLAGS),
@@ -77,14 +75,14 @@ export function globalHelp(version: string): string {
  *
  * @example
  * ```ts
- * const { spec } = await COMMANDS.state.load();
- * console.log(commandHelp("state", spec));
+ * const spec = { usage: "<container-id>", args: [1, 1] as const, flags: [] };
+ * console.log(commandHelp("state", "print the state of a container", spec));
  * ```
  */
-export function commandHelp(name: string, spec: CommandSpec): string {
+export function commandHelp(name: string, summary: string, spec: CommandSpec): string {
   const opts = spec.flags.length ? " [options]" : "";
   const lines = [
-    `drun ${name}: ${COMMANDS[name]?.summary ?? ""}`,
+    `drun ${name}: ${summary}`,
     "",
     `Usage: drun ${name}${opts}${spec.usage ? ` ${spec.usage}` : ""}`,
   ];

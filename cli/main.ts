@@ -40,6 +40,23 @@ function checkRootless(g: Parsed): void {
   }
 }
 
+function usage(): string {
+  return globalHelp(VERSION, Object.entries(COMMANDS).map(([n, e]) => [n, e.summary]));
+}
+
+/** `help [topic]`: the usage, or a command's help; runc exits 3 for a topic it does not know. */
+async function helpText(topic?: string): Promise<string> {
+  if (topic === undefined) return usage();
+  const name = ALIASES[topic] ?? topic;
+  if (!Object.hasOwn(COMMANDS, name)) {
+    throw new ExitError(
+      `help: no command ${JSON.stringify(topic)} (see drun --help)`,
+      EXIT_UNKNOWN_COMMAND,
+    );
+  }
+  return commandHelp(name, COMMANDS[name].summary, (await COMMANDS[name].load()).spec);
+}
+
 async function dispatch(ctx: Context, given: string, argv: string[]): Promise<number> {
   const name = ALIASES[given] ?? given;
   if (UNSUPPORTED.has(name)) {
@@ -55,7 +72,7 @@ async function dispatch(ctx: Context, given: string, argv: string[]): Promise<nu
   const mod = await entry.load();
   const p = parseFlags(name, [...mod.spec.flags, HELP_FLAG], argv, mod.spec.flagsEndAtFirstArg);
   if (p.bool("help")) {
-    console.log(commandHelp(name, mod.spec));
+    console.log(commandHelp(name, entry.summary, mod.spec));
     return 0;
   }
   checkArgCount(name, mod.spec.usage, mod.spec.args, p.args);
@@ -86,11 +103,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     const [cmd, ...rest] = g.args;
     if (g.bool("help") || cmd === undefined) {
-      console.log(globalHelp(VERSION));
+      console.log(usage());
       return 0;
     }
     const root = g.string("root") ?? DEFAULT_ROOT;
-    const ctx: Context = { root, log, runtime: runtimeLoader(root, log) };
+    const ctx: Context = { root, log, runtime: runtimeLoader(root, log), helpText };
     if (g.bool("debug")) {
       log.debug(`drun ${VERSION}: ${cmd} ${JSON.stringify(rest)} (root ${root})`);
       onMark((phase, ms) => log.debug(`phase ${phase} at ${ms.toFixed(1)} ms`));

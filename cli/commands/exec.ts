@@ -78,9 +78,7 @@ async function processFrom(p: Parsed, base: Process): Promise<Process> {
     delete proc.consoleSize;
     return proc;
   }
-  if (p.args.length > 1) {
-    throw new ArgError("exec: --process and a command line are alternatives", "--process");
-  }
+  // runc reads only the file when both are given; so does drun.
   const text = file === "-" ? await readStdin() : Deno.readTextFileSync(file);
   try {
     return JSON.parse(text);

@@ -1,6 +1,7 @@
 /**
  * The command-line flag parser (cli/flags.ts): runc's flag forms, strictness, and the
- * argument counts; and that `state` and main.ts stay free of the launch path.
+ * argument counts; and the import graph: `state` and main.ts stay free of the launch path,
+ * lib/ never imports cli/, and there are no cycles.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -76,7 +77,12 @@ Deno.test("cli: main.ts and the state command do not load the launch path", asyn
     args: ["info", "--json", join(REPO, "cli.ts")],
     stdout: "piped",
   }).output();
-  type Dep = { specifier: string; code?: { specifier: string }; isDynamic?: boolean };
+  type Dep = {
+    specifier: string;
+    code?: { specifier: string };
+    type?: { specifier: string };
+    isDynamic?: boolean;
+  };
   const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
     modules: { specifier: string; dependencies?: Dep[] }[];
   };
@@ -116,6 +122,20 @@ Deno.test("cli: main.ts and the state command do not load the launch path", asyn
     if (!s.includes(`${REPO}/lib/`)) continue;
     for (const d of ds) assert.ok(!d.code?.specifier.includes(`${REPO}/cli/`), `${s} imports cli/`);
   }
+  // No cycles, counting every edge (dynamic and type imports too).
+  const onStack = new Set<string>(), done = new Set<string>();
+  const visit = (s: string): void => {
+    onStack.add(s);
+    for (const d of deps.get(s) ?? []) {
+      const t = d.code?.specifier ?? d.type?.specifier;
+      if (!t || done.has(t)) continue;
+      assert.ok(!onStack.has(t), `import cycle through ${s} and ${t}`);
+      visit(t);
+    }
+    onStack.delete(s);
+    done.add(s);
+  };
+  visit(`file://${REPO}/cli.ts`);
   // main.ts repeats DEFAULT_ROOT so as not to load lib/runtime.ts: they must agree.
   assert.match(Deno.readTextFileSync(join(REPO, "cli/main.ts")), new RegExp(`"${DEFAULT_ROOT}"`));
 });
