@@ -9,7 +9,14 @@ import type { Runtime } from "../lib/runtime.ts";
 import type { Logger } from "./log.ts";
 import type { Parsed } from "./flags.ts";
 
-/** The global options and services a command runs with. */
+/**
+ * The global options and services a command runs with.
+ *
+ * @example
+ * ```ts
+ * const state = (await ctx.runtime()).state("c1");
+ * ```
+ */
 export interface Context {
   /** The state root (`--root`). */
   root: string;
@@ -24,7 +31,14 @@ export interface Context {
   helpText(topic?: string): Promise<string>;
 }
 
-/** One command: its flags and arguments were checked by main.ts before `run` is called. */
+/**
+ * One command: its flags and arguments were checked by main.ts before `run` is called.
+ *
+ * @example
+ * ```ts
+ * const run: CommandRun = async (ctx, p) => (await ctx.runtime()).start(p.args[0]).then(() => 0);
+ * ```
+ */
 export type CommandRun = (ctx: Context, p: Parsed) => Promise<number>;
 
 /**

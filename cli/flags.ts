@@ -8,10 +8,24 @@
  */
 import { ArgError } from "../lib/errors.ts";
 
-/** What a flag holds: a switch, one value (the last one given wins), or every value given. */
+/**
+ * What a flag holds: a switch, one value (the last one given wins), or every value given.
+ *
+ * @example
+ * ```ts
+ * const t: FlagType = "list"; // --env A=1 --env B=2
+ * ```
+ */
 export type FlagType = "bool" | "string" | "list";
 
-/** One flag of a command (or of drun itself). */
+/**
+ * One flag of a command (or of drun itself).
+ *
+ * @example
+ * ```ts
+ * const force: Flag = { name: "force", aliases: ["f"], type: "bool", help: "kill first" };
+ * ```
+ */
 export interface Flag {
   /** Long name, without dashes. */
   name: string;
@@ -25,7 +39,14 @@ export interface Flag {
   help: string;
 }
 
-/** The command-line shape of one command. */
+/**
+ * The command-line shape of one command.
+ *
+ * @example
+ * ```ts
+ * const spec: CommandSpec = { usage: "<container-id>", args: [1, 1], flags: [] };
+ * ```
+ */
 export interface CommandSpec {
   /** Positional arguments in the usage line, e.g. `<container-id> [signal]`. */
   usage: string;
@@ -42,7 +63,14 @@ export interface CommandSpec {
   flagsEndAtFirstArg?: boolean;
 }
 
-/** The help flag every command and drun itself accept. */
+/**
+ * The help flag every command and drun itself accept.
+ *
+ * @example
+ * ```ts
+ * parseFlags("state", [HELP_FLAG], ["-h"]).bool("help"); // true
+ * ```
+ */
 export const HELP_FLAG: Flag = {
   name: "help",
   aliases: ["h"],
@@ -50,7 +78,15 @@ export const HELP_FLAG: Flag = {
   help: "print this help",
 };
 
-/** Parsed flags and positional arguments. */
+/**
+ * Parsed flags and positional arguments.
+ *
+ * @example
+ * ```ts
+ * const p = parseFlags("list", [{ name: "quiet", type: "bool", help: "" }], ["--quiet"]);
+ * p.bool("quiet"); // true
+ * ```
+ */
 export class Parsed {
   /** Positional arguments, in order. */
   readonly args: string[];

@@ -5,7 +5,15 @@
  */
 import { type CommandSpec, type Flag, HELP_FLAG } from "./flags.ts";
 
-/** drun's own flags, given before the command (runc's global options). */
+/**
+ * drun's own flags, given before the command (runc's global options).
+ *
+ * @example
+ * ```ts
+ * const g = parseFlags("drun", GLOBAL_FLAGS, ["--root", "/x", "state", "c1"], true);
+ * g.string("root"); // "/x"
+ * ```
+ */
 export const GLOBAL_FLAGS: readonly Flag[] = [
   { name: "root", type: "string", value: "DIR", help: "state directory (default /run/drun)" },
   { name: "log", type: "string", value: "FILE", help: "log file (default stderr)" },

@@ -7,7 +7,14 @@
 import type { CommandRun } from "./context.ts";
 import type { CommandSpec } from "./flags.ts";
 
-/** What a file under cli/commands/ exports. */
+/**
+ * What a file under cli/commands/ exports.
+ *
+ * @example
+ * ```ts
+ * const { spec, run }: CommandModule = await COMMANDS.kill.load();
+ * ```
+ */
 export interface CommandModule {
   /** Its flags and arguments. */
   spec: CommandSpec;
@@ -15,7 +22,15 @@ export interface CommandModule {
   run: CommandRun;
 }
 
-/** A command as the registry knows it before loading it. */
+/**
+ * A command as the registry knows it before loading it.
+ *
+ * @example
+ * ```ts
+ * const entry: CommandEntry = COMMANDS.delete;
+ * console.log(entry.summary);
+ * ```
+ */
 export interface CommandEntry {
   /** One line for the command list. */
   summary: string;
@@ -81,8 +96,22 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
 };
 
-/** Other names of commands (runc's `h`). */
+/**
+ * Other names of commands (runc's `h`).
+ *
+ * @example
+ * ```ts
+ * ALIASES["h"]; // "help"
+ * ```
+ */
 export const ALIASES: Readonly<Record<string, string>> = { h: "help" };
 
-/** Commands of runc that drun does not have yet; they fail with a line saying so. */
+/**
+ * Commands of runc that drun does not have yet; they fail with a line saying so.
+ *
+ * @example
+ * ```ts
+ * UNSUPPORTED.has("checkpoint"); // true
+ * ```
+ */
 export const UNSUPPORTED: ReadonlySet<string> = new Set(["checkpoint", "restore"]);

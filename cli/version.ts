@@ -9,7 +9,14 @@ import { OCI_VERSION } from "../lib/state/oci.ts";
 // checkout run as cli.ts has no build step, and asking git at every run would cost a process.
 declare const DRUN_COMMIT: string | undefined;
 
-/** The commit this build was made from, or `unknown`. */
+/**
+ * The commit this build was made from, or `unknown`.
+ *
+ * @example
+ * ```ts
+ * console.log(`commit: ${COMMIT}`);
+ * ```
+ */
 export const COMMIT: string = typeof DRUN_COMMIT === "string" && DRUN_COMMIT
   ? DRUN_COMMIT
   : "unknown";

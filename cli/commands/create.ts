@@ -38,7 +38,14 @@ export const CREATE_FLAGS: readonly Flag[] = [
   },
 ];
 
-/** The command line of `create`. */
+/**
+ * The command line of `create`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("create", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id>",
   args: [1, 1],
@@ -75,7 +82,14 @@ export function createOptions(p: Parsed): CreateOptions {
   };
 }
 
-/** Runs `create`. */
+/**
+ * Runs `create` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("create", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const id = parseId(p.args[0]);
   const opts = createOptions(p);

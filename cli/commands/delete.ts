@@ -7,7 +7,14 @@ import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 import { parseId } from "../args.ts";
 
-/** The command line of `delete`. */
+/**
+ * The command line of `delete`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("delete", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id>",
   args: [1, 1],
@@ -21,7 +28,14 @@ export const spec: CommandSpec = {
     "is refused without --force; with --force a container that does not exist is no error.",
 };
 
-/** Runs `delete`. */
+/**
+ * Runs `delete` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("delete", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const force = p.bool("force");
   try {

@@ -9,7 +9,14 @@ import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 import { parseDuration, parseId } from "../args.ts";
 
-/** The command line of `events`. */
+/**
+ * The command line of `events`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("events", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id>",
   args: [1, 1],
@@ -24,7 +31,14 @@ export const spec: CommandSpec = {
   ],
 };
 
-/** Runs `events`. */
+/**
+ * Runs `events` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("events", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const id = parseId(p.args[0]);
   const intervalMs = parseDuration(p.string("interval") ?? "5s");

@@ -54,7 +54,14 @@ const FLAGS: readonly Flag[] = [
   { name: "ignore-paused", type: "bool", help: "accepted for runc compatibility" },
 ];
 
-/** The command line of `exec`. */
+/**
+ * The command line of `exec`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("exec", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id> <command> [args...] | -p FILE <container-id>",
   args: [1, Infinity],
@@ -142,7 +149,14 @@ async function execute(ctx: Context, p: Parsed): Promise<number> {
   return r.status?.code ?? 0;
 }
 
-/** Runs `exec`. */
+/**
+ * Runs `exec` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("exec", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   try {
     return await execute(ctx, p);

@@ -6,7 +6,14 @@ import { features } from "../../lib/features.ts";
 import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 
-/** The command line of `features`. */
+/**
+ * The command line of `features`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("features", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "",
   args: [0, 0],
@@ -15,7 +22,14 @@ export const spec: CommandSpec = {
     "they ask for a feature.",
 };
 
-/** Runs `features`. */
+/**
+ * Runs `features` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("features", spec.flags, args));
+ * ```
+ */
 export function run(_ctx: Context, _p: Parsed): Promise<number> {
   console.log(JSON.stringify(features(), null, 2));
   return Promise.resolve(0);

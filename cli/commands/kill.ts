@@ -6,7 +6,14 @@ import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 import { parseId } from "../args.ts";
 
-/** The command line of `kill`. */
+/**
+ * The command line of `kill`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("kill", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id> [signal]",
   args: [1, 2],
@@ -19,7 +26,14 @@ export const spec: CommandSpec = {
   description: "The signal is a name (KILL, SIGKILL), a number or RTMIN+n; default SIGTERM.",
 };
 
-/** Runs `kill`. */
+/**
+ * Runs `kill` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("kill", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const [id, signal = "SIGTERM"] = p.args;
   await (await ctx.runtime()).kill(parseId(id), signal, p.bool("all"));

@@ -7,7 +7,14 @@ import type { OciState } from "../../lib/state/oci.ts";
 import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 
-/** The command line of `list`. */
+/**
+ * The command line of `list`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("list", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "",
   args: [0, 0],
@@ -30,7 +37,14 @@ function printTable(all: OciState[]): void {
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("   ").trimEnd());
 }
 
-/** Runs `list`. */
+/**
+ * Runs `list` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("list", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const format = p.string("format") ?? "table";
   if (format !== "table" && format !== "json") {

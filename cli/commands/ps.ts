@@ -9,7 +9,14 @@ import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 import { parseId } from "../args.ts";
 
-/** The command line of `ps`. */
+/**
+ * The command line of `ps`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("ps", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id> [ps options]",
   args: [1, Infinity],
@@ -37,7 +44,14 @@ async function runPs(args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** Runs `ps`. */
+/**
+ * Runs `ps` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("ps", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const format = p.string("format") ?? "table";
   if (format !== "table" && format !== "json") {

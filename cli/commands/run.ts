@@ -11,7 +11,14 @@ import { parseId } from "../args.ts";
 import { proxyPty, type PtyProxy } from "../tty_proxy.ts";
 import { CREATE_FLAGS, createOptions } from "./create.ts";
 
-/** The command line of `run`. */
+/**
+ * The command line of `run`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("run", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id>",
   args: [1, 1],
@@ -29,7 +36,14 @@ export const spec: CommandSpec = {
 /** Signals a foreground `run` passes on to the container's init. */
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"] as const;
 
-/** Runs `run`. */
+/**
+ * Runs `run` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("run", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const id = parseId(p.args[0]);
   const detach = p.bool("detach");

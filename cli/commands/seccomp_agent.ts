@@ -9,7 +9,14 @@ import { loadPolicyFile, runSeccompAgent } from "../../lib/agent/runner.ts";
 import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 
-/** The command line of `seccomp-agent`. */
+/**
+ * The command line of `seccomp-agent`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("seccomp-agent", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "",
   args: [0, 0],
@@ -54,7 +61,14 @@ Policy:
 Signals: SIGINT/SIGTERM stop (socket removed), SIGUSR2 prints fd and connection counts.`,
 };
 
-/** Runs `seccomp-agent`. */
+/**
+ * Runs `seccomp-agent` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("seccomp-agent", spec.flags, args));
+ * ```
+ */
 export async function run(_ctx: Context, p: Parsed): Promise<number> {
   const socket = p.string("socket");
   if (!socket) throw new ArgError("seccomp-agent: --socket is required");

@@ -8,7 +8,14 @@ import { defaultSpec } from "../../lib/spec/default.ts";
 import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 
-/** The command line of `spec`. */
+/**
+ * The command line of `spec`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("spec", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "",
   args: [0, 0],
@@ -26,7 +33,14 @@ export const spec: CommandSpec = {
     "defaults runc's spec has; an existing config.json is not overwritten.",
 };
 
-/** Runs `spec`. */
+/**
+ * Runs `spec` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("spec", spec.flags, args));
+ * ```
+ */
 export function run(_ctx: Context, p: Parsed): Promise<number> {
   const path = resolve(p.string("bundle") ?? ".", "config.json");
   try {

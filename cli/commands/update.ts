@@ -107,7 +107,14 @@ const KNOBS: Record<string, Knob> = {
   },
 };
 
-/** The command line of `update`. */
+/**
+ * The command line of `update`: its flags, argument counts and help text.
+ *
+ * @example
+ * ```ts
+ * console.log(commandHelp("update", "…", spec));
+ * ```
+ */
 export const spec: CommandSpec = {
   usage: "<container-id>",
   args: [1, 1],
@@ -164,7 +171,14 @@ async function resourcesFrom(p: Parsed): Promise<LinuxResources> {
   return resources;
 }
 
-/** Runs `update`. */
+/**
+ * Runs `update` once main.ts has checked its flags and arguments; resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await run(ctx, parseFlags("update", spec.flags, args));
+ * ```
+ */
 export async function run(ctx: Context, p: Parsed): Promise<number> {
   const id = parseId(p.args[0]);
   for (const k of ["l3-cache-schema", "mem-bw-schema"]) {

@@ -23,10 +23,24 @@ import {
 } from "./policy.ts";
 import { DrunError } from "../errors.ts";
 
-/** Output format of the command. */
+/**
+ * Output format of the command.
+ *
+ * @example
+ * ```ts
+ * const format: AgentOutputFormat = "json";
+ * ```
+ */
 export type AgentOutputFormat = "text" | "json";
 
-/** One line of the command's output, before formatting. */
+/**
+ * One line of the command's output, before formatting.
+ *
+ * @example
+ * ```ts
+ * const line: AgentLine = { event: "listening", socket: "/run/agent.sock", pid: 42 };
+ * ```
+ */
 export type AgentLine =
   | { event: "listening"; socket: string; pid: number }
   | {
@@ -61,7 +75,14 @@ export type AgentLine =
   }
   | { event: "stopped" };
 
-/** Formats one output line (without the newline); `time` is an ISO timestamp. */
+/**
+ * Formats one output line (without the newline); `time` is an ISO timestamp.
+ *
+ * @example
+ * ```ts
+ * formatLine({ event: "stopped" }, "text", new Date().toISOString());
+ * ```
+ */
 export function formatLine(line: AgentLine, format: AgentOutputFormat, time: string): string {
   if (format === "json") return JSON.stringify({ time, ...line });
   switch (line.event) {
@@ -94,7 +115,14 @@ export function formatLine(line: AgentLine, format: AgentOutputFormat, time: str
   }
 }
 
-/** Reads and checks a policy file; errors name the file and the JSON path. */
+/**
+ * Reads and checks a policy file; errors name the file and the JSON path.
+ *
+ * @example
+ * ```ts
+ * const policy = loadPolicyFile("/etc/drun/policy.json");
+ * ```
+ */
 export function loadPolicyFile(file: string): Policy {
   let text: string;
   try {
@@ -112,7 +140,14 @@ export function loadPolicyFile(file: string): Policy {
   }
 }
 
-/** The number of fds this process has open (the directory read itself counts as one). */
+/**
+ * The number of fds this process has open (the directory read itself counts as one).
+ *
+ * @example
+ * ```ts
+ * const before = openFdCount();
+ * ```
+ */
 export function openFdCount(): number {
   let n = 0;
   for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
@@ -131,6 +166,11 @@ function readLink(p: string): string | undefined {
  * Reads the path arguments of a notified syscall, each made absolute against the caller's
  * cwd (or its dirfd, for the `*at` calls) as the container sees them, and normalised. An
  * argument that cannot be read is undefined.
+ *
+ * @example
+ * ```ts
+ * const [path] = await notifiedPaths(notification, ctx); // "/etc/passwd"
+ * ```
  */
 export async function notifiedPaths(
   n: Notification,
@@ -155,7 +195,14 @@ export async function notifiedPaths(
   return out;
 }
 
-/** What {@link runSeccompAgent} needs. */
+/**
+ * What {@link runSeccompAgent} needs.
+ *
+ * @example
+ * ```ts
+ * const opts: SeccompAgentCommandOptions = { socket: "/run/agent.sock", quiet: true };
+ * ```
+ */
 export interface SeccompAgentCommandOptions {
   /** Socket path. */
   socket: string;
@@ -171,7 +218,14 @@ export interface SeccompAgentCommandOptions {
   stop?: Promise<unknown>;
 }
 
-/** Runs the agent until `stop`; returns the exit code. */
+/**
+ * Runs the agent until `stop`; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * await runSeccompAgent({ socket: "/run/agent.sock", format: "json" }); // until SIGTERM
+ * ```
+ */
 export async function runSeccompAgent(opts: SeccompAgentCommandOptions): Promise<number> {
   const policy = opts.policy ?? ALLOW_ALL;
   const format = opts.format ?? "text";
