@@ -210,6 +210,9 @@ export function checkArgCount(
   args: readonly string[],
 ): void {
   if (args.length >= min && args.length <= max) return;
+  if (args.length === 0 && usage.startsWith("<container-id>")) {
+    throw new ArgError(`${cmd}: container id required (usage: drun ${cmd} ${usage})`);
+  }
   const want = min === max
     ? `exactly ${min}`
     : args.length < min

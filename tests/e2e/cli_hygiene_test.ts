@@ -133,7 +133,7 @@ Deno.test("cli: extra arguments are refused before anything is done (delete a b 
       ["exec"],
     ];
     for (const args of cases) {
-      oneLine(await same(s, args, 1), /needs (exactly|at least|at most) \d/);
+      oneLine(await same(s, args, 1), /needs (exactly|at least|at most) \d|container id required/);
     }
     assert.throws(() => Deno.statSync(join(s.dir, "config.json")), Deno.errors.NotFound);
   } finally {

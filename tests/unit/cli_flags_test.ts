@@ -69,6 +69,10 @@ Deno.test("flags: argument counts as runc checks them", () => {
     /needs at most 2 arguments/,
   );
   assert.throws(() => checkArgCount("exec", "", [1, Infinity], []), /needs at least 1 argument,/);
+  assert.throws(
+    () => checkArgCount("state", "<container-id>", [1, 1], []),
+    /^ArgError: state: container id required \(usage: drun state <container-id>\)$/,
+  );
   assert.throws(() => checkArgCount("list", "", [0, 0], ["x"]), /needs exactly 0 arguments, got 1/);
 });
 
