@@ -8,6 +8,7 @@ import { HOOK_KINDS } from "./hooks.ts";
 import { KNOWN_MOUNT_OPTIONS } from "./spec/validate.ts";
 import { seccompFeatures } from "./seccomp/compile.ts";
 import { OCI_VERSION } from "./runtime.ts";
+import { VERSION } from "./version.ts";
 
 /** Builds the features document. */
 export function features(): Record<string, unknown> {
@@ -38,5 +39,4 @@ export function features(): Record<string, unknown> {
   };
 }
 
-/** drun's version. */
-export const VERSION = "0.1.0";
+export { VERSION };

@@ -25,6 +25,17 @@ function esbuildCommand(): string[] {
   return ["npx", "--yes", `esbuild@${ESBUILD_VERSION}`];
 }
 
+/** The commit being bundled, for `drun --version` (cli/version.ts); "" outside a git checkout. */
+function gitCommit(): string {
+  try {
+    const out = new Deno.Command("git", { args: ["-C", repo, "rev-parse", "HEAD"], stderr: "null" })
+      .outputSync();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  } catch {
+    return "";
+  }
+}
+
 /** Bundles entry into outfile; returns its size. */
 export async function bundle(entry = "cli.ts", outfile = "dist/drun.js"): Promise<number> {
   const [cmd, ...pre] = esbuildCommand();
@@ -38,6 +49,7 @@ export async function bundle(entry = "cli.ts", outfile = "dist/drun.js"): Promis
       "--target=esnext",
       "--external:node:*",
       "--log-level=warning",
+      `--define:DRUN_COMMIT=${JSON.stringify(gitCommit())}`,
       `--outfile=${join(repo, outfile)}`,
     ],
     stdout: "inherit",

@@ -65,4 +65,4 @@ export {
   notifiedPaths,
   runSeccompAgent,
   type SeccompAgentCommandOptions,
-} from "./command.ts";
+} from "./runner.ts";

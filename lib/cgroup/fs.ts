@@ -66,6 +66,36 @@ export function readNumber(dir: string, file: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/**
+ * A file holding one uint64 counter, exactly (`max` and missing give undefined).
+ *
+ * @example
+ * ```ts
+ * readCounter("/sys/fs/cgroup/memory/x", "memory.limit_in_bytes"); // 9223372036854771712n
+ * ```
+ */
+export function readCounter(dir: string, file: string): bigint | undefined {
+  const t = readKnob(dir, file)?.trim();
+  return t !== undefined && /^-?\d+$/.test(t) ? BigInt(t) : undefined;
+}
+
+/**
+ * A "key value" per line file with exact values (memory.stat, cpu.stat for statistics).
+ *
+ * @example
+ * ```ts
+ * readCounters("/sys/fs/cgroup/x", "memory.stat").anon; // 4096n
+ * ```
+ */
+export function readCounters(dir: string, file: string): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const line of (readKnob(dir, file) ?? "").split("\n")) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = BigInt(v);
+  }
+  return out;
+}
+
 /** A "key value" per line file (memory.stat, cpu.stat, memory.events, oom_control). */
 export function readFlatKeyed(dir: string, file: string): Record<string, number> {
   const out: Record<string, number> = {};

@@ -1,6 +1,8 @@
 /**
  * Types shared by the cgroup drivers: the manager interface the runtime uses, driver options,
- * and the statistics document (the shape of runc's `events --stats` data).
+ * and the statistics document (the shape of runc's `events --stats` data). Its counters are
+ * the kernel's uint64 values as bigints: a JS number would round them (9223372036854771712, the
+ * v1 "no limit", would become 9223372036854772000); lib/json.ts writes them exactly.
  * @module
  */
 import type { LinuxResources } from "../spec/types.ts";
@@ -74,27 +76,27 @@ export interface CgroupOptions {
 /** CPU time (nanoseconds). */
 export interface CpuUsage {
   /** Total CPU time. */
-  total?: number;
+  total?: bigint;
   /** Per-CPU totals. */
-  percpu?: number[];
+  percpu?: bigint[];
   /** Per-CPU kernel time. */
-  percpu_kernel?: number[];
+  percpu_kernel?: bigint[];
   /** Per-CPU user time. */
-  percpu_user?: number[];
+  percpu_user?: bigint[];
   /** Kernel-mode time. */
-  kernel: number;
+  kernel: bigint;
   /** User-mode time. */
-  user: number;
+  user: bigint;
 }
 
 /** CFS bandwidth throttling. */
 export interface Throttling {
   /** Enforcement periods elapsed. */
-  periods?: number;
+  periods?: bigint;
   /** Periods in which the group was throttled. */
-  throttledPeriods?: number;
+  throttledPeriods?: bigint;
   /** Total throttled time (ns). */
-  throttledTime?: number;
+  throttledTime?: bigint;
 }
 
 /** CPU statistics. */
@@ -108,19 +110,19 @@ export interface CpuStats {
 /** One memory counter family (bytes). */
 export interface MemoryEntry {
   /** Limit (0 when unknown). */
-  limit: number;
+  limit: bigint;
   /** Current usage. */
-  usage?: number;
+  usage?: bigint;
   /** Peak usage. */
-  max?: number;
+  max?: bigint;
   /** How often the limit was hit. */
-  failcnt: number;
+  failcnt: bigint;
 }
 
 /** Memory statistics. */
 export interface MemoryStats {
   /** Page cache. */
-  cache?: number;
+  cache?: bigint;
   /** Memory. */
   usage: MemoryEntry;
   /** Memory plus swap (v1) or swap (v2). */
@@ -129,16 +131,16 @@ export interface MemoryStats {
   kernel: MemoryEntry;
   /** Kernel TCP buffers (v1). */
   kernelTCP: MemoryEntry;
-  /** memory.stat as numbers. */
-  raw?: Record<string, number>;
+  /** memory.stat, exactly. */
+  raw?: Record<string, bigint>;
 }
 
 /** Pids statistics. */
 export interface PidsStats {
   /** Tasks now. */
-  current?: number;
+  current?: bigint;
   /** The limit (absent when unlimited). */
-  limit?: number;
+  limit?: bigint;
 }
 
 /** One block I/O counter. */
@@ -150,7 +152,7 @@ export interface BlkioEntry {
   /** Read, Write, Sync, Async, Discard or Total. */
   op?: string;
   /** Value. */
-  value?: number;
+  value?: bigint;
 }
 
 /** Block I/O statistics. */
@@ -164,11 +166,11 @@ export interface BlkioStats {
 /** Hugetlb statistics for one page size. */
 export interface HugetlbStats {
   /** Usage in bytes. */
-  usage?: number;
+  usage?: bigint;
   /** Peak usage. */
-  max?: number;
+  max?: bigint;
   /** How often the limit was hit. */
-  failcnt: number;
+  failcnt: bigint;
 }
 
 /** The statistics document (runc's `events --stats` data). */
@@ -188,6 +190,6 @@ export interface CgroupStats {
 }
 
 /** Zero becomes undefined, so JSON leaves it out (as Go's omitempty). */
-export function nz(n: number | undefined): number | undefined {
+export function nz(n: bigint | undefined): bigint | undefined {
   return n ? n : undefined;
 }

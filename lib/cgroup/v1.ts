@@ -8,7 +8,16 @@ import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
 import { parseCpuList } from "../spec/validate.ts";
 import { BaseManager, type Placement } from "./base.ts";
-import { hasKnob, readFlatKeyed, readKnob, readNumber, sleepSync, writeKnob } from "./fs.ts";
+import {
+  hasKnob,
+  readCounter,
+  readCounters,
+  readFlatKeyed,
+  readKnob,
+  readNumber,
+  sleepSync,
+  writeKnob,
+} from "./fs.ts";
 import {
   type BlkioEntry,
   type CgroupStats,
@@ -454,12 +463,12 @@ export class V1Manager extends BaseManager {
 
   stats(): CgroupStats {
     const st: CgroupStats = {
-      cpu: { usage: { kernel: 0, user: 0 }, throttling: {} },
+      cpu: { usage: { kernel: 0n, user: 0n }, throttling: {} },
       memory: {
-        usage: { limit: 0, failcnt: 0 },
-        swap: { limit: 0, failcnt: 0 },
-        kernel: { limit: 0, failcnt: 0 },
-        kernelTCP: { limit: 0, failcnt: 0 },
+        usage: { limit: 0n, failcnt: 0n },
+        swap: { limit: 0n, failcnt: 0n },
+        kernel: { limit: 0n, failcnt: 0n },
+        kernelTCP: { limit: 0n, failcnt: 0n },
       },
       pids: {},
       blkio: {},
@@ -468,8 +477,8 @@ export class V1Manager extends BaseManager {
     const acct = this.dir("cpuacct");
     if (acct) {
       const list = (f: string) =>
-        (readKnob(acct, f) ?? "").trim().split(/\s+/).filter(Boolean).map(Number);
-      st.cpu.usage.total = nz(readNumber(acct, "cpuacct.usage"));
+        (readKnob(acct, f) ?? "").trim().split(/\s+/).filter(Boolean).map(BigInt);
+      st.cpu.usage.total = nz(readCounter(acct, "cpuacct.usage"));
       const percpu = list("cpuacct.usage_percpu");
       if (percpu.length) st.cpu.usage.percpu = percpu;
       const sys = list("cpuacct.usage_percpu_sys");
@@ -477,13 +486,13 @@ export class V1Manager extends BaseManager {
       const usr = list("cpuacct.usage_percpu_user");
       if (usr.length) st.cpu.usage.percpu_user = usr;
       // cpuacct.stat counts USER_HZ (100/s) ticks.
-      const s = readFlatKeyed(acct, "cpuacct.stat");
-      st.cpu.usage.user = (s.user ?? 0) * 10_000_000;
-      st.cpu.usage.kernel = (s.system ?? 0) * 10_000_000;
+      const s = readCounters(acct, "cpuacct.stat");
+      st.cpu.usage.user = (s.user ?? 0n) * 10_000_000n;
+      st.cpu.usage.kernel = (s.system ?? 0n) * 10_000_000n;
     }
     const cpu = this.dir("cpu");
     if (cpu) {
-      const s = readFlatKeyed(cpu, "cpu.stat");
+      const s = readCounters(cpu, "cpu.stat");
       st.cpu.throttling = {
         periods: nz(s.nr_periods),
         throttledPeriods: nz(s.nr_throttled),
@@ -504,12 +513,12 @@ export class V1Manager extends BaseManager {
     const mem = this.dir("memory");
     if (mem) {
       const entry = (prefix: string): MemoryEntry => ({
-        limit: readNumber(mem, `${prefix}.limit_in_bytes`) ?? 0,
-        usage: nz(readNumber(mem, `${prefix}.usage_in_bytes`)),
-        max: nz(readNumber(mem, `${prefix}.max_usage_in_bytes`)),
-        failcnt: readNumber(mem, `${prefix}.failcnt`) ?? 0,
+        limit: readCounter(mem, `${prefix}.limit_in_bytes`) ?? 0n,
+        usage: nz(readCounter(mem, `${prefix}.usage_in_bytes`)),
+        max: nz(readCounter(mem, `${prefix}.max_usage_in_bytes`)),
+        failcnt: readCounter(mem, `${prefix}.failcnt`) ?? 0n,
       });
-      const raw = readFlatKeyed(mem, "memory.stat");
+      const raw = readCounters(mem, "memory.stat");
       st.memory = {
         cache: nz(raw.cache),
         usage: entry("memory"),
@@ -522,8 +531,8 @@ export class V1Manager extends BaseManager {
     const pids = this.dir("pids");
     if (pids) {
       st.pids = {
-        current: nz(readNumber(pids, "pids.current")),
-        limit: nz(readNumber(pids, "pids.max")),
+        current: nz(readCounter(pids, "pids.current")),
+        limit: nz(readCounter(pids, "pids.max")),
       };
     }
     const blk = this.dir("blkio");
@@ -554,9 +563,9 @@ export class V1Manager extends BaseManager {
         const m = /^hugetlb\.(\d+[KMGT]B)\.limit_in_bytes$/.exec(e);
         if (!m) continue;
         const s: HugetlbStats = {
-          usage: nz(readNumber(huge, `hugetlb.${m[1]}.usage_in_bytes`)),
-          max: nz(readNumber(huge, `hugetlb.${m[1]}.max_usage_in_bytes`)),
-          failcnt: readNumber(huge, `hugetlb.${m[1]}.failcnt`) ?? 0,
+          usage: nz(readCounter(huge, `hugetlb.${m[1]}.usage_in_bytes`)),
+          max: nz(readCounter(huge, `hugetlb.${m[1]}.max_usage_in_bytes`)),
+          failcnt: readCounter(huge, `hugetlb.${m[1]}.failcnt`) ?? 0n,
         };
         st.hugetlb[m[1]] = s;
       }
@@ -577,7 +586,7 @@ function blkioEntries(text: string | undefined): BlkioEntry[] {
   for (const line of (text ?? "").split("\n")) {
     const m = /^(\d+):(\d+)\s+(\w+)\s+(\d+)$/.exec(line.trim());
     if (m) {
-      out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+      out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: BigInt(m[4]) });
     }
   }
   return out;

@@ -11,7 +11,16 @@ import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
 import { parseCpuList } from "../spec/validate.ts";
 import { BaseManager, type Placement } from "./base.ts";
-import { errText, hasKnob, readFlatKeyed, readKnob, readNumber, writeKnob } from "./fs.ts";
+import {
+  errText,
+  hasKnob,
+  readCounter,
+  readCounters,
+  readFlatKeyed,
+  readKnob,
+  readNumber,
+  writeKnob,
+} from "./fs.ts";
 import { type BlkioEntry, type CgroupStats, nz } from "./types.ts";
 import { type AllowedDevice, deviceRuleList, rdmaLine } from "./v1.ts";
 
@@ -358,41 +367,44 @@ export class V2Manager extends BaseManager {
 
   stats(): CgroupStats {
     const d = this.leaf;
-    const cpu = readFlatKeyed(d, "cpu.stat");
-    const mem = readFlatKeyed(d, "memory.stat");
-    const events = readFlatKeyed(d, "memory.events");
+    const cpu = readCounters(d, "cpu.stat");
+    const mem = readCounters(d, "memory.stat");
+    const events = readCounters(d, "memory.events");
     const st: CgroupStats = {
       cpu: {
         usage: {
-          total: nz((cpu.usage_usec ?? 0) * 1000),
-          kernel: (cpu.system_usec ?? 0) * 1000,
-          user: (cpu.user_usec ?? 0) * 1000,
+          total: nz((cpu.usage_usec ?? 0n) * 1000n),
+          kernel: (cpu.system_usec ?? 0n) * 1000n,
+          user: (cpu.user_usec ?? 0n) * 1000n,
         },
         throttling: {
           periods: nz(cpu.nr_periods),
           throttledPeriods: nz(cpu.nr_throttled),
-          throttledTime: nz((cpu.throttled_usec ?? 0) * 1000),
+          throttledTime: nz((cpu.throttled_usec ?? 0n) * 1000n),
         },
       },
       memory: {
         cache: nz(mem.file),
         usage: {
-          limit: readNumber(d, "memory.max") ?? 0,
-          usage: nz(readNumber(d, "memory.current")),
-          max: nz(readNumber(d, "memory.peak")),
-          failcnt: events.max ?? 0,
+          limit: readCounter(d, "memory.max") ?? 0n,
+          usage: nz(readCounter(d, "memory.current")),
+          max: nz(readCounter(d, "memory.peak")),
+          failcnt: events.max ?? 0n,
         },
         swap: {
-          limit: readNumber(d, "memory.swap.max") ?? 0,
-          usage: nz(readNumber(d, "memory.swap.current")),
-          max: nz(readNumber(d, "memory.swap.peak")),
-          failcnt: readFlatKeyed(d, "memory.swap.events").max ?? 0,
+          limit: readCounter(d, "memory.swap.max") ?? 0n,
+          usage: nz(readCounter(d, "memory.swap.current")),
+          max: nz(readCounter(d, "memory.swap.peak")),
+          failcnt: readCounters(d, "memory.swap.events").max ?? 0n,
         },
-        kernel: { limit: 0, failcnt: 0 },
-        kernelTCP: { limit: 0, failcnt: 0 },
+        kernel: { limit: 0n, failcnt: 0n },
+        kernelTCP: { limit: 0n, failcnt: 0n },
         raw: mem,
       },
-      pids: { current: nz(readNumber(d, "pids.current")), limit: nz(readNumber(d, "pids.max")) },
+      pids: {
+        current: nz(readCounter(d, "pids.current")),
+        limit: nz(readCounter(d, "pids.max")),
+      },
       blkio: {},
       hugetlb: {},
     };
@@ -413,10 +425,11 @@ export class V2Manager extends BaseManager {
       if (!m) continue;
       const kv = Object.fromEntries(m[3].split(/\s+/).map((x) => x.split("=")));
       const dev = { major: Number(m[1]), minor: Number(m[2]) };
-      bytes.push({ ...dev, op: "Read", value: Number(kv.rbytes ?? 0) });
-      bytes.push({ ...dev, op: "Write", value: Number(kv.wbytes ?? 0) });
-      ios.push({ ...dev, op: "Read", value: Number(kv.rios ?? 0) });
-      ios.push({ ...dev, op: "Write", value: Number(kv.wios ?? 0) });
+      const n = (k: string) => /^\d+$/.test(kv[k] ?? "") ? BigInt(kv[k]) : 0n;
+      bytes.push({ ...dev, op: "Read", value: n("rbytes") });
+      bytes.push({ ...dev, op: "Write", value: n("wbytes") });
+      ios.push({ ...dev, op: "Read", value: n("rios") });
+      ios.push({ ...dev, op: "Write", value: n("wios") });
     }
     if (bytes.length) st.blkio = { ioServiceBytesRecursive: bytes, ioServicedRecursive: ios };
     let names: string[] = [];
@@ -427,8 +440,8 @@ export class V2Manager extends BaseManager {
       const m = /^hugetlb\.(\d+[KMGT]B)\.max$/.exec(n);
       if (!m) continue;
       st.hugetlb[m[1]] = {
-        usage: nz(readNumber(d, `hugetlb.${m[1]}.current`)),
-        failcnt: readFlatKeyed(d, `hugetlb.${m[1]}.events`).max ?? 0,
+        usage: nz(readCounter(d, `hugetlb.${m[1]}.current`)),
+        failcnt: readCounters(d, `hugetlb.${m[1]}.events`).max ?? 0n,
       };
     }
     return st;

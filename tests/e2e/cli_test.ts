@@ -47,7 +47,7 @@ Deno.test("cli: --version, --help, unknown command, json log lines", async () =>
     assert.match((await drun(b, ["--version"])).stdout, /^drun version /);
     assert.match((await drun(b, ["--help"])).stdout, /Usage: drun/);
     const unk = await drun(b, ["frobnicate"]);
-    assert.equal(unk.code, 1);
+    assert.equal(unk.code, 3, "runc exits 3 for an unknown command");
     assert.match(unk.stderr, /level=error msg="unknown command \\"frobnicate\\"/);
     const log = join(b.dir, "log.json");
     const r = await drun(b, ["--log", log, "--log-format", "json", "state", "nope"]);

@@ -301,20 +301,20 @@ Deno.test("v2: freeze/thaw through cgroup.freeze, pids, oom count and stats", as
     w("hugetlb.2MB.max", "max\n");
     w("hugetlb.2MB.current", "0\n");
     const s = m.stats();
-    assert.deepEqual(s.cpu.usage, { total: 1_500_000, kernel: 500_000, user: 1_000_000 });
-    assert.equal(s.cpu.throttling.periods, 4);
-    assert.equal(s.memory.usage.usage, 4096);
-    assert.equal(s.memory.usage.limit, 0, "max reads as no limit");
-    assert.equal(s.memory.usage.max, 8192);
-    assert.equal(s.memory.usage.failcnt, 7);
-    assert.equal(s.memory.cache, 200);
-    assert.deepEqual(s.memory.raw, { anon: 100, file: 200 });
-    assert.deepEqual(s.pids, { current: 3, limit: 10 });
+    assert.deepEqual(s.cpu.usage, { total: 1_500_000n, kernel: 500_000n, user: 1_000_000n });
+    assert.equal(s.cpu.throttling.periods, 4n);
+    assert.equal(s.memory.usage.usage, 4096n);
+    assert.equal(s.memory.usage.limit, 0n, "max reads as no limit");
+    assert.equal(s.memory.usage.max, 8192n);
+    assert.equal(s.memory.usage.failcnt, 7n);
+    assert.equal(s.memory.cache, 200n);
+    assert.deepEqual(s.memory.raw, { anon: 100n, file: 200n });
+    assert.deepEqual(s.pids, { current: 3n, limit: 10n });
     assert.deepEqual(s.blkio.ioServiceBytesRecursive, [
-      { major: 8, minor: 0, op: "Read", value: 10 },
-      { major: 8, minor: 0, op: "Write", value: 20 },
+      { major: 8, minor: 0, op: "Read", value: 10n },
+      { major: 8, minor: 0, op: "Write", value: 20n },
     ]);
-    assert.deepEqual(s.hugetlb, { "2MB": { usage: undefined, failcnt: 0 } });
+    assert.deepEqual(s.hugetlb, { "2MB": { usage: undefined, failcnt: 0n } });
   } finally {
     Deno.removeSync(root, { recursive: true });
   }

@@ -12,7 +12,7 @@ import {
   validateCgroupsPath,
   validateResources,
 } from "../../lib/cgroup/mod.ts";
-import { parseBytes, parseDuration } from "../../lib/cli/cgroup_commands.ts";
+import { parseBytes, parseDuration } from "../../cli/args.ts";
 import type { Spec } from "../../lib/spec/types.ts";
 
 function refused(value: unknown, field: string, base = "linux.resources") {

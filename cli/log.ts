@@ -4,10 +4,24 @@
  * @module
  */
 
-/** Log levels. */
+/**
+ * Log levels.
+ *
+ * @example
+ * ```ts
+ * const level: Level = "warning";
+ * ```
+ */
 export type Level = "debug" | "info" | "warning" | "error";
 
-/** Where and how to log. */
+/**
+ * Where and how to log.
+ *
+ * @example
+ * ```ts
+ * const opts: LogOptions = { file: "/run/x/log.json", format: "json", debug: true };
+ * ```
+ */
 export interface LogOptions {
   /** Log file (append); stderr when absent. */
   file?: string;
@@ -17,7 +31,14 @@ export interface LogOptions {
   debug?: boolean;
 }
 
-/** A small logger writing one line per message. */
+/**
+ * A small logger writing one line per message.
+ *
+ * @example
+ * ```ts
+ * new Logger({ format: "json" }).error("container c1 does not exist");
+ * ```
+ */
 export class Logger {
   #opts: LogOptions;
   /** Creates a logger. */

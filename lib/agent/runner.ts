@@ -1,12 +1,11 @@
 /**
- * `drun seccomp-agent`: a seccomp notify agent driven by a declarative policy (see
- * `policy.ts`), printing one line per notification. It listens on `--socket`, which
- * containers name as `linux.seccomp.listenerPath`; SIGINT or SIGTERM close it and remove the
- * socket; SIGUSR2 prints a `stats` line (open fds, listeners, connections, notifications).
+ * A seccomp notify agent driven by a declarative policy (see `policy.ts`), printing one line
+ * per notification: what `drun seccomp-agent` runs (cli/commands/seccomp_agent.ts parses its
+ * flags). It listens on a socket, which containers name as `linux.seccomp.listenerPath`;
+ * SIGINT or SIGTERM close it and remove the socket; SIGUSR2 prints a `stats` line (open fds,
+ * listeners, connections, notifications).
  * @module
  */
-import { parseArgs } from "node:util";
-import { resolve } from "node:path";
 import { type AgentEvent, type NotificationContext, SeccompAgent } from "./agent.ts";
 import type { Notification } from "./notification.ts";
 import {
@@ -24,32 +23,24 @@ import {
 } from "./policy.ts";
 import { DrunError } from "../errors.ts";
 
-/** Help text of the command. */
-export const SECCOMP_AGENT_USAGE =
-  `Usage: drun seccomp-agent --socket PATH [--policy FILE] [--format text|json] [--quiet]
-
-Serves linux.seccomp.listenerPath = PATH: receives each container's seccomp listener and
-answers every notified syscall by the policy, printing one line per notification.
-
-Options:
-  --socket PATH     unix socket to listen on (a stale one is replaced)
-  --policy FILE     JSON policy; without one every syscall continues
-  --format FORMAT   text (default) or json, one event per line
-  --quiet           do not print notifications the policy allows (log and deny still print)
-
-Policy:
-  {"defaultAction": "allow"|"deny"|"log", "defaultErrno": "EPERM",
-   "rules": [{"syscalls": ["chmod"], "paths": ["/etc/**"], "action": "deny", "errno": "EROFS"}]}
-  First matching rule wins. "paths" globs (* ? [..] **) match the syscall's path arguments,
-  made absolute against the caller's cwd or dirfd.
-
-Signals: SIGINT/SIGTERM stop (socket removed), SIGUSR2 prints fd and connection counts.
-`;
-
-/** Output format of the command. */
+/**
+ * Output format of the command.
+ *
+ * @example
+ * ```ts
+ * const format: AgentOutputFormat = "json";
+ * ```
+ */
 export type AgentOutputFormat = "text" | "json";
 
-/** One line of the command's output, before formatting. */
+/**
+ * One line of the command's output, before formatting.
+ *
+ * @example
+ * ```ts
+ * const line: AgentLine = { event: "listening", socket: "/run/agent.sock", pid: 42 };
+ * ```
+ */
 export type AgentLine =
   | { event: "listening"; socket: string; pid: number }
   | {
@@ -84,7 +75,14 @@ export type AgentLine =
   }
   | { event: "stopped" };
 
-/** Formats one output line (without the newline); `time` is an ISO timestamp. */
+/**
+ * Formats one output line (without the newline); `time` is an ISO timestamp.
+ *
+ * @example
+ * ```ts
+ * formatLine({ event: "stopped" }, "text", new Date().toISOString());
+ * ```
+ */
 export function formatLine(line: AgentLine, format: AgentOutputFormat, time: string): string {
   if (format === "json") return JSON.stringify({ time, ...line });
   switch (line.event) {
@@ -117,7 +115,14 @@ export function formatLine(line: AgentLine, format: AgentOutputFormat, time: str
   }
 }
 
-/** Reads and checks a policy file; errors name the file and the JSON path. */
+/**
+ * Reads and checks a policy file; errors name the file and the JSON path.
+ *
+ * @example
+ * ```ts
+ * const policy = loadPolicyFile("/etc/drun/policy.json");
+ * ```
+ */
 export function loadPolicyFile(file: string): Policy {
   let text: string;
   try {
@@ -135,7 +140,14 @@ export function loadPolicyFile(file: string): Policy {
   }
 }
 
-/** The number of fds this process has open (the directory read itself counts as one). */
+/**
+ * The number of fds this process has open (the directory read itself counts as one).
+ *
+ * @example
+ * ```ts
+ * const before = openFdCount();
+ * ```
+ */
 export function openFdCount(): number {
   let n = 0;
   for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
@@ -154,6 +166,11 @@ function readLink(p: string): string | undefined {
  * Reads the path arguments of a notified syscall, each made absolute against the caller's
  * cwd (or its dirfd, for the `*at` calls) as the container sees them, and normalised. An
  * argument that cannot be read is undefined.
+ *
+ * @example
+ * ```ts
+ * const [path] = await notifiedPaths(notification, ctx); // "/etc/passwd"
+ * ```
  */
 export async function notifiedPaths(
   n: Notification,
@@ -178,7 +195,14 @@ export async function notifiedPaths(
   return out;
 }
 
-/** What {@link runSeccompAgent} needs. */
+/**
+ * What {@link runSeccompAgent} needs.
+ *
+ * @example
+ * ```ts
+ * const opts: SeccompAgentCommandOptions = { socket: "/run/agent.sock", quiet: true };
+ * ```
+ */
 export interface SeccompAgentCommandOptions {
   /** Socket path. */
   socket: string;
@@ -194,7 +218,14 @@ export interface SeccompAgentCommandOptions {
   stop?: Promise<unknown>;
 }
 
-/** Runs the agent until `stop`; returns the exit code. */
+/**
+ * Runs the agent until `stop`; returns the exit code.
+ *
+ * @example
+ * ```ts
+ * await runSeccompAgent({ socket: "/run/agent.sock", format: "json" }); // until SIGTERM
+ * ```
+ */
 export async function runSeccompAgent(opts: SeccompAgentCommandOptions): Promise<number> {
   const policy = opts.policy ?? ALLOW_ALL;
   const format = opts.format ?? "text";
@@ -278,41 +309,4 @@ export async function runSeccompAgent(opts: SeccompAgentCommandOptions): Promise
     emit({ event: "stopped" });
   }
   return 0;
-}
-
-/** `drun seccomp-agent ARGS`: parses the options and runs the agent. */
-export async function seccompAgentCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        socket: { type: "string", short: "s" },
-        policy: { type: "string", short: "p" },
-        format: { type: "string", short: "f" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (e) {
-    throw new DrunError("EINVALID_ARG", `seccomp-agent: ${(e as Error).message}`);
-  }
-  if (values.help) {
-    console.log(SECCOMP_AGENT_USAGE);
-    return 0;
-  }
-  if (!values.socket) throw new DrunError("EINVALID_ARG", "seccomp-agent: --socket is required");
-  const format = values.format ?? "text";
-  if (format !== "text" && format !== "json") {
-    throw new DrunError("EINVALID_ARG", `must be text or json, not ${format}`, "--format");
-  }
-  const policy = values.policy ? loadPolicyFile(resolve(values.policy)) : undefined;
-  return await runSeccompAgent({
-    socket: resolve(values.socket),
-    policy,
-    format,
-    quiet: !!values.quiet,
-  });
 }

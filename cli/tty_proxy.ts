@@ -3,9 +3,18 @@
  * it to its own stdin/stdout (raw mode when stdin is a terminal), forwarding window sizes.
  * @module
  */
-import { closeFd, copyWinsize, readFd, writeFd } from "./native/ffi.ts";
+import { closeFd, copyWinsize, readFd, writeFd } from "../lib/native/ffi.ts";
 
-/** A running proxy. */
+/**
+ * A running proxy.
+ *
+ * @example
+ * ```ts
+ * const proxy: PtyProxy = proxyPty(masterFd);
+ * await proxy.done;
+ * proxy.stop();
+ * ```
+ */
 export interface PtyProxy {
   /** Resolves when the container side of the pty has closed (its processes are gone). */
   done: Promise<void>;
@@ -13,7 +22,14 @@ export interface PtyProxy {
   stop(): void;
 }
 
-/** Starts copying between the pty master and this process's stdio. */
+/**
+ * Starts copying between the pty master and this process's stdio.
+ *
+ * @example
+ * ```ts
+ * const proxy = proxyPty(masterFd); // copies until proxy.stop()
+ * ```
+ */
 export function proxyPty(master: number): PtyProxy {
   const tty = Deno.stdin.isTerminal();
   const onWinch = () => copyWinsize(0, master);
