@@ -40,6 +40,8 @@ export interface ExecOptions {
   consoleSocket?: string;
   /** With process.terminal and no consoleSocket: receives the pty master fd. */
   onConsole?: (fd: number) => void;
+  /** The process's stdin, stdout and stderr as fds of this process (-1 or absent: ours). */
+  stdioFds?: readonly number[];
 }
 
 /** What `exec` returns. */
@@ -105,7 +107,7 @@ export async function execInContainer(
         : undefined,
     });
     let intermediate: number;
-    ({ pid: intermediate, syncFd } = launch(encodePlan(plan)));
+    ({ pid: intermediate, syncFd } = launch(encodePlan(plan), opts.stdioFds));
     if (listenerFd >= 0) {
       closeFd(listenerFd);
       listenerFd = -1;

@@ -95,6 +95,11 @@ export interface CreateOptions {
   /** How long to wait for the init to finish its setup (ms). */
   timeoutMs?: number;
   /**
+   * The container process's stdin, stdout and stderr as fds of this process (each is dup'ed
+   * into the init; -1 or absent: this process's own). The caller keeps and closes its fds.
+   */
+  stdioFds?: readonly number[];
+  /**
    * Keep the sync socket so `CreateResult.execDone` can report a failure between `start`
    * and execve (only meaningful when this process also starts the container).
    */
@@ -225,7 +230,7 @@ export class Runtime {
         planInput.seccomp!.listenerFd = listenerFd;
         plan = buildPlan(planInput);
       }
-      ({ pid, syncFd } = launch(encodePlan(plan)));
+      ({ pid, syncFd } = launch(encodePlan(plan), opts.stdioFds));
       // Each fork of the plan's head (new namespaces, a joined pid namespace) hands the
       // runtime its child's pid and exits: the last one is the container's init.
       for (const _ of plan.ops.filter((o) => o.kind === Op.FORK_PID)) {

@@ -26,6 +26,15 @@ const SYMBOLS = {
   drun_fifo_start: { parameters: ["buffer", "i32"], result: "i32", nonblocking: true },
   drun_bpf: { parameters: ["i32", "buffer", "u32"], result: "i64" },
   drun_open_dir: { parameters: ["buffer"], result: "i64" },
+  drun_pipe: { parameters: ["buffer"], result: "i32" },
+  drun_set_subreaper: { parameters: [], result: "i32" },
+  drun_write_bg: {
+    name: "drun_write",
+    parameters: ["i32", "buffer", "usize"],
+    result: "i64",
+    nonblocking: true,
+  },
+  drun_open: { parameters: ["buffer", "u32", "u32"], result: "i64" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -275,6 +284,70 @@ export function openDir(path: string): number {
   const fd = Number(native().drun_open_dir(cstr(path)));
   if (fd < 0) throw errnoError(`open ${path}`, -fd);
   return fd;
+}
+
+/**
+ * A pipe as raw fds (close-on-exec): `[read, write]`.
+ *
+ * @example
+ * ```ts ignore
+ * import { closeFd, pipe } from "./ffi.ts";
+ * const [r, w] = pipe();
+ * closeFd(r);
+ * closeFd(w);
+ * ```
+ */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  const rc = native().drun_pipe(new Uint8Array(fds.buffer));
+  if (rc < 0) throw errnoError("pipe", -rc);
+  return [fds[0], fds[1]];
+}
+
+/**
+ * Opens `path` (close-on-exec) as a raw fd, for stdio the container process gets by number.
+ *
+ * @example
+ * ```ts ignore
+ * import { closeFd, openFd } from "./ffi.ts";
+ * const fd = openFd("/dev/null", 2); // O_RDWR
+ * closeFd(fd);
+ * ```
+ */
+export function openFd(path: string, flags: number, mode = 0o644): number {
+  const fd = Number(native().drun_open(cstr(path), flags, mode));
+  if (fd < 0) throw errnoError(`open ${path}`, -fd);
+  return fd;
+}
+
+/**
+ * Makes this process the subreaper of everything it starts (PR_SET_CHILD_SUBREAPER), as a
+ * shim must be: a container's orphans come back to it, never to pid 1.
+ *
+ * @example
+ * ```ts ignore
+ * import { setSubreaper } from "./ffi.ts";
+ * setSubreaper();
+ * ```
+ */
+export function setSubreaper(): void {
+  const rc = native().drun_set_subreaper();
+  if (rc < 0) throw errnoError("prctl(PR_SET_CHILD_SUBREAPER)", -rc);
+}
+
+/**
+ * Writes all of data to fd off the JS thread (a pipe whose reader is slow blocks only a
+ * worker thread).
+ *
+ * @example
+ * ```ts ignore
+ * import { writeFdAsync } from "./ffi.ts";
+ * await writeFdAsync(1, new TextEncoder().encode("hi\n"));
+ * ```
+ */
+export async function writeFdAsync(fd: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
+  const n = Number(await native().drun_write_bg(fd, data, BigInt(data.length)));
+  if (n < 0) throw errnoError("write", -n);
 }
 
 /** A NUL-terminated copy of s for the native side. */

@@ -310,3 +310,23 @@ export fn drun_open_dir(path: [*:0]const u8) i64 {
     if (sys.errnoOf(fd) != 0) return -@as(i64, sys.errnoOf(fd));
     return @intCast(fd);
 }
+
+/// pipe2(O_CLOEXEC): out[0] the read end, out[1] the write end. 0 or -errno. For a container's
+/// stdio: Deno has no way to make a pipe it can hand to another process by number.
+export fn drun_pipe(out: *[2]i32) i32 {
+    return -sys.errnoOf(sys.syscall2(.pipe2, sys.ptr(out), sys.O_CLOEXEC));
+}
+
+/// openat(AT_FDCWD, path, flags | O_CLOEXEC, mode): an fd number TypeScript can pass on (a
+/// fifo containerd gave us, /dev/null). Returns the fd or -errno.
+export fn drun_open(path: [*:0]const u8, flags: u32, mode: u32) i64 {
+    const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(path), @as(usize, flags) | sys.O_CLOEXEC, mode);
+    if (sys.errnoOf(fd) != 0) return -@as(i64, sys.errnoOf(fd));
+    return @intCast(fd);
+}
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below us (a container's init whose runtime-side
+/// parent went away) are reparented to this process instead of pid 1. 0 or -errno.
+export fn drun_set_subreaper() i32 {
+    return -sys.errnoOf(sys.syscall2(.prctl, 36, 1)); // PR_SET_CHILD_SUBREAPER
+}
