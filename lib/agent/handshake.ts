@@ -1,11 +1,15 @@
 /**
- * The runtime's side of a connection to the agent: the container process state (OCI
- * runtime-spec, "The Container Process State") that comes with the seccomp listener fd, and
- * reading it off an accepted socket.
+ * What a runtime sends an agent on connecting: the container process state (OCI runtime-spec,
+ * "The Container Process State") with the seccomp listener fd, and reading both off an
+ * accepted socket. runc sends compact JSON in one message and hangs up; crun sends indented
+ * JSON ending in a newline and keeps the connection open while `crun run` lives; a large state
+ * arrives in many reads. So the state is read whatever its size, ends where its JSON ends,
+ * and may have whitespace around it.
  * @module
  */
 import { concatBytes } from "../bytes.ts";
 import { closeFd, recvWithFd } from "./ffi.ts";
+import { isJsonSpace, JsonEnd } from "./json_end.ts";
 
 /** The OCI state of the container, as embedded in the process state. */
 export interface OciStateSnapshot {
@@ -46,7 +50,16 @@ export class HandshakeError extends Error {
   }
 }
 
-/** Parses and checks a container process state; throws HandshakeError when it is unusable. */
+/**
+ * Parses and checks a container process state (whitespace around the JSON is fine); throws
+ * HandshakeError when it is unusable.
+ *
+ * @example
+ * ```ts
+ * const s = parseProcessState('{"pid": 7, "state": {"id": "web"}}\n');
+ * s.state.id; // "web"
+ * ```
+ */
 export function parseProcessState(text: string): ContainerProcessState {
   let v: unknown;
   try {
@@ -90,23 +103,48 @@ export interface Handshake {
   fdsReceived: number;
 }
 
+/** Default cap on a state's size: far above any real one, low enough to stop a runaway peer. */
+export const DEFAULT_MAX_STATE_BYTES = 64 << 20;
+
+// Bytes asked for per read. Not a limit on the state, which is gathered over as many reads
+// as it takes; a unix stream socket rarely hands over more than its 208 KiB queue at once.
+const READ_BYTES = 256 << 10;
+
 /**
- * Reads the state and the fd from an accepted connection until EOF, or until the bytes so
- * far form a complete JSON object and the fd has arrived (so a runtime that keeps the socket
- * open until a notified syscall is answered cannot deadlock us). Closes `conn` in every case;
- * on any failure closes the fd too and throws HandshakeError.
+ * Reads the state and the fd from an accepted connection until the bytes so far hold a
+ * complete JSON object and the fd has arrived, or until EOF. It does not wait for EOF once
+ * both are there, so a runtime that keeps the socket open (crun) is served at once. Anything
+ * but whitespace after the object is an error. Closes `conn` in every case; on any failure
+ * closes the fd too and throws HandshakeError.
+ *
+ * @example
+ * ```ts
+ * declare const conn: number; // a connection accepted on the agent's socket
+ * const { notifFd, state } = await readHandshake(conn, 5000);
+ * console.log(state.state.id, notifFd);
+ * ```
  */
-export async function readHandshake(conn: number, timeoutMs: number): Promise<Handshake> {
+export async function readHandshake(
+  conn: number,
+  timeoutMs: number,
+  maxBytes: number = DEFAULT_MAX_STATE_BYTES,
+): Promise<Handshake> {
   const deadline = Date.now() + timeoutMs;
   const chunks: Uint8Array[] = [];
+  const end = new JsonEnd();
   let total = 0;
   let notifFd = -1;
   let fdsReceived = 0;
-  const buf = new Uint8Array(65536);
+  const buf = new Uint8Array(READ_BYTES);
   try {
     while (true) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new HandshakeError(`no complete state within ${timeoutMs} ms`);
+      if (left <= 0) {
+        throw new HandshakeError(
+          `no complete state with an fd within ${timeoutMs} ms (${total} bytes, ` +
+            `${notifFd < 0 ? "no fd" : "fd received"})`,
+        );
+      }
       let r;
       try {
         r = await recvWithFd(conn, buf, left);
@@ -120,11 +158,24 @@ export async function readHandshake(conn: number, timeoutMs: number): Promise<Ha
         else closeFd(r.fd);
       }
       if (r.bytes === 0) break;
-      chunks.push(buf.slice(0, r.bytes));
       total += r.bytes;
-      if (notifFd >= 0 && buf[r.bytes - 1] === 0x7d /* } */) {
-        const state = tryParse(chunks);
-        if (state) return { notifFd, state, bytes: total, fdsReceived };
+      if (total > maxBytes) {
+        throw new HandshakeError(`container state larger than ${maxBytes} bytes`);
+      }
+      const piece = buf.slice(0, r.bytes);
+      chunks.push(piece);
+      // Where the object ends in this piece (0 once it ended in an earlier one).
+      const after = end.done ? 0 : end.push(piece);
+      if (!end.done) continue;
+      for (let i = Math.max(after, 0); i < piece.length; i++) {
+        if (!isJsonSpace(piece[i])) {
+          throw new HandshakeError(
+            `unexpected data after the container state JSON (byte ${total - piece.length + i})`,
+          );
+        }
+      }
+      if (notifFd >= 0) {
+        return { notifFd, state: decodeState(chunks), bytes: total, fdsReceived };
       }
     }
     if (notifFd < 0) {
@@ -135,8 +186,7 @@ export async function readHandshake(conn: number, timeoutMs: number): Promise<Ha
       );
     }
     if (total === 0) throw new HandshakeError("peer closed without sending a state");
-    const state = parseProcessState(new TextDecoder().decode(concatBytes(chunks)));
-    return { notifFd, state, bytes: total, fdsReceived };
+    return { notifFd, state: decodeState(chunks), bytes: total, fdsReceived };
   } catch (e) {
     if (notifFd >= 0) closeFd(notifFd);
     throw e;
@@ -145,10 +195,12 @@ export async function readHandshake(conn: number, timeoutMs: number): Promise<Ha
   }
 }
 
-function tryParse(chunks: Uint8Array[]): ContainerProcessState | undefined {
+function decodeState(chunks: Uint8Array[]): ContainerProcessState {
+  let text: string;
   try {
-    return parseProcessState(new TextDecoder().decode(concatBytes(chunks)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(concatBytes(chunks));
   } catch {
-    return undefined;
+    throw new HandshakeError("container state is not valid UTF-8");
   }
+  return parseProcessState(text);
 }
