@@ -20,7 +20,13 @@ import {
 } from "../helpers.ts";
 import type { Spec } from "../../lib/spec/types.ts";
 import { type ContainerProcessState, SeccompAgent } from "../../lib/agent/mod.ts";
-import { baseChain, cgroupInfo, existing, rmdirCgroups } from "../../bench/lib/host.ts";
+import {
+  baseChain,
+  cgroupInfo,
+  crunWrapper,
+  existing,
+  rmdirCgroups,
+} from "../../bench/lib/host.ts";
 
 /** A long-running process whose stdout lines are collected as they come. */
 interface LineProc {
@@ -107,6 +113,14 @@ async function orRemove<T>(dir: string, p: Promise<T>): Promise<T> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     throw e;
   }
+}
+
+/** Stops the agent, removes the bundles and the socket dir; the agent must have exited 0. */
+async function tearDown(agent: LineProc, sockDir: string, bundles: Bundle[]): Promise<void> {
+  const st = await agent.stop();
+  for (const b of bundles) await b.cleanup();
+  await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+  assert.equal(st.code, 0, agent.stderr());
 }
 
 /** Waits for the listening line; an agent that never gets there is stopped, not left behind. */
@@ -236,10 +250,7 @@ Deno.test({
       assert.match(tr.stdout, /\{"open":"\/tmp\/t","fd":3,"errno":0\}/, "it exists in there");
       assert.throws(() => Deno.statSync(join(tb.rootfs, "tmp/t")), Deno.errors.NotFound);
     } finally {
-      const st = await agent.stop();
-      for (const b of bundles) await b.cleanup();
-      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
-      assert.equal(st.code, 0, agent.stderr());
+      await tearDown(agent, sockDir, bundles);
     }
   },
 });
@@ -333,21 +344,23 @@ Deno.test({
     wspec.linux!.seccomp = notifyOn(["getpid"], sock);
     const wb = makeProbeBundle(wspec);
     const pidOf = (id: string) => agent.events().filter((e) => e.id === id);
+    // Ids (and so cgroup names) of this process only: other suites on the host may use these.
+    const [warm, victimId] = [`warm-${Deno.pid}`, `victim-${Deno.pid}`];
     try {
       // Warm up (first container, lazily opened things), then take the fd baseline.
-      const w = await drun(wb, ["run", "--bundle", wb.dir, "warm"]);
+      const w = await drun(wb, ["run", "--bundle", wb.dir, warm]);
       assert.equal(w.code, 0, w.stderr);
-      await agent.waitLine((l) => l.includes('"event":"closed","id":"warm"'), "warm-up done");
+      await agent.waitLine((l) => l.includes(`"event":"closed","id":"${warm}"`), "warm-up done");
       const base = await stats(agent);
       const baseHost = hostFdCount(agent.child.pid);
       assert.equal(base.listeners, 0);
 
-      const ids = Array.from({ length: 9 }, (_, i) => `many${i}`);
+      const ids = Array.from({ length: 9 }, (_, i) => `many${i}-${Deno.pid}`);
       const runs = ids.map((id) => drun(b, ["run", "--bundle", b.dir, id]));
-      const victim = drun(vb, ["run", "--bundle", vb.dir, "victim"]);
+      const victim = drun(vb, ["run", "--bundle", vb.dir, victimId]);
       await waitFor(
         () =>
-          [...ids, "victim"].every((id) =>
+          [...ids, victimId].every((id) =>
             pidOf(id).some((e) => e.event === "notification" && e.syscall === "getpid")
           ),
         20_000,
@@ -355,11 +368,14 @@ Deno.test({
       );
       const during = await stats(agent);
       assert.ok(during.listeners >= 2, `listeners at once: ${during.listeners}`);
-      const k = await drun(vb, ["kill", "victim", "KILL"]);
+      const k = await drun(vb, ["kill", victimId, "KILL"]);
       assert.equal(k.code, 0, k.stderr);
       const v = await victim;
       assert.notEqual(v.code, 0, "the victim was killed");
-      await agent.waitLine((l) => l.includes('"event":"closed","id":"victim"'), "victim closed");
+      await agent.waitLine(
+        (l) => l.includes(`"event":"closed","id":"${victimId}"`),
+        "victim closed",
+      );
       for (const [i, r] of (await Promise.all(runs)).entries()) {
         assert.equal(r.code, 0, `${ids[i]}: ${r.stderr}`);
         assert.deepEqual(
@@ -377,12 +393,7 @@ Deno.test({
       assert.equal(after.connections, 11);
       assert.equal(hostFdCount(agent.child.pid), baseHost);
     } finally {
-      const st = await agent.stop();
-      await b.cleanup();
-      await vb.cleanup();
-      await wb.cleanup();
-      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
-      assert.equal(st.code, 0, agent.stderr());
+      await tearDown(agent, sockDir, [b, vb, wb]);
     }
   },
 });
@@ -454,10 +465,7 @@ Deno.test({
       assert.equal(errors().length, cases.length, "nothing else went wrong");
       assert.equal((await settledStats(agent)).fds, base.fds);
     } finally {
-      const st = await agent.stop();
-      await b.cleanup();
-      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
-      assert.equal(st.code, 0, agent.stderr());
+      await tearDown(agent, sockDir, [b]);
     }
   },
 });
@@ -479,10 +487,7 @@ Deno.test({
       const line = await agent.waitLine((l) => l.includes(" exec "), "an exec line");
       assert.match(line, / ex pid=\d+ exec "\/probe" argv=\["\/probe","echo","logged"\]$/);
     } finally {
-      const st = await agent.stop();
-      await b.cleanup();
-      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
-      assert.equal(st.code, 0, agent.stderr());
+      await tearDown(agent, sockDir, [b]);
     }
   },
 });
@@ -541,11 +546,7 @@ const RUNTIMES: RuntimeName[] = ["drun", "runc", "crun"];
 /** Where runc and crun may put cgroups: below this process's own, as the bench does. */
 const CGROUPS = cgroupInfo();
 
-/**
- * The argv of `rt ARGS` with its state under `root`. crun 1.8 refuses a hybrid cgroup layout,
- * so it runs in a private mount namespace (unshare(1) makes it private: nothing propagates
- * back) where the cgroup2 mount is gone.
- */
+/** The argv of `rt ARGS` with its state under `root` (crun as the bench runs it). */
 function runtimeArgv(rt: RuntimeName, root: string, args: string[]): string[] {
   if (rt === "drun") return [Deno.execPath(), "run", "-A", CLI, "--root", root, ...args];
   const bin = rt === "runc" ? "/usr/sbin/runc" : "/usr/bin/crun";
@@ -554,16 +555,7 @@ function runtimeArgv(rt: RuntimeName, root: string, args: string[]): string[] {
   } catch {
     throw new Error(`${bin} is missing: scripts/setup.sh --test-deps installs it`);
   }
-  const unmounts = rt === "crun" && CGROUPS.mode === "hybrid" ? CGROUPS.unifiedMounts : [];
-  const wrap = unmounts.length
-    ? [
-      "unshare",
-      "-m",
-      "sh",
-      "-c",
-      `${unmounts.map((m) => `umount ${m} && `).join("")}exec "$0" "$@"`,
-    ]
-    : [];
+  const wrap = rt === "crun" ? crunWrapper(CGROUPS) : [];
   return [...wrap, bin, "--root", root, ...args];
 }
 
@@ -694,10 +686,7 @@ Deno.test({
       assert.deepEqual(agent.events().filter((e) => e.event === "error"), []);
       assert.equal((await settledStats(agent)).connections, RUNTIMES.length);
     } finally {
-      const st = await agent.stop();
-      for (const b of bundles) await b.cleanup();
-      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
-      assert.equal(st.code, 0, agent.stderr());
+      await tearDown(agent, sockDir, bundles);
     }
   },
 });
@@ -736,10 +725,7 @@ Deno.test({
         await agent.waitLine((l) => l.includes(`mkdirat /tmp/made/sub for ${id}`), `${rt} log`);
       }
     } finally {
-      const st = await agent.stop();
-      for (const b of bundles) await b.cleanup();
-      await Deno.remove(sockDir, { recursive: true }).catch(() => {});
-      assert.equal(st.code, 0, agent.stderr());
+      await tearDown(agent, sockDir, bundles);
     }
   },
 });
