@@ -34,6 +34,9 @@ Deno.test("agent: the container state must be an object with pid and state.id", 
   );
   assert.equal(ok.pid, 5);
   assert.equal(ok.state.id, "c");
+  // crun indents its state and ends it with a newline.
+  const spaced = parseProcessState('\n {\n  "pid": 5,\n  "state": {\n    "id": "c"\n  }\n}\n\t ');
+  assert.equal(spaced.state.id, "c");
   for (
     const bad of [
       '{"pid":5,"state":{"id":"c"}',
