@@ -11,7 +11,14 @@ import { concatBytes } from "../bytes.ts";
 import { closeFd, recvWithFd } from "./ffi.ts";
 import { isJsonSpace, JsonEnd } from "./json_end.ts";
 
-/** The OCI state of the container, as embedded in the process state. */
+/**
+ * The OCI state of the container, as embedded in the process state.
+ *
+ * @example
+ * ```ts
+ * const st: OciStateSnapshot = { id: "web", status: "creating", pid: 4242, bundle: "/b" };
+ * ```
+ */
 export interface OciStateSnapshot {
   /** OCI version. */
   ociVersion?: string;
@@ -27,7 +34,14 @@ export interface OciStateSnapshot {
   annotations?: Record<string, string>;
 }
 
-/** The document a runtime sends along with the listener fd. */
+/**
+ * The document a runtime sends along with the listener fd.
+ *
+ * @example
+ * ```ts
+ * const s: ContainerProcessState = { fds: ["seccompFd"], pid: 4242, state: { id: "web" } };
+ * ```
+ */
 export interface ContainerProcessState {
   /** OCI version. */
   ociVersion?: string;
@@ -41,7 +55,18 @@ export interface ContainerProcessState {
   state: OciStateSnapshot;
 }
 
-/** A connection that did not give a usable listener fd and state. */
+/**
+ * A connection that did not give a usable listener fd and state.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parseProcessState("[]");
+ * } catch (e) {
+ *   if (e instanceof HandshakeError) console.error(e.message); // not a JSON object
+ * }
+ * ```
+ */
 export class HandshakeError extends Error {
   /** Creates the error. */
   constructor(message: string) {
@@ -91,7 +116,15 @@ export function parseProcessState(text: string): ContainerProcessState {
   return o as unknown as ContainerProcessState;
 }
 
-/** The listener fd and the state that came with it. */
+/**
+ * The listener fd and the state that came with it.
+ *
+ * @example
+ * ```ts
+ * declare const hs: Handshake;
+ * console.log(`${hs.state.state.id}: fd ${hs.notifFd}, ${hs.bytes} bytes of state`);
+ * ```
+ */
 export interface Handshake {
   /** The seccomp listener fd, now owned by the caller. */
   notifFd: number;
@@ -103,7 +136,15 @@ export interface Handshake {
   fdsReceived: number;
 }
 
-/** Default cap on a state's size: far above any real one, low enough to stop a runaway peer. */
+/**
+ * Default cap on a state's size: far above any real one, low enough to stop a runaway peer.
+ *
+ * @example
+ * ```ts
+ * declare const conn: number;
+ * await readHandshake(conn, 5000, 4 * DEFAULT_MAX_STATE_BYTES); // allow more
+ * ```
+ */
 export const DEFAULT_MAX_STATE_BYTES = 64 << 20;
 
 // Bytes asked for per read. Not a limit on the state, which is gathered over as many reads

@@ -14,7 +14,15 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-/** Whether `b` is JSON whitespace (space, tab, LF, CR). */
+/**
+ * Whether `b` is JSON whitespace (space, tab, LF, CR).
+ *
+ * @example
+ * ```ts
+ * isJsonSpace(0x0a); // true: crun ends its state with "\n"
+ * isJsonSpace(0x7d); // false
+ * ```
+ */
 export function isJsonSpace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }

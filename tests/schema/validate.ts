@@ -8,10 +8,24 @@ import ajvDraft04 from "ajv-draft-04";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Where the schemas are. */
+/**
+ * Where the schemas are.
+ *
+ * @example
+ * ```ts
+ * Deno.readTextFileSync(join(SCHEMA_DIR, "state-schema.json"));
+ * ```
+ */
 export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), "runtime-spec");
 
-/** The top-level schemas: a bundle's config, a container's state, a runtime's features. */
+/**
+ * The top-level schemas: a bundle's config, a container's state, a runtime's features.
+ *
+ * @example
+ * ```ts
+ * const name: SchemaName = "features-schema.json";
+ * ```
+ */
 export type SchemaName = "config-schema.json" | "state-schema.json" | "features-schema.json";
 
 // A CommonJS module: its class is the default export's `default` (as TypeScript sees it, too).
