@@ -47,7 +47,10 @@ export interface ContainerProcessState {
   ociVersion?: string;
   /** Names of the fds in the SCM_RIGHTS message, in order (`seccompFd`). */
   fds?: string[];
-  /** Host pid of the process the filter belongs to. */
+  /**
+   * Host pid of the process the filter belongs to; 0 when the runtime does not say (crun 1.8
+   * sends 0 for `crun exec`). Each notification carries the caller's own pid.
+   */
   pid: number;
   /** `linux.seccomp.listenerMetadata`, when set. */
   metadata?: string;
@@ -98,7 +101,9 @@ export function parseProcessState(text: string): ContainerProcessState {
     throw new HandshakeError("container state is not a JSON object");
   }
   const o = v as Record<string, unknown>;
-  if (!Number.isInteger(o.pid) || (o.pid as number) <= 0) {
+  // 0 is let through: crun 1.8 sends it for exec'd processes, and refusing the connection
+  // would fail their notified syscalls with ENOSYS although nothing needs this pid.
+  if (!Number.isInteger(o.pid) || (o.pid as number) < 0) {
     throw new HandshakeError("container state has no valid pid");
   }
   const st = o.state as Record<string, unknown> | undefined;

@@ -559,15 +559,25 @@ function runtimeArgv(rt: RuntimeName, root: string, args: string[]): string[] {
   return [...wrap, bin, "--root", root, ...args];
 }
 
-async function runtimeCommand(rt: RuntimeName, b: Bundle, args: string[]): Promise<CliResult> {
+/**
+ * Runs `rt ARGS` in the bundle. `quiet` gives it no pipes, for `run -d`: the container keeps
+ * the runtime's stdio, and pipes would stay open as long as it runs.
+ */
+async function runtimeCommand(
+  rt: RuntimeName,
+  b: Bundle,
+  args: string[],
+  quiet = false,
+): Promise<CliResult> {
   const argv = runtimeArgv(rt, join(b.dir, `state-${rt}`), args);
   const out = await new Deno.Command(argv[0], {
     args: argv.slice(1),
     cwd: b.dir,
     stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    stdout: quiet ? "null" : "piped",
+    stderr: quiet ? "null" : "piped",
   }).output();
+  if (quiet) return { code: out.code, stdout: "", stderr: "" };
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
@@ -603,6 +613,34 @@ async function runWith(rt: RuntimeName, b: Bundle, id: string): Promise<CliResul
       await runtimeCommand(rt, b, ["delete", "--force", id]);
       rmdirCgroups(chain.filter((d) => !before.has(d)), true);
     }
+  }
+}
+
+/** Like {@link runWith}, but `run -d`, then `exec` of `args`, then `kill` and `delete`. */
+async function execWith(
+  rt: RuntimeName,
+  b: Bundle,
+  id: string,
+  args: string[],
+): Promise<{ init: number; exec: CliResult }> {
+  const chain = baseChain(CGROUPS);
+  const before = existing(chain);
+  const cmd = (a: string[], quiet = false) =>
+    rt === "drun" ? drun(b, a) : runtimeCommand(rt, b, a, quiet);
+  try {
+    const d = await cmd(["run", "-d", "--bundle", b.dir, id], true);
+    assert.equal(d.code, 0, `${rt} run -d: ${d.stderr}`);
+    const st = await cmd(["state", id]);
+    assert.equal(st.code, 0, `${rt} state: ${st.stderr}`);
+    const exec = await cmd(["exec", id, ...args]);
+    return { init: JSON.parse(st.stdout).pid, exec };
+  } finally {
+    await cmd(["kill", id, "KILL"]);
+    for (let i = 0; i < 50; i++) {
+      if ((await cmd(["delete", "--force", id])).code === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (rt !== "drun") rmdirCgroups(chain.filter((d) => !before.has(d)), true);
   }
 }
 
@@ -766,6 +804,67 @@ Deno.test({
       await agent.close();
       for (const b of bundles) await b.cleanup();
       await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "seccomp-agent: processes exec'd by runc, crun and drun reach the agent, status running",
+  ...NO_SANITIZE,
+  async fn() {
+    // `crun exec` keeps its connection open while the process runs, as `crun run` does, and
+    // says pid 0: before the handshake followed the end of the state's JSON and let pid 0
+    // through, its mkdir got ENOSYS.
+    const sockDir = tempSocketDir();
+    const sock = join(sockDir, "exec.sock");
+    const policyFile = join(sockDir, "policy.json");
+    Deno.writeTextFileSync(
+      policyFile,
+      JSON.stringify({
+        rules: [{ syscalls: ["mkdir"], paths: ["/tmp/denied"], action: "deny", errno: "EDQUOT" }],
+      }),
+    );
+    const agent = await orRemove(
+      sockDir,
+      startCommandAgent(sock, ["--policy", policyFile, "--format", "json"]),
+    );
+    const spec = probeSpec(["sleep", "30"]);
+    spec.root!.readonly = false;
+    spec.linux!.seccomp = notifyOn(["mkdir"], sock);
+    const bundles: Bundle[] = [];
+    try {
+      for (const rt of RUNTIMES) {
+        const id = `drun-test-exec-${rt}-${Deno.pid}`;
+        const b = portableBundle(rt, spec, id);
+        bundles.push(b);
+        const { init, exec } = await execWith(rt, b, id, [
+          ...["/probe", "syscall", "mkdir", "@s:/tmp/denied", "493"],
+          ...["syscall", "mkdir", "@s:/tmp/made", "493"],
+        ]);
+        assert.equal(exec.code, 0, `${rt} exec: ${exec.stderr}`);
+        assert.deepEqual(
+          syscallResults(exec.stdout, MKDIR).map((x) => x.errno),
+          [EDQUOT, 0],
+          `${rt}: ${exec.stdout}`,
+        );
+        const conns = agent.events().filter((e) => e.event === "connection" && e.id === id);
+        assert.deepEqual(conns.map((c) => c.status), ["creating", "running"], rt);
+        assert.equal(conns[0].pid, init, rt);
+        const seen = agent.events().filter((e) => e.event === "notification" && e.id === id);
+        const execPid = seen[0]?.pid as number;
+        assert.ok(execPid > 0 && execPid !== init, `${rt}: exec'd pid ${execPid}`);
+        // crun 1.8 says pid 0 for an exec'd process; the agent serves it all the same.
+        const saidPid = conns[1].pid;
+        assert.ok(saidPid === execPid || (rt === "crun" && saidPid === 0), `${rt}: ${saidPid}`);
+        assert.deepEqual(
+          seen.map((e) => [e.pid, e.path, e.decision]),
+          [[execPid, "/tmp/denied", "deny"], [execPid, "/tmp/made", "allow"]],
+          rt,
+        );
+      }
+      assert.deepEqual(agent.events().filter((e) => e.event === "error"), []);
+    } finally {
+      await tearDown(agent, sockDir, bundles);
     }
   },
 });
