@@ -644,6 +644,13 @@ async function execWith(
   }
 }
 
+/** `drun seccomp-agent` with `policy` (kept in `sockDir`) on `sock`, printing JSON lines. */
+function startWithPolicy(sockDir: string, sock: string, policy: unknown): Promise<LineProc> {
+  const policyFile = join(sockDir, "policy.json");
+  Deno.writeTextFileSync(policyFile, JSON.stringify(policy));
+  return orRemove(sockDir, startCommandAgent(sock, ["--policy", policyFile, "--format", "json"]));
+}
+
 const EDQUOT = 122;
 const ENOMEDIUM = 123;
 
@@ -656,22 +663,14 @@ Deno.test({
     // then ENOSYS for every notified syscall: the crun case failed here.
     const sockDir = tempSocketDir();
     const sock = join(sockDir, "rt.sock");
-    const policyFile = join(sockDir, "policy.json");
-    Deno.writeTextFileSync(
-      policyFile,
-      JSON.stringify({
-        defaultAction: "allow",
-        rules: [
-          { syscalls: ["mkdir"], paths: ["/tmp/denied"], action: "deny", errno: "EDQUOT" },
-          { syscalls: ["chmod"], paths: ["/etc/**"], action: "deny", errno: "ENOMEDIUM" },
-          { syscalls: ["mkdir", "chmod"], action: "log" },
-        ],
-      }),
-    );
-    const agent = await orRemove(
-      sockDir,
-      startCommandAgent(sock, ["--policy", policyFile, "--format", "json"]),
-    );
+    const agent = await startWithPolicy(sockDir, sock, {
+      defaultAction: "allow",
+      rules: [
+        { syscalls: ["mkdir"], paths: ["/tmp/denied"], action: "deny", errno: "EDQUOT" },
+        { syscalls: ["chmod"], paths: ["/etc/**"], action: "deny", errno: "ENOMEDIUM" },
+        { syscalls: ["mkdir", "chmod"], action: "log" },
+      ],
+    });
     const spec = probeSpec([
       ...["syscall", "mkdir", "@s:/tmp/denied", "493"],
       ...["syscall", "mkdir", "@s:/tmp/made", "493"],
@@ -817,17 +816,9 @@ Deno.test({
     // through, its mkdir got ENOSYS.
     const sockDir = tempSocketDir();
     const sock = join(sockDir, "exec.sock");
-    const policyFile = join(sockDir, "policy.json");
-    Deno.writeTextFileSync(
-      policyFile,
-      JSON.stringify({
-        rules: [{ syscalls: ["mkdir"], paths: ["/tmp/denied"], action: "deny", errno: "EDQUOT" }],
-      }),
-    );
-    const agent = await orRemove(
-      sockDir,
-      startCommandAgent(sock, ["--policy", policyFile, "--format", "json"]),
-    );
+    const agent = await startWithPolicy(sockDir, sock, {
+      rules: [{ syscalls: ["mkdir"], paths: ["/tmp/denied"], action: "deny", errno: "EDQUOT" }],
+    });
     const spec = probeSpec(["sleep", "30"]);
     spec.root!.readonly = false;
     spec.linux!.seccomp = notifyOn(["mkdir"], sock);
