@@ -8,7 +8,7 @@ import type { Hook, Linux, LinuxNamespace, Mount, Process, Spec } from "../spec/
 import { SpecError } from "../errors.ts";
 import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
-import { bindRemountFlags, MS, parseMountOptions } from "./mount_options.ts";
+import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
@@ -476,12 +476,18 @@ function addCgroupMount(
     add(Op.MOUNT_IN_ROOT, label, [flags, 0, 1, 0, 0], ["cgroup2", rel, "cgroup2", ""]);
     return;
   }
-  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 1, 0, 0], [
-    "tmpfs",
-    rel,
-    "tmpfs",
-    "mode=755",
-  ]);
+  // Keep the tmpfs's fd (slot 1) when it turns read-only after its submounts exist.
+  const keep = flags & MS.RDONLY ? 1 : 0;
+  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [
+    MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    keep,
+  ], ["tmpfs", rel, "tmpfs", "mode=755"]);
   for (const [, controllers, path] of v1) {
     const name = controllers.startsWith("name=") ? controllers.slice(5) : controllers;
     const data = controllers.startsWith("name=") ? `none,${controllers}` : controllers;
@@ -507,10 +513,14 @@ function addCgroupMount(
       0,
     ], ["cgroup", `${rel}/${name}`, "cgroup", data]);
   }
-  if (flags & MS.RDONLY) {
-    add(Op.MOUNT, `${label} (read-only)`, [
-      MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
-    ], ["", join(rootfs, rel), "", ""]);
+  if (keep) {
+    // Through the fd kept above: a path here would be resolved again, on the host, where a
+    // symlink swapped into the rootfs could point it at any filesystem.
+    add(Op.SETATTR_SLOT, `${label} (read-only)`, [
+      1,
+      MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC,
+      0,
+    ]);
   }
 }
 

@@ -51,6 +51,7 @@ export const Op = {
   KEYRING: 40,
   IOPRIO: 41,
   SCHED: 42,
+  SETATTR_SLOT: 43,
 } as const;
 
 /** An op kind number. */

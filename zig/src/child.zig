@@ -51,6 +51,7 @@ pub const Kind = enum(u16) {
     keyring = 40,
     ioprio = 41,
     sched = 42,
+    setattr_slot = 43,
     _,
 };
 
@@ -60,6 +61,8 @@ var go_payload: []const u8 = "";
 /// The container state JSON for hooks the init runs itself: [0] creating, [1] created.
 var hook_state: [2][]const u8 = .{ "", "" };
 var root_fd: usize = 0;
+/// The verified null device masks bind from (0 until the first masked file).
+var null_fd: usize = 0;
 var slots: [8]usize = [_]usize{0} ** 8;
 var exec_path: [4096]u8 = undefined;
 var path_a: [32]u8 = undefined;
@@ -350,8 +353,22 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             if (sys.errnoOf(rc) == 38 or sys.errnoOf(rc) == 1) return null;
             return chk(rc, "join a new session keyring");
         },
+        .setattr_slot => {
+            // Change a mount we made earlier through the fd kept then: never re-resolve its
+            // path, which the rootfs could have redirected in the meantime.
+            const slot: usize = @intCast(op.num(0) & 7);
+            const fd = slots[slot];
+            if (fd == 0) return .{ .errno = 9, .detail = "no mount kept in that slot" };
+            var attr = extern struct { set: u64, clr: u64, propagation: u64, userns_fd: u64 }{ .set = op.num(1), .clr = op.num(2), .propagation = 0, .userns_fd = 0 };
+            const rc = sys.syscall5(.mount_setattr, fd, sys.ptr(""), 0x1000, sys.ptr(&attr), @sizeOf(@TypeOf(attr))); // AT_EMPTY_PATH
+            sys.close(fd);
+            slots[slot] = 0;
+            return chk(rc, "mount_setattr");
+        },
         .mask_path => {
-            // A directory is hidden under an empty read-only tmpfs, anything else under /dev/null.
+            // A directory is hidden under an empty read-only tmpfs, anything else under the
+            // null device: one we opened without following links and checked is char 1:3,
+            // bound through its fd, never the image's /dev/null by path (it may be a link).
             const p = op.str(0).p;
             var st: [256]u8 align(8) = undefined;
             const rc = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(p), sys.ptr(&st), 0);
@@ -361,7 +378,20 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             if (mode & 0o170000 == 0o040000) {
                 return chk(sys.syscall5(.mount, sys.ptr("tmpfs"), sys.ptr(p), sys.ptr("tmpfs"), sys.MS_RDONLY, sys.ptr("size=0")), "mask directory");
             }
-            return chk(sys.syscall5(.mount, sys.ptr("/dev/null"), sys.ptr(p), 0, sys.MS_BIND, 0), "mask file");
+            if (null_fd == 0) {
+                const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr("/dev/null"), sys.O_PATH | sys.O_NOFOLLOW | sys.O_CLOEXEC, 0);
+                if (chk(fd, "open /dev/null")) |f| return f;
+                var nst: [144]u8 align(8) = undefined;
+                if (chk(sys.syscall2(.fstat, fd, sys.ptr(&nst)), "stat /dev/null")) |f| return f;
+                const nmode = std.mem.readInt(u32, nst[24..28], .little);
+                const rdev = std.mem.readInt(u64, nst[40..48], .little);
+                if (nmode & 0o170000 != 0o020000 or rdev != 0x103) {
+                    sys.close(fd);
+                    return .{ .errno = 19, .detail = "/dev/null in the container is not the null device (char 1:3)" }; // ENODEV
+                }
+                null_fd = fd;
+            }
+            return chk(sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, null_fd)), sys.ptr(p), 0, sys.MS_BIND, 0), "mask file");
         },
         _ => return .{ .errno = 22, .detail = "unknown plan op" },
     }
@@ -448,11 +478,13 @@ fn mountInRoot(op: plan.Op) ?Fail {
     const prop = op.num(1);
     const attr_set = op.num(5);
     const attr_clr = op.num(6);
-    if (remount == 0 and prop == 0 and attr_set == 0 and attr_clr == 0) return null;
+    const keep = op.num(7); // a slot to keep the new mount's fd in, for a later SETATTR_SLOT
+    if (remount == 0 and prop == 0 and attr_set == 0 and attr_clr == 0 and keep == 0) return null;
     // The fd above names the covered directory; reopen to reach the new mount's root.
     const nfd = openInRoot(dst.p, sys.O_PATH);
     if (chk(nfd, "reopen mount destination")) |f| return f;
-    defer sys.close(nfd);
+    defer if (keep == 0) sys.close(nfd);
+    if (keep != 0) slots[@intCast(keep & 7)] = nfd;
     const target = sys.ptr(sys.fdPath(&path_b, nfd));
     if (remount != 0) {
         if (chk(sys.syscall5(.mount, 0, target, 0, remount, 0), "remount bind mount")) |f| return f;
