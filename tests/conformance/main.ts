@@ -79,6 +79,13 @@ async function main(): Promise<number> {
     logDir: join(cache, "logs", runtime),
   };
   const sandbox = makeSandbox(`drun-conformance-${Deno.pid}`);
+  // Interrupted (Ctrl-C, a CI timeout): still kill what the suite left and remove the cgroups.
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, async () => {
+      await sandbox.remove();
+      Deno.exit(130);
+    });
+  }
   try {
     const argv = sandbox.command([
       Deno.execPath(),

@@ -75,6 +75,9 @@ function tail(path: string, lines = 12): string {
 async function main(plan: RunPlan): Promise<number> {
   const table = loadTable(TABLE);
   const work = Deno.makeTempDirSync({ prefix: "drun-conformance-" });
+  // The bundles live below: a user-namespaced root (an unprivileged uid on the host) must be
+  // able to reach them, as under /tmp when the suite is run by hand.
+  Deno.chmodSync(work, 0o755);
   Deno.mkdirSync(plan.logDir, { recursive: true });
   // The programs look for runtimetest and the rootfs tarball in their working directory;
   // runtimetest is copied, as the suite copies a symlink as a symlink into the rootfs.
@@ -88,7 +91,8 @@ async function main(plan: RunPlan): Promise<number> {
   );
   Deno.chmodSync(wrapper, 0o755);
 
-  const results: Record<string, string[]> = {};
+  // Failures and exit codes by program, for writing and checking the table by hand.
+  const results: Record<string, { failures: string[]; code: number }> = {};
   let unexpected = 0, clean = 0, expectedOnly = 0;
   console.log("TAP version 13");
   console.log(`1..${plan.programs.length}`);
@@ -124,7 +128,7 @@ async function main(plan: RunPlan): Promise<number> {
       timedOut: code === 124 || code === 137,
       stdout: Deno.readTextFileSync(out),
     });
-    results[program] = o.failures;
+    results[program] = { failures: o.failures, code };
     const row = table.programs[program]?.[plan.runtime];
     const n = i + 1;
     if (!row) {
