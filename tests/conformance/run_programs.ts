@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { parseMountPoints } from "./mounts.ts";
 import { causesOf, compare, loadTable, type RuntimeName } from "./expected.ts";
-import { outcome, TIMEOUT } from "./tap.ts";
+import { outcome } from "./tap.ts";
 
 /** What to run, as main.ts passes it. */
 export interface RunPlan {
@@ -152,7 +152,8 @@ async function main(plan: RunPlan): Promise<number> {
     for (const f of v.missing) {
       console.log(`  # unexpected pass: ${f} (expected: ${causesOf(row[f]).join(", ")})`);
     }
-    if (v.unexpected.some((f) => f.startsWith("exit ") || f === TIMEOUT)) console.log(tail(err));
+    // The runtime's own error line is usually what explains an unexpected failure.
+    if (v.unexpected.length) console.log(tail(err, 6));
     console.log(`  # logs: ${out} ${err}`);
   }
   Deno.writeTextFileSync(join(plan.logDir, "results.json"), JSON.stringify(results, null, 1));
