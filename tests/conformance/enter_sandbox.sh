@@ -36,4 +36,7 @@ echo "$mounts" | while read -r mp fstype opts; do
   fi
   echo $$ >"$mp/runner/cgroup.procs"
 done
+# The usual umask, whatever the caller's: drun's device nodes get it today (expected.json,
+# drun-device-mode), so the table must not depend on who starts the suite.
+umask 022
 exec "$@"
