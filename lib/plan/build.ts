@@ -172,7 +172,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
     if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
-    addMount(add, m, dest, field, rootfs, input.cgroupLines, {
+    addMount(add, m, dest, field, input.cgroupLines, {
       cgroupns: newNs.has("cgroup"),
       userns,
       paths: input.cgroupPaths,
@@ -394,7 +394,6 @@ function addMount(
   m: Mount,
   dest: string,
   field: string,
-  rootfs: string,
   cgroupLines?: string[],
   cg: CgroupView = { cgroupns: false, userns: false },
 ) {
@@ -425,7 +424,7 @@ function addMount(
     return;
   }
   if (m.type === "cgroup" || m.type === "cgroup2") {
-    addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines, cg);
+    addCgroupMount(add, o.flags, dest, label, m.type, cgroupLines, cg);
     return;
   }
   add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0, o.attrSet, o.attrClr], [
@@ -464,7 +463,6 @@ function addCgroupMount(
   flags: number,
   dest: string,
   label: string,
-  rootfs: string,
   type: string,
   lines?: string[],
   cg: CgroupView = { cgroupns: false, userns: false },
