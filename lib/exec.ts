@@ -18,12 +18,12 @@ import {
   MsgKind,
   recvMessage,
   sendMessage,
-  unixConnect,
   waitPid,
 } from "./native/ffi.ts";
 import { containerDir, readState } from "./state/store.ts";
 import { toOciState } from "./state/oci.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
+import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
 import { cgroupsFromPaths } from "./cgroup/mod.ts";
 import { awaitReady, consoleHandler, launchError, seccompPayload } from "./launch.ts";
 import { NS_FILES, writePidFile } from "./processes.ts";
@@ -87,11 +87,7 @@ export async function execInContainer(
   let pid = 0;
   try {
     if (seccomp?.usesNotify) {
-      try {
-        listenerFd = unixConnect(spec.linux!.seccomp!.listenerPath!);
-      } catch (e) {
-        throw new DrunError("ESECCOMP", (e as Error).message, "linux.seccomp.listenerPath");
-      }
+      listenerFd = connectListener(spec.linux!.seccomp!.listenerPath!);
     }
     const plan = buildExecPlan({
       process: checked,
@@ -103,6 +99,7 @@ export async function execInContainer(
           program: seccomp.program,
           flags: seccomp.flags,
           listenerFd: listenerFd >= 0 ? listenerFd : undefined,
+          timeoutMs: seccompTimeoutMs(spec.annotations),
         }
         : undefined,
     });
@@ -126,7 +123,17 @@ export async function execInContainer(
       })
       : undefined;
     sendMessage(syncFd, MsgKind.GO, payload);
-    await awaitReady(plan, syncFd, pid, 60_000, undefined, onConsole);
+    await awaitReady(
+      plan,
+      syncFd,
+      pid,
+      {
+        timeoutMs: 60_000,
+        agentTimeoutMs: seccomp ? seccompTimeoutMs(spec.annotations) : undefined,
+      },
+      undefined,
+      onConsole,
+    );
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
     const m2 = await recvMessage(syncFd, -1);
     if (m2?.kind === MsgKind.ERROR) throw launchError(plan, m2);

@@ -21,7 +21,6 @@ import {
   recvMessage,
   releaseFifo,
   sendMessage,
-  unixConnect,
   waitPid,
 } from "./native/ffi.ts";
 import {
@@ -37,6 +36,7 @@ import {
   writeState,
 } from "./state/store.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
+import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
 import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
@@ -195,6 +195,7 @@ export class Runtime {
           program: seccomp.program,
           flags: seccomp.flags,
           listenerFd: seccomp.usesNotify ? -1 : undefined,
+          timeoutMs: seccompTimeoutMs(spec.annotations),
         }
         : undefined,
     };
@@ -222,11 +223,7 @@ export class Runtime {
       Deno.chmodSync(fifo, 0o622);
       if (seccomp?.usesNotify) {
         const lp = spec.linux!.seccomp!.listenerPath!;
-        try {
-          listenerFd = unixConnect(lp);
-        } catch (e) {
-          throw new DrunError("ESECCOMP", (e as Error).message, "linux.seccomp.listenerPath");
-        }
+        listenerFd = connectListener(lp);
         planInput.seccomp!.listenerFd = listenerFd;
         plan = buildPlan(planInput);
       }
@@ -284,7 +281,7 @@ export class Runtime {
         plan,
         syncFd,
         pid,
-        opts.timeoutMs ?? 60_000,
+        { timeoutMs: opts.timeoutMs ?? 60_000, agentTimeoutMs: planInput.seccomp?.timeoutMs },
         async () => {
           // The mounts exist and the init waits before pivot_root: the runtime's hooks now.
           const st = ociState("creating");

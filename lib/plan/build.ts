@@ -10,6 +10,7 @@ import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
+import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
 /** CLONE_NEW* flag per OCI namespace type. */
@@ -46,7 +47,6 @@ const PR_SET_PDEATHSIG = 1;
 const PR_SET_KEEPCAPS = 8;
 const PR_SET_DUMPABLE = 4;
 const PR_SET_NO_NEW_PRIVS = 38;
-const SECCOMP_HANDOFF_TIMEOUT_MS = 5000;
 
 /** What the plan needs besides the spec. */
 export interface PlanInput {
@@ -61,7 +61,13 @@ export interface PlanInput {
   /** Extra fds (from 3) the process keeps. */
   preserveFds?: number;
   /** The compiled filter, and the connected listener socket when it notifies. */
-  seccomp?: { program: Uint8Array; flags: number; listenerFd?: number };
+  seccomp?: {
+    program: Uint8Array;
+    flags: number;
+    listenerFd?: number;
+    /** How long the agent gets to accept and read the state (ms); default 10 s. */
+    timeoutMs?: number;
+  };
   /** The container id (names its session keyring). */
   id?: string;
   /** Do not give the container a session keyring of its own (runc's --no-new-keyring). */
@@ -325,7 +331,11 @@ function addProcessOps(
   // late as possible so the profile need not allow the runtime's own setup.
   const seccompOp = () => {
     const s = input.seccomp!;
-    add(Op.SECCOMP, "linux.seccomp", [s.flags, s.listenerFd ?? NONE, SECCOMP_HANDOFF_TIMEOUT_MS], [
+    add(Op.SECCOMP, "linux.seccomp", [
+      s.flags,
+      s.listenerFd ?? NONE,
+      s.timeoutMs ?? DEFAULT_SECCOMP_TIMEOUT_MS,
+    ], [
       s.program,
     ]);
   };
@@ -373,9 +383,10 @@ function addProcessOps(
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const args = proc.args ?? [];
   add(Op.RESOLVE_EXEC, `process.args[0]: ${args[0]}`, [], [args[0], pathVar]);
-  if (input.seccomp && proc.noNewPrivileges) seccompOp();
-
+  // Nothing of ours after the filter but READY (a store the seccomp helper sends), the
+  // exec fifo and execve: a profile may deny or notify any other syscall.
   add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
+  if (input.seccomp && proc.noNewPrivileges) seccompOp();
   add(Op.READY, "report ready");
   if (waitForStart) add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
   addHookOps(add, "startContainer", startHooks, 1);

@@ -74,7 +74,8 @@ pub fn run(base: [*]const u8, len: usize, sync_fd: usize) noreturn {
     var step: u32 = 0;
     while (it.next()) |op| : (step += 1) {
         if (exec1(op, sync_fd, step)) |f| {
-            sync.sendError(sync_fd, step, f.errno, f.detail);
+            // Once filtered, the helper carries the error (our own sendto may be denied).
+            if (handoff.reporting()) handoff.reportError(step, f.errno, f.detail) else sync.sendError(sync_fd, step, f.errno, f.detail);
             sys.exit(1);
         }
     }
@@ -233,18 +234,15 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .seccomp => {
             const prog = op.str(0);
-            const sock = op.num(1);
-            const failure = if (sock == std.math.maxInt(u64))
-                handoff.installPlain(prog.p[0..prog.len], op.num(0))
-            else
-                handoff.installWithListener(prog.p[0..prog.len], op.num(0), sock, go_payload, op.num(2), sync_fd, step);
+            const sock: usize = @intCast(op.num(1));
+            const failure = handoff.install(prog.p[0..prog.len], op.num(0), sock, go_payload, op.num(2), sync_fd, step);
             if (failure) |f| return .{ .errno = f.errno, .detail = f.step };
-            if (sock != std.math.maxInt(u64)) {
-                var m = sync.Msg{ .kind = sync.TIMING, .value = handoff.last_latency_ns };
-                sync.send(sync_fd, &m);
-            }
         },
         .ready => {
+            if (handoff.reporting()) {
+                handoff.reportReady();
+                return null;
+            }
             var m = sync.Msg{ .kind = sync.READY };
             sync.send(sync_fd, &m);
         },
@@ -255,12 +253,13 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .fifo_wait => {
             // Reopen through /proc: the fifo's path is outside the container after pivot_root.
+            // The open is what `start` waits for (it returns once start opens the other end);
+            // the byte only says so early. A profile may deny write or close: both are best
+            // effort, and both fds are close-on-exec anyway (start also takes the fifo's
+            // hang-up at our execve as the release).
             const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(sys.fdPath(&path_a, slots[@intCast(op.num(0) & 7)])), sys.O_WRONLY | sys.O_CLOEXEC, 0);
             if (chk(fd, "open exec fifo")) |f| return f;
-            const rc = sys.syscall3(.write, fd, sys.ptr("0"), 1);
-            if (chk(rc, "write exec fifo")) |f| return f;
-            sys.close(fd);
-            sys.close(slots[@intCast(op.num(0) & 7)]);
+            _ = sys.syscall3(.write, fd, sys.ptr("0"), 1);
         },
         .resolve_exec => return resolveExec(op.str(0), op.str(1)),
         .exec => {

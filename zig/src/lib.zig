@@ -170,7 +170,9 @@ export fn drun_wait(pid: i32, flags: i32) i64 {
 /// Connects a SOCK_STREAM unix socket to path (any length: long paths go through an O_PATH
 /// fd of the directory). Returns the fd (not close-on-exec: the child hands it on) or -errno.
 export fn drun_unix_connect(path: [*:0]const u8) i64 {
-    const s = sys.syscall3(.socket, 1, 1, 0);
+    // Non-blocking for the connect alone: an agent whose listen backlog is full (it stopped
+    // accepting) fails at once with EAGAIN instead of hanging create forever.
+    const s = sys.syscall3(.socket, 1, 1 | 0o4000, 0); // SOCK_STREAM | SOCK_NONBLOCK
     if (sys.errnoOf(s) != 0) return -@as(i64, sys.errnoOf(s));
     var addr: [110]u8 = [_]u8{0} ** 110;
     addr[0] = 1; // AF_UNIX
@@ -206,6 +208,9 @@ export fn drun_unix_connect(path: [*:0]const u8) i64 {
         sys.close(s);
         return -@as(i64, sys.errnoOf(rc));
     }
+    // Blocking again: sends are bounded by SO_SNDTIMEO where it matters.
+    const fl = sys.syscall2(.fcntl, s, 3); // F_GETFL
+    if (sys.errnoOf(fl) == 0) _ = sys.syscall3(.fcntl, s, 4, fl & ~@as(usize, 0o4000)); // F_SETFL
     return @intCast(s);
 }
 
@@ -233,7 +238,10 @@ export fn drun_fifo_start(path: [*:0]const u8, timeout_ms: i32) i32 {
     defer sys.close(fd);
     const r = sys.waitReadable(@intCast(fd), timeout_ms);
     if (r == 0) return 0;
-    if (r < 0 and r != -1000) return @intCast(r);
+    // Hung up: a writer came and went without its byte (a profile denied the init's write;
+    // its fds closed at execve). A fifo reports no hang-up before its first writer.
+    if (r == -1000) return 1;
+    if (r < 0) return @intCast(r);
     var b: [1]u8 = undefined;
     const n = sys.syscall3(.read, fd, sys.ptr(&b), 1);
     if (sys.errnoOf(n) != 0) return -sys.errnoOf(n);
