@@ -284,8 +284,9 @@ export class Runtime {
         { timeoutMs: opts.timeoutMs ?? 60_000, agentTimeoutMs: planInput.seccomp?.timeoutMs },
         async () => {
           // The mounts exist and the init waits before pivot_root: the runtime's hooks now.
+          // prestart sees "created", as crun shows it (the legacy hook of the start step).
           const st = ociState("creating");
-          await runHooks("prestart", spec.hooks?.prestart, st, this.hookOutput);
+          await runHooks("prestart", spec.hooks?.prestart, ociState("created"), this.hookOutput);
           await runHooks("createRuntime", spec.hooks?.createRuntime, st, this.hookOutput);
         },
         onConsole,
@@ -361,8 +362,13 @@ export class Runtime {
   /** Runs poststop hooks; the spec makes their failure a warning. */
   private async poststop(spec: Spec, state: OciState): Promise<void> {
     if (!spec.hooks?.poststop?.length) return;
-    await runHooks("poststop", spec.hooks.poststop, state, this.hookOutput)
-      .catch((e) => this.warn((e as Error).message));
+    await runHooks(
+      "poststop",
+      spec.hooks.poststop,
+      state,
+      this.hookOutput,
+      (e) => this.warn(e.message),
+    );
   }
 
   /** Releases a created container's process. */
@@ -389,8 +395,13 @@ export class Runtime {
           ...toOciState({ ...st, status: "running" }),
           annotations: spec.annotations ?? {},
         };
-        await runHooks("poststart", spec.hooks.poststart, running, this.hookOutput)
-          .catch((e) => this.warn((e as Error).message));
+        await runHooks(
+          "poststart",
+          spec.hooks.poststart,
+          running,
+          this.hookOutput,
+          (e) => this.warn(e.message),
+        );
       }
     });
     mark("started");

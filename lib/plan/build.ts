@@ -161,14 +161,11 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   // Root filesystem: slave "/" so nothing we mount leaks to the host, then bind the rootfs
   // onto itself so it is a mount point pivot_root accepts.
+  // Always slave before the pivot (shared would make pivot_root fail, unbindable the bind);
+  // the requested propagation is applied to the new / after it.
   const rootProp = linux.rootfsPropagation;
   const propFlags = rootProp ? parseMountOptions([rootProp]).propagation[0] : MS.SLAVE | MS.REC;
-  add(Op.MOUNT, "linux.rootfsPropagation: set propagation of /", [propFlags | MS.REC], [
-    "",
-    "/",
-    "",
-    "",
-  ]);
+  add(Op.MOUNT, "make / a slave before pivot_root", [MS.SLAVE | MS.REC], ["", "/", "", ""]);
   add(Op.MOUNT, "root.path: bind rootfs onto itself", [MS.BIND | MS.REC], [rootfs, rootfs, "", ""]);
   add(Op.OPEN_ROOT, "root.path: open rootfs", [], [rootfs]);
 
@@ -189,7 +186,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     ...(devIsBound
       ? []
       : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }))),
-    ...(linux.devices ?? []),
+    // A trailing slash names the same node (runc accepts /dev/net/tun/).
+    ...(linux.devices ?? []).map((d) => ({ ...d, path: d.path.replace(/(.)\/+$/, "$1") })),
   ];
   if (userns) {
     // mknod is refused in a user namespace: bind the host's node instead, as runc does.
@@ -221,7 +219,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
       const label = i < devices.length - (linux.devices?.length ?? 0)
         ? `device ${d.path}`
         : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
-      add(Op.MKNOD, `${label}: mknod`, [
+      add(Op.MKNOD, `${label}: create ${d.path}`, [
         mode,
         makedev(d.major ?? 0, d.minor ?? 0),
         d.uid ?? 0,

@@ -174,10 +174,23 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             return chk(rc, "mount");
         },
         .mknod => {
-            const p = op.str(0).p;
+            const path = op.str(0);
+            const p = path.p;
+            // Parents as runc makes them (/dev/net/tun, /dev/cpu/0/cpuid): 0755, each one.
+            var i: usize = 1;
+            while (i < path.len) : (i += 1) {
+                if (p[i] != '/') continue;
+                if (i >= comp_buf.len) return .{ .errno = 36, .detail = "device path" };
+                @memcpy(comp_buf[0..i], p[0..i]);
+                comp_buf[i] = 0;
+                const mk = sys.syscall3(.mkdirat, sys.AT_FDCWD, sys.ptr(&comp_buf), 0o755);
+                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != 17) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir device parent" };
+            }
             const rc = sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(p), op.num(0), op.num(1));
             if (sys.errnoOf(rc) == 17) return null; // EEXIST: the image ships the node
             if (chk(rc, "mknod")) |f| return f;
+            // The mode exactly as configured: mknod applied our umask to it.
+            if (chk(sys.syscall4(.fchmodat, sys.AT_FDCWD, sys.ptr(p), op.num(0) & 0o7777, 0), "chmod device")) |f| return f;
             return chk(sys.syscall5(.fchownat, sys.AT_FDCWD, sys.ptr(p), op.num(2), op.num(3), 0x100), "chown device");
         },
         .symlink => {
