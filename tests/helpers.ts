@@ -15,8 +15,8 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PROBE = join(REPO, "zig/out/probe");
 /** The CLI entry point. */
 export const CLI = join(REPO, "cli.ts");
-/** Path of ../shared (profiles, data). */
-export const SHARED = join(REPO, "..", "shared");
+/** Docker's default seccomp profile for amd64, vendored (vendor/README.md). */
+export const DOCKER_PROFILE = join(REPO, "vendor", "docker-default-amd64.json");
 
 /** A bundle in a temp dir, removed by `cleanup`. */
 export interface Bundle {
