@@ -15,6 +15,38 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PROBE = join(REPO, "zig/out/probe");
 /** The CLI entry point. */
 export const CLI = join(REPO, "cli.ts");
+/**
+ * PATH without this checkout's `.tools/` (where scripts/setup.sh puts Deno, esbuild and Zig),
+ * as a clone or an engine on a fresh machine would see it.
+ */
+export function pathWithoutTools(path = Deno.env.get("PATH") ?? "/usr/bin:/bin"): string {
+  let tools: string | undefined;
+  try {
+    tools = Deno.realPathSync(join(REPO, ".tools"));
+  } catch { /* no .tools here */ }
+  return path.split(":").filter((p) => {
+    try {
+      return !tools || !Deno.realPathSync(p).startsWith(tools);
+    } catch {
+      return false; // a PATH entry that does not exist
+    }
+  }).join(":");
+}
+
+/**
+ * `deno task install --prefix prefix` from this checkout; returns the installed launcher.
+ */
+export async function installDrun(prefix: string): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "install", "--prefix", prefix],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`deno task install: ${new TextDecoder().decode(out.stderr)}`);
+  return join(prefix, "bin", "drun");
+}
+
 /** Docker's default seccomp profile for amd64, vendored (vendor/README.md). */
 export const DOCKER_PROFILE = join(REPO, "vendor", "docker-default-amd64.json");
 

@@ -6,24 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO } from "../helpers.ts";
-
-/** PATH without the directories of this checkout's `.tools/` (a clone has none). */
-function pathWithoutTools(): string {
-  let tools: string | undefined;
-  try {
-    tools = Deno.realPathSync(join(REPO, ".tools"));
-  } catch { /* no .tools here */ }
-  const keep = (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":").filter((p) => {
-    if (!tools) return true;
-    try {
-      return !Deno.realPathSync(p).startsWith(tools);
-    } catch {
-      return false; // a PATH entry that does not exist
-    }
-  });
-  return keep.join(":");
-}
+import { pathWithoutTools, REPO } from "../helpers.ts";
 
 async function run(cmd: string, args: string[], cwd: string, env?: Record<string, string>) {
   const out = await new Deno.Command(cmd, {

@@ -8,11 +8,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { busyboxRootfs, REPO } from "../helpers.ts";
+import { busyboxRootfs, installDrun, REPO } from "../helpers.ts";
 import { defaultSpec } from "../../lib/spec/default.ts";
 import { drain } from "../../lib/streams.ts";
-
-const dec = new TextDecoder();
 
 /** Runs cmd with exactly env (nothing inherited) from cwd `/`. */
 async function bare(cmd: string, args: string[], env: Record<string, string> = {}) {
@@ -45,13 +43,7 @@ Deno.test({
     const launcher = join(prefix, "bin/drun");
     const run = (...args: string[]) => bare(launcher, ["--root", root, ...args]);
     try {
-      const inst = await new Deno.Command(Deno.execPath(), {
-        args: ["task", "install", "--prefix", prefix],
-        cwd: REPO,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(inst.code, 0, dec.decode(inst.stderr));
+      assert.equal(await installDrun(prefix), launcher);
       // Nothing of the checkout (its .tools/, cli.ts, dist/) is needed once installed.
       const text = Deno.readTextFileSync(launcher);
       assert.ok(!text.includes(REPO), text);
