@@ -22,6 +22,7 @@ import {
   updateCommand,
 } from "./lib/cli/cgroup_commands.ts";
 import { proxyPty, type PtyProxy } from "./lib/tty_proxy.ts";
+import { exitUnlessPermitted } from "./lib/permissions.ts";
 
 const USAGE = `drun ${VERSION}: an OCI container runtime
 
@@ -420,6 +421,7 @@ function printTable(all: ReturnType<Runtime["list"]>) {
 }
 
 if (import.meta.main) {
+  exitUnlessPermitted();
   let code = 1;
   const argv = Deno.args;
   const { global } = splitGlobal(argv);

@@ -33,6 +33,20 @@ export function pathWithoutTools(path = Deno.env.get("PATH") ?? "/usr/bin:/bin")
   }).join(":");
 }
 
+/** Pids (other than this one) whose command line mentions fragment, a unique temp path. */
+export function pidsMentioning(fragment: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes(fragment)) {
+        pids.push(Number(e.name));
+      }
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
 /**
  * `deno task install --prefix prefix` from this checkout; returns the installed launcher.
  */
