@@ -67,6 +67,10 @@ Deno.test({
       r = await run("start", id);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await status(), "running");
+      // Deno's cache is not needed: a DENO_DIR that cannot exist changes nothing.
+      r = await bare(launcher, ["--root", root, "state", id], { DENO_DIR: "/dev/null/deno" });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).status, "running");
       r = await run("pause", id);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await status(), "paused");
