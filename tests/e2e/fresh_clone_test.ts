@@ -2,7 +2,8 @@
  * A clone of the committed HEAD, alone in an empty directory, passes the unit tests: nothing
  * they read may live beside the checkout (a sibling data directory), in untracked files, or
  * in the repository's own `.tools/`. Fails when a test or generated file reads outside the
- * repository, e.g. before the seccomp data was vendored (6 unit tests read `../shared`).
+ * repository, as the seccomp unit tests did before their data was vendored (they read a
+ * sibling directory of the checkout).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
