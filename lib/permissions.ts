@@ -14,7 +14,13 @@
  * @module
  */
 
-/** The flag drun must be run with. */
+/**
+ * The flag drun must be run with.
+ * @example
+ * ```ts
+ * console.log(`deno run ${REQUIRED_PERMISSIONS} cli.ts state c1`);
+ * ```
+ */
 export const REQUIRED_PERMISSIONS = "--allow-all";
 
 /** The permissions a `-A` run has; any one not granted names what was left out. */

@@ -18,7 +18,13 @@ import { launcherScript } from "./launcher.ts";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** What `install` puts where. */
+/**
+ * What `install` puts where.
+ * @example
+ * ```ts
+ * const p: InstallPaths = installPaths("/opt/drun"); // p.deno: /opt/drun/lib/drun/deno
+ * ```
+ */
 export interface InstallPaths {
   /** The launcher engines call: DIR/bin/drun. */
   launcher: string;
@@ -44,7 +50,13 @@ export function installPaths(prefix: string): InstallPaths {
   };
 }
 
-/** Parsed command line of the install task. */
+/**
+ * Parsed command line of the install task.
+ * @example
+ * ```ts
+ * const a: InstallArgs = { prefix: "/opt/drun", deno: Deno.execPath() };
+ * ```
+ */
 export interface InstallArgs {
   /** Where to install (default /usr/local). */
   prefix: string;

@@ -9,7 +9,13 @@
  * @module
  */
 
-/** Where a launcher finds what it runs. */
+/**
+ * Where a launcher finds what it runs.
+ * @example
+ * ```ts
+ * const t: LauncherTarget = { deno: "/opt/drun/lib/drun/deno", entry: "/opt/drun/lib/drun/drun.js" };
+ * ```
+ */
 export interface LauncherTarget {
   /** Absolute path of the Deno executable. */
   deno: string;

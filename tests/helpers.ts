@@ -18,6 +18,10 @@ export const CLI = join(REPO, "cli.ts");
 /**
  * PATH without this checkout's `.tools/` (where scripts/setup.sh puts Deno, esbuild and Zig),
  * as a clone or an engine on a fresh machine would see it.
+ * @example
+ * ```ts
+ * new Deno.Command("podman", { args: ["ps"], env: { PATH: pathWithoutTools() } });
+ * ```
  */
 export function pathWithoutTools(path = Deno.env.get("PATH") ?? "/usr/bin:/bin"): string {
   let tools: string | undefined;
@@ -33,7 +37,13 @@ export function pathWithoutTools(path = Deno.env.get("PATH") ?? "/usr/bin:/bin")
   }).join(":");
 }
 
-/** Pids (other than this one) whose command line mentions fragment, a unique temp path. */
+/**
+ * Pids (other than this one) whose command line mentions fragment, a unique temp path.
+ * @example
+ * ```ts
+ * const left = pidsMentioning("/tmp/drun-test-abc"); // a container init still waiting
+ * ```
+ */
 export function pidsMentioning(fragment: string): number[] {
   const pids: number[] = [];
   for (const e of Deno.readDirSync("/proc")) {
@@ -49,6 +59,10 @@ export function pidsMentioning(fragment: string): number[] {
 
 /**
  * `deno task install --prefix prefix` from this checkout; returns the installed launcher.
+ * @example
+ * ```ts
+ * const drun = await installDrun(await Deno.makeTempDir()); // <dir>/bin/drun
+ * ```
  */
 export async function installDrun(prefix: string): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -61,7 +75,13 @@ export async function installDrun(prefix: string): Promise<string> {
   return join(prefix, "bin", "drun");
 }
 
-/** Docker's default seccomp profile for amd64, vendored (vendor/README.md). */
+/**
+ * Docker's default seccomp profile for amd64, vendored (vendor/README.md).
+ * @example
+ * ```ts
+ * spec.linux!.seccomp = JSON.parse(Deno.readTextFileSync(DOCKER_PROFILE));
+ * ```
+ */
 export const DOCKER_PROFILE = join(REPO, "vendor", "docker-default-amd64.json");
 
 /** A bundle in a temp dir, removed by `cleanup`. */
