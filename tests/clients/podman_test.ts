@@ -5,11 +5,15 @@
  * private mount namespace, gives containers no network, and puts their cgroups under this
  * test's own cgroup.
  *
+ * drun is the launcher `deno task install` writes, and the suite runs with this checkout's
+ * `.tools/` off PATH: what an engine on a machine with drun installed sees.
+ *
  * Known gaps run too and print what each runtime did, without failing the suite; each names
  * the drun change it waits for (docs/clients.md lists them).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { installDrun, pathWithoutTools } from "../helpers.ts";
 import {
   busyboxTarball,
   CgroupScope,
@@ -256,12 +260,23 @@ Deno.test({
     const dir = Deno.makeTempDirSync({ prefix: "drun-podman-" });
     const scope = new CgroupScope("drun-podman");
     const ctx: Ctx = { podman: "", scope, dir };
+    const path = Deno.env.get("PATH");
     try {
+      const launcher = await installDrun(join(dir, "install"));
+      // Every process from here on (podman, conmon, the runtime) sees no .tools/.
+      Deno.env.set("PATH", pathWithoutTools());
+      Deno.env.set("DRUN_LAUNCHER", launcher);
       ctx.podman = (await must(["bash", SETUP, "podman-start", join(dir, "engine")])).trim();
+      assert.match(
+        Deno.readTextFileSync(join(dir, "engine/bin/drun")),
+        new RegExp(`exec ${launcher} `),
+      );
       const { tar } = await busyboxTarball(dir);
       await must([ctx.podman, "import", "--change", 'CMD ["/bin/sh"]', tar, IMAGE]);
       await compareScenarios(t, scenarios, ctx);
     } finally {
+      Deno.env.delete("DRUN_LAUNCHER");
+      if (path !== undefined) Deno.env.set("PATH", path);
       await sh(["bash", SETUP, "podman-stop", join(dir, "engine")]);
       // What a hung step can leave: conmon and container processes.
       killMentioning(join(dir, "engine"));

@@ -13,16 +13,16 @@ import { join } from "node:path";
 import type { LinuxSeccomp, LinuxSeccompArg, Spec } from "../../lib/spec/types.ts";
 import {
   type Bundle,
+  DOCKER_PROFILE,
   drun,
   makeProbeBundle,
   probeReport,
   probeSpec,
-  SHARED,
   snapshot,
 } from "../helpers.ts";
 
 const DOCKER: LinuxSeccomp = JSON.parse(
-  Deno.readTextFileSync(join(SHARED, "profiles", "docker-default-amd64.json")),
+  Deno.readTextFileSync(DOCKER_PROFILE),
 );
 /** A fresh copy of Docker's default amd64 profile. */
 const docker = (): LinuxSeccomp => structuredClone(DOCKER);
