@@ -16,7 +16,8 @@ export type DrunErrorCode =
   | "ENATIVE"
   | "ELOCKED"
   | "EHOOK"
-  | "ECGROUP";
+  | "ECGROUP"
+  | "EPERMISSION";
 
 /** Base class of all drun errors. */
 export class DrunError extends Error {

@@ -37,6 +37,7 @@ import {
 } from "./state/store.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
 import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
+import { permissionProblem } from "./permissions.ts";
 import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
@@ -155,6 +156,10 @@ export class Runtime {
 
   /** `create`, returning what the launch learned (handoff timing, exec watch). */
   async createWithResult(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
+    // A library caller with less than -A would get as far as an init that can never be
+    // watched (Deno hides /proc): refuse before anything exists.
+    const denied = permissionProblem();
+    if (denied) throw new DrunError("EPERMISSION", denied);
     await loadNative();
     mark("create");
     validateId(id);
