@@ -12,6 +12,11 @@ export interface DefaultSpecOptions {
   rootless?: boolean;
   /** Command to run instead of `sh`. */
   args?: string[];
+  /**
+   * Give the process a terminal (`process.terminal`), as `runc spec` does: the default. A
+   * library caller without a console socket, or one that wants stdio pipes, passes false.
+   */
+  terminal?: boolean;
   /** Host uid mapped to root in rootless mode; defaults to the calling user's. */
   hostUid?: number;
   /** Host gid mapped to root in rootless mode; defaults to the calling user's. */
@@ -87,7 +92,7 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
   const spec: Spec = {
     ociVersion: "1.2.0",
     process: {
-      terminal: true,
+      terminal: opts.terminal ?? true,
       user: { uid: 0, gid: 0 },
       args: opts.args ? [...opts.args] : ["sh"],
       env: [
