@@ -200,6 +200,7 @@ export class Runtime {
    * stdin. Aborting `signal` kills the container and deletes it.
    */
   async run(source: Spec | string, opts: RunOptions & { text: true }): Promise<RunResult<string>>;
+  /** `run`, the output as bytes. */
   async run(source: Spec | string, opts?: RunOptions): Promise<RunResult<Uint8Array>>;
   async run(source: Spec | string, opts: RunOptions = {}): Promise<RunResult<string | Uint8Array>> {
     const { id = `run-${crypto.randomUUID()}`, input, text, ...rest } = opts;
