@@ -73,7 +73,19 @@ import {
 /** Default state root, as runc's /run/runc. */
 export const DEFAULT_ROOT = "/run/drun";
 
-/** Options for `create`. */
+/**
+ * Options for `create`.
+ *
+ * @example
+ * ```ts
+ * const opts: CreateOptions = {
+ *   bundle: "/srv/web",
+ *   stdio: { stdin: "null", stdout: "pipe", stderr: "inherit" },
+ *   signal: AbortSignal.timeout(30_000),
+ * };
+ * const c = await new Runtime("/run/drun").create("web", opts);
+ * ```
+ */
 export interface CreateOptions {
   /** Bundle directory (config.json and, usually, the rootfs). Defaults to the cwd. */
   bundle?: string;
@@ -122,7 +134,17 @@ export interface CreateOptions {
   watchExec?: boolean;
 }
 
-/** What `create` learned on the way (for benchmarks and tests). */
+/**
+ * What `create` learned on the way (for benchmarks and tests).
+ *
+ * @example
+ * ```ts
+ * const r: CreateResult = await new Runtime("/run/drun").createWithResult("web", {
+ *   bundle: "/srv/web",
+ * });
+ * console.log(r.state.pid, r.handoffNs);
+ * ```
+ */
 export interface CreateResult {
   /** The stored state. */
   state: ContainerState;
@@ -135,10 +157,29 @@ export interface CreateResult {
   execDone?: () => Promise<void>;
 }
 
-/** Logger hook used for warnings (unknown seccomp syscalls etc.). */
+/**
+ * Logger hook used for warnings (unknown seccomp syscalls etc.).
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun", (msg) => console.warn(`drun: ${msg}`));
+ * ```
+ */
 export type Warn = (msg: string) => void;
 
-/** A runtime rooted at one state directory. */
+/**
+ * A runtime rooted at one state directory.
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun");
+ * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
+ * spec.root = { path: "/srv/rootfs" };
+ * const { code, stdout } = await rt.run(spec, { text: true });
+ * console.log(code, stdout); // 0 "hi\n"
+ * console.log(rt.list().map((s) => `${s.id} ${s.status}`));
+ * ```
+ */
 export class Runtime {
   /** The state root. */
   readonly root: string;
@@ -764,7 +805,15 @@ export class Container implements AsyncDisposable {
   }
 }
 
-/** Options of `Runtime.run`: those of `create`, and what to feed and capture. */
+/**
+ * Options of `Runtime.run`: those of `create`, and what to feed and capture.
+ *
+ * @example
+ * ```ts
+ * const opts: RunOptions = { id: "job1", input: "data for stdin", text: true };
+ * const r = await new Runtime("/run/drun").run("/srv/job", opts);
+ * ```
+ */
 export interface RunOptions extends Omit<CreateOptions, "spec" | "bundle" | "watchExec"> {
   /** The container id (default `run-<uuid>`). */
   id?: string;
@@ -776,7 +825,15 @@ export interface RunOptions extends Omit<CreateOptions, "spec" | "bundle" | "wat
   text?: boolean;
 }
 
-/** What `Runtime.run` returns. */
+/**
+ * What `Runtime.run` returns.
+ *
+ * @example
+ * ```ts
+ * const r: RunResult<string> = await new Runtime("/run/drun").run("/srv/job", { text: true });
+ * if (r.code !== 0) console.error(`failed (${r.code}): ${r.stderr}`);
+ * ```
+ */
 export interface RunResult<T extends string | Uint8Array = Uint8Array> {
   /** Exit code (128+signal when killed). */
   code: number;

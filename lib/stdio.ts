@@ -12,10 +12,22 @@ import { closeFd, openFd, pipe, readFd, writeFdAsync } from "./native/ffi.ts";
  * Where one stream of the container process goes: this process's own (`"inherit"`), a pipe
  * to this process (`"pipe"`), /dev/null (`"null"`), or an fd of this process by number (the
  * caller keeps and closes it).
+ *
+ * @example
+ * ```ts
+ * const mode: StdioMode = "pipe"; // or "inherit", "null", an fd number
+ * ```
  */
 export type StdioMode = "inherit" | "pipe" | "null" | number;
 
-/** One mode per stream; an absent stream is `"inherit"`. */
+/**
+ * One mode per stream; an absent stream is `"inherit"`.
+ *
+ * @example
+ * ```ts
+ * const stdio: StdioStreams = { stdin: "null", stdout: "pipe", stderr: 2 };
+ * ```
+ */
 export interface StdioStreams {
   /** The process's fd 0. */
   stdin?: StdioMode;
@@ -25,7 +37,15 @@ export interface StdioStreams {
   stderr?: StdioMode;
 }
 
-/** The `stdio` option: one mode for all three streams, or one per stream. */
+/**
+ * The `stdio` option: one mode for all three streams, or one per stream.
+ *
+ * @example
+ * ```ts
+ * const all: StdioOption = "pipe";
+ * const each: StdioOption = { stdout: "pipe" }; // stdin and stderr inherited
+ * ```
+ */
 export type StdioOption = StdioMode | StdioStreams;
 
 const NAMES = ["stdin", "stdout", "stderr"] as const;

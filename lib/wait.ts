@@ -6,7 +6,16 @@
  */
 import { closeFd, pidfdOpen, pidfdWait, waitPid } from "./native/ffi.ts";
 
-/** How a container's init ended, as far as the waiting process can know. */
+/**
+ * How a container's init ended, as far as the waiting process can know.
+ *
+ * @example
+ * ```ts
+ * // In a process other than the one that created "web":
+ * const st: WaitStatus = await new Runtime("/run/drun").wait("web");
+ * console.log(st.code === undefined ? "exited" : `exited with ${st.code}`);
+ * ```
+ */
 export interface WaitStatus {
   /**
    * Exit code (128+signal when killed, as a shell reports it). Undefined when the waiting

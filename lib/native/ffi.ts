@@ -189,7 +189,18 @@ export function sendMessage(fd: number, kind: number, payload?: Uint8Array, valu
   if (n < 0) throw errnoError("send", -n);
 }
 
-/** Decoded wait status. */
+/**
+ * Decoded wait status.
+ *
+ * @example
+ * ```ts
+ * const r = await new Runtime("/run/drun").get("web").exec({
+ *   args: ["/bin/false"], cwd: "/", user: { uid: 0, gid: 0 },
+ * });
+ * const status: ExitStatus | undefined = r.status;
+ * console.log(status); // { code: 1 }
+ * ```
+ */
 export interface ExitStatus {
   /** Exit code, or 128+signal when killed, as a shell reports it. */
   code: number;

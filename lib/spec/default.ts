@@ -6,7 +6,14 @@
 
 import type { Mount, Spec } from "./types.ts";
 
-/** Options of {@link defaultSpec}. */
+/**
+ * Options of {@link defaultSpec}.
+ *
+ * @example
+ * ```ts
+ * const opts: DefaultSpecOptions = { args: ["/bin/echo", "hi"], terminal: false };
+ * ```
+ */
 export interface DefaultSpecOptions {
   /** Produce a configuration usable without root: own user namespace, no network namespace. */
   rootless?: boolean;
@@ -29,6 +36,12 @@ const CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
  * Returns a fresh default {@link Spec}: `sh` on a terminal as root, read-only `rootfs` in the
  * bundle, the usual /proc, /dev, /sys mounts, and pid/ipc/uts/mount (plus network, or user when
  * rootless) namespaces. Callers may mutate the result freely.
+ *
+ * @example
+ * ```ts
+ * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
+ * spec.root = { path: "/srv/rootfs", readonly: true };
+ * ```
  */
 export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
   const rootless = opts.rootless ?? false;
