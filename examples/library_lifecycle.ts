@@ -22,8 +22,11 @@ if (!rootfs) {
   Deno.symlinkSync("busybox", `${rootfs}/bin/sh`);
 }
 
-const spec = defaultSpec({ args: ["/bin/sh", "-c", "echo hello from $(hostname); exit 3"] });
-spec.process!.terminal = false;
+// No terminal: the process writes to this program's own stdout.
+const spec = defaultSpec({
+  args: ["/bin/sh", "-c", "echo hello from $(hostname); exit 3"],
+  terminal: false,
+});
 spec.hostname = "example";
 spec.root = { path: rootfs, readonly: true };
 

@@ -69,3 +69,16 @@ interface DocNode {
     declarations: { kind: string; jsDoc?: { tags?: { kind: string }[] } }[];
   }[];
 }
+
+Deno.test("library docs: the library examples run as documented", async () => {
+  const want: Record<string, string> = {
+    "library_lifecycle.ts": "hello from example\nexited: { code: 3 }\n",
+    "library_stdio.ts": 'run: { code: 0, stdout: "out\\n", stderr: "err\\n" }\n' +
+      "answer: got one\nanswer: got two\nexit: { code: 0 }\n",
+  };
+  for (const [file, tail] of Object.entries(want)) {
+    const out = await deno(["run", "-A", join(REPO, "examples", file)]);
+    assert.equal(out.code, 0, `${file}: ${new TextDecoder().decode(out.stderr)}`);
+    assert.ok(new TextDecoder().decode(out.stdout).endsWith(tail), file);
+  }
+});
