@@ -10,10 +10,13 @@ import { busyboxBundle, snapshot } from "../helpers.ts";
 
 const text = (s: ReadableStream<Uint8Array> | undefined) => new Response(s).text();
 
+/** Ids unique to this test process: cgroups are named after them, host-wide. */
+const id = (name: string) => `${name}-${Deno.pid}`;
+
 Deno.test("library stdio: stdout and stderr captured separately", async () => {
   const { b, rt, spec } = busyboxBundle();
   try {
-    const c = await rt.create("io1", {
+    const c = await rt.create(id("io1"), {
       spec: spec(["/bin/sh", "-c", "echo to-out; echo to-err >&2; echo more-out"]),
       stdio: { stdout: "pipe", stderr: "pipe" },
     });
@@ -33,7 +36,7 @@ Deno.test("library stdio: stdout and stderr captured separately", async () => {
 Deno.test("library stdio: stdin streamed to a running cat, line by line", async () => {
   const { b, rt, spec } = busyboxBundle();
   try {
-    const c = await rt.create("io2", { spec: spec(["/bin/cat"]), stdio: "pipe" });
+    const c = await rt.create(id("io2"), { spec: spec(["/bin/cat"]), stdio: "pipe" });
     await c.start();
     const w = c.stdin!.getWriter();
     const r = c.stdout!.getReader();
@@ -73,7 +76,7 @@ Deno.test("library stdio: null and fds of this process", async () => {
           return false;
         }
       })!;
-    const c = await rt.create("io3", {
+    const c = await rt.create(id("io3"), {
       spec: spec(["/bin/sh", "-c", "cat; echo written; echo hidden >&2"]),
       stdio: { stdin: "null", stdout: fd, stderr: "null" },
     });
@@ -93,13 +96,13 @@ Deno.test("library stdio: a bad mode names its field and leaves nothing behind",
     const before = snapshot(b.root);
     await assert.rejects(
       // deno-lint-ignore no-explicit-any
-      () => rt.create("io4", { spec: spec(["/bin/true"]), stdio: { stderr: "piped" as any } }),
+      () => rt.create(id("io4"), { spec: spec(["/bin/true"]), stdio: { stderr: "piped" as any } }),
       (e) => e instanceof DrunError && e.message.startsWith("stdio.stderr: must be"),
     );
     const tty = spec(["/bin/true"]);
     tty.process!.terminal = true;
     await assert.rejects(
-      () => rt.create("io5", { spec: tty, stdio: "pipe", onConsole: () => {} }),
+      () => rt.create(id("io5"), { spec: tty, stdio: "pipe", onConsole: () => {} }),
       (e) => e instanceof DrunError && e.path === "stdio",
     );
     assert.deepEqual(snapshot(b.root), before);

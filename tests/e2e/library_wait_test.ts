@@ -27,10 +27,25 @@ function nothingLeft(root: string, pid: number, cgroups: string[] = []): void {
   for (const p of cgroups) assert.throws(() => Deno.statSync(p), `cgroup ${p} left behind`);
 }
 
+/**
+ * `p`, or a rejection after 30 s: an abort that is ignored must fail the test, not hang it
+ * (and the cleanup must still run). A guard against hangs, not a timing check.
+ */
+function settles<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer = 0;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} ignored its abort`)), 30_000);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 async function until(what: string, cond: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 2000 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(await cond(), `timed out waiting for ${what}`);
 }
+
+/** Ids unique to this test process: cgroups are named after them, host-wide. */
+const id = (name: string) => `${name}-${Deno.pid}`;
 
 Deno.test("library wait: from a second process, until the container is killed", async () => {
   const { b, rt, spec } = busyboxBundle();
@@ -43,10 +58,10 @@ console.log("waiting");
 console.log(JSON.stringify(await c.wait()));`,
   );
   try {
-    const c = await rt.create("w1", { spec: spec(["/bin/sleep", "100"]) });
+    const c = await rt.create(id("w1"), { spec: spec(["/bin/sleep", "100"]) });
     await c.start();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", waiter, b.root, "w1"],
+      args: ["run", "-A", waiter, b.root, id("w1")],
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -83,7 +98,10 @@ Deno.test("library dispose: await using deletes the container with force", async
   try {
     let pid = 0;
     {
-      await using c = await rt.create("d1", { spec: spec(["/bin/sleep", "100"]), stdio: "pipe" });
+      await using c = await rt.create(id("d1"), {
+        spec: spec(["/bin/sleep", "100"]),
+        stdio: "pipe",
+      });
       await c.start();
       pid = c.state().pid!;
       assert.ok(alive(pid));
@@ -92,7 +110,7 @@ Deno.test("library dispose: await using deletes the container with force", async
     assert.deepEqual(rt.list(), []);
     {
       // Deleted already: disposing is a no-op, not an error.
-      await using c = await rt.create("d2", { spec: spec(["/bin/true"]) });
+      await using c = await rt.create(id("d2"), { spec: spec(["/bin/true"]) });
       await c.start();
       await c.wait();
       await c.delete();
@@ -111,7 +129,7 @@ Deno.test("library abort: during create (a slow createRuntime hook) leaves nothi
       createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `touch ${marker}; sleep 1`] }],
     };
     const ac = new AbortController();
-    const created = rt.create("a1", { spec: s, signal: ac.signal });
+    const created = rt.create(id("a1"), { spec: s, signal: ac.signal });
     await until("the hook", () => {
       try {
         Deno.statSync(marker);
@@ -120,7 +138,7 @@ Deno.test("library abort: during create (a slow createRuntime hook) leaves nothi
         return false;
       }
     });
-    const st = JSON.parse(Deno.readTextFileSync(join(b.root, "a1", "state.json")));
+    const st = JSON.parse(Deno.readTextFileSync(join(b.root, id("a1"), "state.json")));
     const cgroups = Object.values(st.cgroupPaths ?? {}) as string[];
     assert.ok(alive(st.pid));
     ac.abort();
@@ -136,17 +154,17 @@ Deno.test("library abort: run, wait and exec", async () => {
   try {
     // run: the container is killed and deleted.
     const ac = new AbortController();
-    const running = rt.run(spec(["/bin/sleep", "100"]), { id: "a2", signal: ac.signal });
+    const running = rt.run(spec(["/bin/sleep", "100"]), { id: id("a2"), signal: ac.signal });
     await until("a2 running", () => rt.list().some((s) => s.status === "running"));
-    const pid = rt.state("a2").pid!;
+    const pid = rt.state(id("a2")).pid!;
     const cgroups = Object.values(
-      JSON.parse(Deno.readTextFileSync(join(b.root, "a2", "state.json"))).cgroupPaths ?? {},
+      JSON.parse(Deno.readTextFileSync(join(b.root, id("a2"), "state.json"))).cgroupPaths ?? {},
     ) as string[];
     ac.abort();
-    await assert.rejects(running, (e) => (e as Error).name === "AbortError");
+    await assert.rejects(settles(running, "run"), (e) => (e as Error).name === "AbortError");
     nothingLeft(b.root, pid, cgroups);
 
-    await using c = await rt.create("a3", { spec: spec(["/bin/sleep", "100"]) });
+    await using c = await rt.create(id("a3"), { spec: spec(["/bin/sleep", "100"]) });
     await c.start();
     // wait: stops waiting, leaves the container running.
     await assert.rejects(
@@ -158,14 +176,14 @@ Deno.test("library abort: run, wait and exec", async () => {
     const ex = new AbortController();
     const process = { args: ["/bin/sleep", "100"], cwd: "/", user: { uid: 0, gid: 0 } };
     const exec = c.exec(process, { signal: ex.signal });
-    await until("the exec'd sleep", async () => (await rt.ps("a3")).length === 2);
+    await until("the exec'd sleep", async () => (await rt.ps(id("a3"))).length === 2);
     ex.abort();
-    await assert.rejects(exec, (e) => (e as Error).name === "AbortError");
-    assert.equal((await rt.ps("a3")).length, 1, "the exec'd process runs on");
+    await assert.rejects(settles(exec, "exec"), (e) => (e as Error).name === "AbortError");
+    assert.equal((await rt.ps(id("a3"))).length, 1, "the exec'd process runs on");
     // start: an aborted start deletes the container it was to start.
-    const d = await rt.create("a4", { spec: spec(["/bin/true"]) });
+    const d = await rt.create(id("a4"), { spec: spec(["/bin/true"]) });
     await assert.rejects(d.start({ signal: AbortSignal.abort() }));
-    assert.equal(rt.state("a4").status, "created", "an already-aborted start does nothing");
+    assert.equal(rt.state(id("a4")).status, "created", "an already-aborted start does nothing");
     await d.delete();
   } finally {
     await b.cleanup();
