@@ -32,7 +32,7 @@ function nothingLeft(root: string, pid: number, cgroups: string[] = []): void {
  * (and the cleanup must still run). A guard against hangs, not a timing check.
  */
 function settles<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} ignored its abort`)), 30_000);
   });
