@@ -250,9 +250,10 @@ export class Runtime {
       stdout: "pipe",
       stderr: "pipe",
     };
+    // watchExec: a process that cannot exec fails `start` with the step, not a bare code.
     const create: CreateOptions = typeof source === "string"
-      ? { ...rest, bundle: source, stdio }
-      : { ...rest, spec: source, stdio };
+      ? { ...rest, bundle: source, stdio, watchExec: true }
+      : { ...rest, spec: source, stdio, watchExec: true };
     await using c = await this.create(id, create);
     const stdout = collect(c.stdout);
     const stderr = collect(c.stderr);
@@ -732,17 +733,25 @@ export class Container implements AsyncDisposable {
       return await exit;
     }
     const exit = this.#exit;
-    if (!opts.signal) return await exit;
-    opts.signal.throwIfAborted();
+    const signal = opts.signal;
+    if (!signal) return await exit;
+    signal.throwIfAborted();
+    let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
-      opts.signal!.addEventListener("abort", () => reject(opts.signal!.reason), { once: true });
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
     });
-    return await Promise.race([exit, aborted]);
+    try {
+      return await Promise.race([exit, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
   /**
    * Runs another process in the container (see Runtime.exec). Aborting `signal` kills that
-   * process (SIGKILL) and rejects with the signal's reason.
+   * process (SIGKILL) and rejects with the signal's reason; with `detach`, the signal covers
+   * the call only (until the process has exec'd).
    */
   async exec(
     process: Process,
@@ -763,7 +772,9 @@ export class Container implements AsyncDisposable {
     }
     if (opts.detach) return { pid };
     try {
-      return { pid, status: await waitInit({ pid }, signal) as ExitStatus };
+      const st = await waitInit({ pid }, signal);
+      // The exec'd process is a child of this one: its status is known.
+      return { pid, status: st.code === undefined ? undefined : st as ExitStatus };
     } catch (e) {
       if (signal.aborted) await kill();
       throw e;
