@@ -212,7 +212,8 @@ export class Runtime {
     }
     const io = openStdio(opts.stdio);
     try {
-      const r = await this.createWithResult(id, { ...opts, stdioFds: io.childFds });
+      const stdioFds = opts.stdio === undefined ? opts.stdioFds : io.childFds;
+      const r = await this.createWithResult(id, { ...opts, stdioFds });
       return new Container(this, id, r, io);
     } catch (e) {
       io.close();

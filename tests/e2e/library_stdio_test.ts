@@ -84,6 +84,15 @@ Deno.test("library stdio: null and fds of this process", async () => {
     assert.deepEqual(await c.wait(), { code: 0 });
     await c.delete();
     assert.equal(Deno.readTextFileSync(file), "written\n");
+    // The raw stdioFds of create (what a shim passes) still reach the process.
+    const raw = await rt.create(id("io3raw"), {
+      spec: spec(["/bin/echo", "raw"]),
+      stdioFds: [-1, fd, -1],
+    });
+    await raw.start();
+    await raw.wait();
+    await raw.delete();
+    assert.equal(Deno.readTextFileSync(file), "written\nraw\n");
   } finally {
     f.close();
     await b.cleanup();
