@@ -28,7 +28,14 @@ import { cgroupsFromPaths } from "./cgroup/mod.ts";
 import { awaitReady, consoleHandler, launchError, seccompPayload } from "./launch.ts";
 import { NS_FILES, writePidFile } from "./processes.ts";
 
-/** Options for `exec`. */
+/**
+ * Options for `exec`.
+ *
+ * @example
+ * ```ts
+ * const opts: ExecOptions = { detach: true, pidFile: "/run/web-exec.pid" };
+ * ```
+ */
 export interface ExecOptions {
   /** Return once the process has exec'd instead of waiting for it. */
   detach?: boolean;
@@ -44,7 +51,16 @@ export interface ExecOptions {
   stdioFds?: readonly number[];
 }
 
-/** What `exec` returns. */
+/**
+ * What `exec` returns.
+ *
+ * @example
+ * ```ts
+ * const c = new Runtime("/run/drun").get("web");
+ * const r: ExecResult = await c.exec({ args: ["/bin/true"], cwd: "/", user: { uid: 0, gid: 0 } });
+ * console.log(r.pid, r.status); // 1234 { code: 0 }
+ * ```
+ */
 export interface ExecResult {
   /** Host pid of the new process. */
   pid: number;

@@ -9,7 +9,14 @@ import type { Hook } from "./spec/types.ts";
 import { DrunError } from "./errors.ts";
 import { drain } from "./streams.ts";
 
-/** The six hook kinds of the runtime spec, in lifecycle order. */
+/**
+ * The six hook kinds of the runtime spec, in lifecycle order.
+ *
+ * @example
+ * ```ts
+ * for (const kind of HOOK_KINDS) console.log(kind); // "prestart", "createRuntime", ...
+ * ```
+ */
 export const HOOK_KINDS = [
   "prestart",
   "createRuntime",
@@ -19,10 +26,25 @@ export const HOOK_KINDS = [
   "poststop",
 ] as const;
 
-/** One of HOOK_KINDS. */
+/**
+ * One of HOOK_KINDS.
+ *
+ * @example
+ * ```ts
+ * const kind: HookKind = "poststop";
+ * ```
+ */
 export type HookKind = typeof HOOK_KINDS[number];
 
-/** Where hook output goes (the runtime's log). */
+/**
+ * Where hook output goes (the runtime's log).
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun");
+ * rt.hookOutput = (kind, i, stream, text) => console.log(`${kind}[${i}] ${stream}: ${text}`);
+ * ```
+ */
 export type HookOutput = (
   kind: HookKind,
   index: number,

@@ -42,6 +42,8 @@ import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
 import { mark } from "./timing.ts";
+import { type ContainerStdio, openStdio, type StdioOption, wantsPipes } from "./stdio.ts";
+import { waitInit, type WaitStatus } from "./wait.ts";
 import { containerPids, waitGone, writePidFile } from "./processes.ts";
 import { execInContainer, type ExecOptions, type ExecResult } from "./exec.ts";
 import {
@@ -54,6 +56,8 @@ import {
 } from "./launch.ts";
 
 export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
+export type { StdioMode, StdioOption, StdioStreams } from "./stdio.ts";
+export type { WaitStatus } from "./wait.ts";
 import { type HookOutput, runHooks } from "./hooks.ts";
 import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
 import {
@@ -70,7 +74,19 @@ import {
 /** Default state root, as runc's /run/runc. */
 export const DEFAULT_ROOT = "/run/drun";
 
-/** Options for `create`. */
+/**
+ * Options for `create`.
+ *
+ * @example
+ * ```ts
+ * const opts: CreateOptions = {
+ *   bundle: "/srv/web",
+ *   stdio: { stdin: "null", stdout: "pipe", stderr: "inherit" },
+ *   signal: AbortSignal.timeout(30_000),
+ * };
+ * const c = await new Runtime("/run/drun").create("web", opts);
+ * ```
+ */
 export interface CreateOptions {
   /** Bundle directory (config.json and, usually, the rootfs). Defaults to the cwd. */
   bundle?: string;
@@ -101,13 +117,35 @@ export interface CreateOptions {
    */
   stdioFds?: readonly number[];
   /**
+   * The container process's stdin, stdout and stderr (all three, or one mode per stream):
+   * `"inherit"` (default), `"pipe"` (then `Container.stdin`, `.stdout`, `.stderr` are
+   * streams), `"null"`, or an fd of this process. The init holds them until `start` hands
+   * them to the process. Only `Runtime.create` and `run` read it; excludes `stdioFds`.
+   */
+  stdio?: StdioOption;
+  /**
+   * Aborting it during the call kills the init and leaves nothing behind (no state dir,
+   * cgroup or process); the call rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /**
    * Keep the sync socket so `CreateResult.execDone` can report a failure between `start`
    * and execve (only meaningful when this process also starts the container).
    */
   watchExec?: boolean;
 }
 
-/** What `create` learned on the way (for benchmarks and tests). */
+/**
+ * What `create` learned on the way (for benchmarks and tests).
+ *
+ * @example
+ * ```ts
+ * const r: CreateResult = await new Runtime("/run/drun").createWithResult("web", {
+ *   bundle: "/srv/web",
+ * });
+ * console.log(r.state.pid, r.handoffNs);
+ * ```
+ */
 export interface CreateResult {
   /** The stored state. */
   state: ContainerState;
@@ -120,10 +158,29 @@ export interface CreateResult {
   execDone?: () => Promise<void>;
 }
 
-/** Logger hook used for warnings (unknown seccomp syscalls etc.). */
+/**
+ * Logger hook used for warnings (unknown seccomp syscalls etc.).
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun", (msg) => console.warn(`drun: ${msg}`));
+ * ```
+ */
 export type Warn = (msg: string) => void;
 
-/** A runtime rooted at one state directory. */
+/**
+ * A runtime rooted at one state directory.
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun");
+ * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
+ * spec.root = { path: "/srv/rootfs" };
+ * const { code, stdout } = await rt.run(spec, { text: true });
+ * console.log(code, stdout); // 0 "hi\n"
+ * console.log(rt.list().map((s) => `${s.id} ${s.status}`));
+ * ```
+ */
 export class Runtime {
   /** The state root. */
   readonly root: string;
@@ -144,8 +201,79 @@ export class Runtime {
    * Cleans up fully (process, state dir, fds) on any failure.
    */
   async create(id: string, opts: CreateOptions = {}): Promise<Container> {
-    const r = await this.createWithResult(id, opts);
-    return new Container(this, id, r);
+    if (opts.stdio !== undefined && opts.stdioFds) {
+      throw new DrunError("EINVALID_ARG", "give stdio or stdioFds, not both", "stdio");
+    }
+    if (wantsPipes(opts.stdio) && this.wantsTerminal(opts)) {
+      throw new DrunError(
+        "EINVALID_ARG",
+        "no pipes with process.terminal (the process's stdio is its terminal)",
+        "stdio",
+      );
+    }
+    const io = openStdio(opts.stdio);
+    try {
+      const stdioFds = opts.stdio === undefined ? opts.stdioFds : io.childFds;
+      const r = await this.createWithResult(id, { ...opts, stdioFds });
+      return new Container(this, id, r, io);
+    } catch (e) {
+      io.close();
+      throw e;
+    } finally {
+      // The init has its own copies now: ours would keep the pipes open past its exit.
+      io.closeChildEnds();
+    }
+  }
+
+  /** Whether the spec `create` will use asks for a terminal (false when it cannot be read). */
+  private wantsTerminal(opts: CreateOptions): boolean {
+    if (opts.spec) return opts.spec.process?.terminal === true;
+    try {
+      const path = join(resolve(opts.bundle ?? Deno.cwd()), "config.json");
+      return JSON.parse(Deno.readTextFileSync(path))?.process?.terminal === true;
+    } catch {
+      return false; // create reports the unreadable config itself
+    }
+  }
+
+  /**
+   * Runs a container in the foreground, as `runc run` does: creates it from a spec or a
+   * bundle directory, starts it, waits for it and deletes it. stdout and stderr are captured
+   * by default (`stdio: { stdin: "null", stdout: "pipe", stderr: "pipe" }`); `input` feeds
+   * stdin. Aborting `signal` kills the container and deletes it.
+   */
+  async run(source: Spec | string, opts: RunOptions & { text: true }): Promise<RunResult<string>>;
+  /** `run`, the output as bytes. */
+  async run(source: Spec | string, opts?: RunOptions): Promise<RunResult<Uint8Array>>;
+  async run(source: Spec | string, opts: RunOptions = {}): Promise<RunResult<string | Uint8Array>> {
+    const { id = `run-${crypto.randomUUID()}`, input, text, ...rest } = opts;
+    const stdio: StdioOption = opts.stdio ?? {
+      stdin: input !== undefined ? "pipe" : "null",
+      stdout: "pipe",
+      stderr: "pipe",
+    };
+    // watchExec: a process that cannot exec fails `start` with the step, not a bare code.
+    const create: CreateOptions = typeof source === "string"
+      ? { ...rest, bundle: source, stdio, watchExec: true }
+      : { ...rest, spec: source, stdio, watchExec: true };
+    await using c = await this.create(id, create);
+    const stdout = collect(c.stdout);
+    const stderr = collect(c.stderr);
+    const fed = feed(c.stdin, input);
+    await c.start({ signal: opts.signal });
+    let status: WaitStatus;
+    const kill = () => killPid(c.created!.state.pid, 9);
+    opts.signal?.addEventListener("abort", kill, { once: true });
+    try {
+      // Our own child: the status is known.
+      status = await c.wait();
+    } finally {
+      opts.signal?.removeEventListener("abort", kill);
+    }
+    opts.signal?.throwIfAborted();
+    const [out, err] = await Promise.all([stdout, stderr, fed]);
+    const dec = (b: Uint8Array) => text ? new TextDecoder().decode(b) : b;
+    return { ...status, code: status.code!, stdout: dec(out), stderr: dec(err) };
   }
 
   /** A handle on an existing container (throws ENOTFOUND when there is none). */
@@ -160,6 +288,7 @@ export class Runtime {
     // watched (Deno hides /proc): refuse before anything exists.
     const denied = permissionProblem();
     if (denied) throw new DrunError("EPERMISSION", denied);
+    opts.signal?.throwIfAborted();
     await loadNative();
     mark("create");
     validateId(id);
@@ -222,6 +351,9 @@ export class Runtime {
     let pid = 0;
     let syncFd = -1;
     let listenerFd = -1;
+    // Once the init is known, an abort kills it: whatever step create is at then fails, and
+    // the cleanup below removes what exists.
+    const onAbort = () => killPid(pid, 9);
     try {
       mkfifo(fifo, 0o622);
       // umask trimmed the mode; the init may write it after dropping to a non-root uid.
@@ -239,6 +371,8 @@ export class Runtime {
         pid = await initFromFork(plan, syncFd, pid);
       }
       mark("clone");
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      opts.signal?.throwIfAborted();
       if (listenerFd >= 0) {
         closeFd(listenerFd);
         listenerFd = -1;
@@ -297,6 +431,7 @@ export class Runtime {
         onConsole,
       );
       mark("ready");
+      opts.signal?.throwIfAborted();
       state.status = "created";
       writeState(this.root, state);
       mark("created");
@@ -339,8 +474,9 @@ export class Runtime {
           owner: "root",
         });
       }
-      throw e;
+      throw opts.signal?.aborted ? opts.signal.reason : e;
     } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
       if (syncFd >= 0) closeFd(syncFd);
     }
   }
@@ -493,13 +629,13 @@ export class Runtime {
   }
 
   /**
-   * Waits for the init of a container this process created, and returns its exit status.
-   * Only the creating process can wait (it is the init's parent).
+   * Waits for the init of a container to exit, from any process. The process that created
+   * it gets the exit status; any other gets `{}` (only the init's parent can read a status).
+   * Aborting `signal` stops the wait and leaves the container alone.
    */
-  async wait(id: string): Promise<ExitStatus> {
+  async wait(id: string, opts: { signal?: AbortSignal } = {}): Promise<WaitStatus> {
     await loadNative();
-    const st = readState(this.root, id);
-    return await waitPid(st.pid);
+    return await waitInit(readState(this.root, id), opts.signal);
   }
 
   /** Freezes every process of a created or running container; its status becomes `paused`. */
@@ -531,26 +667,58 @@ export class Runtime {
   }
 }
 
-/** One container of a Runtime. */
-export class Container {
+/**
+ * One container of a Runtime. With `await using`, it is deleted (with force) when the scope
+ * ends, and the parent's ends of its stdio pipes are closed.
+ *
+ * @example
+ * ```ts ignore
+ * import { defaultSpec, Runtime } from "jsr:@drun/drun";
+ * const rt = new Runtime("/run/drun");
+ * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
+ * spec.root = { path: "/srv/rootfs" };
+ * await using c = await rt.create("demo", { spec, stdio: { stdout: "pipe" } });
+ * await c.start();
+ * console.log(await new Response(c.stdout).text()); // "hi\n"
+ * console.log(await c.wait()); // { code: 0 }
+ * ```
+ */
+export class Container implements AsyncDisposable {
   /** The runtime it belongs to. */
   readonly runtime: Runtime;
   /** Its id. */
   readonly id: string;
   /** What `create` learned, when this handle came from `create`. */
   readonly created?: CreateResult;
+  /** Writes to the process's stdin, when `create` had `stdio` `"pipe"` for it. */
+  readonly stdin?: WritableStream<Uint8Array>;
+  /** The process's stdout, when `create` had `stdio` `"pipe"` for it. */
+  readonly stdout?: ReadableStream<Uint8Array>;
+  /** The process's stderr, when `create` had `stdio` `"pipe"` for it. */
+  readonly stderr?: ReadableStream<Uint8Array>;
+  #stdio?: ContainerStdio;
+  #exit?: Promise<WaitStatus>;
 
   /** A handle; prefer Runtime.create / Runtime.get. */
-  constructor(runtime: Runtime, id: string, created?: CreateResult) {
+  constructor(runtime: Runtime, id: string, created?: CreateResult, stdio?: ContainerStdio) {
     this.runtime = runtime;
     this.id = id;
     this.created = created;
+    this.#stdio = stdio;
+    this.stdin = stdio?.stdin;
+    this.stdout = stdio?.stdout;
+    this.stderr = stdio?.stderr;
   }
 
-  /** Releases the process (runs `execve`). */
-  async start(): Promise<void> {
-    await this.runtime.start(this.id);
-    if (this.created?.execDone) await this.created.execDone();
+  /**
+   * Releases the process (runs `execve`). Aborting `signal` before it has exec'd deletes the
+   * container (with force) and rejects with the signal's reason.
+   */
+  async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.undoOnAbort(opts.signal, async () => {
+      await this.runtime.start(this.id);
+      if (this.created?.execDone) await this.created.execDone();
+    }, () => this.delete({ force: true }));
   }
 
   /** The OCI state. */
@@ -563,21 +731,164 @@ export class Container {
     await this.runtime.kill(this.id, signal, all);
   }
 
-  /** Waits for the init to exit (only from the process that created it). */
-  async wait(): Promise<ExitStatus> {
+  /**
+   * Waits for the init to exit. In the process that created the container it resolves to the
+   * exit status (the same one on every call); in any other process to `{}`: the kernel gives
+   * a status only to the parent. Aborting `signal` stops the wait, not the container.
+   */
+  async wait(opts: { signal?: AbortSignal } = {}): Promise<WaitStatus> {
     await loadNative();
-    return await waitPid(this.created?.state.pid ?? this.runtime.state(this.id).pid);
+    if (!this.#exit) {
+      const st = this.created?.state ?? readState(this.runtime.root, this.id);
+      const exit = waitInit(st, opts.signal);
+      this.#exit = exit;
+      // An aborted wait must not stick: the next call waits afresh.
+      exit.catch(() => this.#exit === exit && (this.#exit = undefined));
+      return await exit;
+    }
+    const exit = this.#exit;
+    const signal = opts.signal;
+    if (!signal) return await exit;
+    signal.throwIfAborted();
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([exit, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
-  /** Runs another process in the container (see Runtime.exec). */
-  async exec(process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
-    return await this.runtime.exec(this.id, process, opts);
+  /**
+   * Runs another process in the container (see Runtime.exec). Aborting `signal` kills that
+   * process (SIGKILL) and rejects with the signal's reason; with `detach`, the signal covers
+   * the call only (until the process has exec'd).
+   */
+  async exec(
+    process: Process,
+    opts: ExecOptions & { signal?: AbortSignal } = {},
+  ): Promise<ExecResult> {
+    const { signal, ...rest } = opts;
+    if (!signal) return await this.runtime.exec(this.id, process, rest);
+    signal.throwIfAborted();
+    // Detached, so the pid is known before the wait an abort must cut short.
+    const { pid } = await this.runtime.exec(this.id, process, { ...rest, detach: true });
+    const kill = async () => {
+      killPid(pid, 9);
+      await waitPid(pid).catch(() => {});
+    };
+    if (signal.aborted) {
+      await kill();
+      throw signal.reason;
+    }
+    if (opts.detach) return { pid };
+    try {
+      const st = await waitInit({ pid }, signal);
+      // The exec'd process is a child of this one: its status is known.
+      return { pid, status: st.code === undefined ? undefined : st as ExitStatus };
+    } catch (e) {
+      if (signal.aborted) await kill();
+      throw e;
+    }
   }
 
   /** Deletes the container; `force` kills it first if it runs. */
   async delete(opts: { force?: boolean } = {}): Promise<void> {
     await this.runtime.delete(this.id, opts);
   }
+
+  /** `await using`: deletes the container with force (if it still exists), closes its pipes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.delete({ force: true });
+    } catch (e) {
+      if (!(e instanceof DrunError && e.code === "ENOTFOUND")) throw e;
+    } finally {
+      this.#stdio?.close();
+    }
+  }
+
+  /** Runs `work`; when `signal` aborts meanwhile, runs `undo` and rejects with its reason. */
+  private async undoOnAbort(
+    signal: AbortSignal | undefined,
+    work: () => Promise<void>,
+    undo: () => Promise<void>,
+  ): Promise<void> {
+    signal?.throwIfAborted();
+    try {
+      await work();
+    } catch (e) {
+      if (!signal?.aborted) throw e;
+    }
+    if (signal?.aborted) {
+      await undo();
+      throw signal.reason;
+    }
+  }
+}
+
+/**
+ * Options of `Runtime.run`: those of `create`, and what to feed and capture.
+ *
+ * @example
+ * ```ts
+ * const opts: RunOptions = { id: "job1", input: "data for stdin", text: true };
+ * const r = await new Runtime("/run/drun").run("/srv/job", opts);
+ * ```
+ */
+export interface RunOptions extends Omit<CreateOptions, "spec" | "bundle" | "watchExec"> {
+  /** The container id (default `run-<uuid>`). */
+  id?: string;
+  /** With a Spec as the source: the bundle directory its relative paths are under (cwd). */
+  bundle?: string;
+  /** Written to the process's stdin, then closed (stdin becomes a pipe). */
+  input?: string | Uint8Array;
+  /** Decode the captured stdout and stderr as UTF-8 text. */
+  text?: boolean;
+}
+
+/**
+ * What `Runtime.run` returns.
+ *
+ * @example
+ * ```ts
+ * const r: RunResult<string> = await new Runtime("/run/drun").run("/srv/job", { text: true });
+ * if (r.code !== 0) console.error(`failed (${r.code}): ${r.stderr}`);
+ * ```
+ */
+export interface RunResult<T extends string | Uint8Array = Uint8Array> {
+  /** Exit code (128+signal when killed). */
+  code: number;
+  /** The signal that ended the process, if any. */
+  signal?: number;
+  /** Everything the process wrote to stdout (empty unless it was a pipe). */
+  stdout: T;
+  /** Everything the process wrote to stderr (empty unless it was a pipe). */
+  stderr: T;
+}
+
+/** Reads a stream (if any) to its end. */
+async function collect(stream: ReadableStream<Uint8Array> | undefined): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array();
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Writes `input` (if any) to stdin and closes it. */
+async function feed(
+  stdin: WritableStream<Uint8Array> | undefined,
+  input: string | Uint8Array | undefined,
+): Promise<void> {
+  if (!stdin) return;
+  const w = stdin.getWriter();
+  try {
+    if (input !== undefined) {
+      await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
+    }
+  } catch { /* the process closed its stdin early: what it read is what it got */ }
+  await w.close().catch(() => {});
 }
 
 /**

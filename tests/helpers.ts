@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultSpec } from "../lib/spec/default.ts";
 import type { Spec } from "../lib/spec/types.ts";
+import { Runtime } from "../lib/runtime.ts";
 
 /** The repository root. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -237,4 +238,16 @@ export function busyboxRootfs(rootfs: string): void {
   ) {
     Deno.symlinkSync("busybox", join(rootfs, "bin", applet));
   }
+}
+
+/** A probe bundle with a busybox rootfs, a Runtime on its state root, and specs on it. */
+export function busyboxBundle(): { b: Bundle; rt: Runtime; spec: (args: string[]) => Spec } {
+  const b = makeProbeBundle();
+  busyboxRootfs(b.rootfs);
+  const spec = (args: string[]): Spec => {
+    const s = defaultSpec({ args, terminal: false });
+    s.root = { path: b.rootfs, readonly: false };
+    return s;
+  };
+  return { b, rt: new Runtime(b.root), spec };
 }

@@ -17,7 +17,14 @@ import {
 } from "./tables.generated.ts";
 import type { Condition, ValidProfile } from "./validate.ts";
 
-/** Architectures a kernel can run natively (the `hostArch` option). */
+/**
+ * Architectures a kernel can run natively (the `hostArch` option).
+ *
+ * @example
+ * ```ts
+ * const arch: HostArch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+ * ```
+ */
 export type HostArch =
   | "x86_64"
   | "x86"

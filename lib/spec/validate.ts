@@ -192,7 +192,14 @@ interface Ctx {
   checkFs: boolean;
 }
 
-/** Options of {@link validateSpec}. */
+/**
+ * Options of {@link validateSpec}.
+ *
+ * @example
+ * ```ts
+ * const opts: ValidateOptions = { bundle: "/srv/web", checkFs: true };
+ * ```
+ */
 export interface ValidateOptions {
   /** Bundle directory; relative `root.path` and bind sources are resolved against it. */
   bundle: string;
@@ -237,6 +244,12 @@ export function isBindMount(m: Pick<Mount, "type" | "options">): boolean {
 /**
  * Validates a parsed `config.json` and returns it as a typed {@link Spec} (a normalised copy;
  * see the module documentation). Throws a {@link SpecError} for the first problem found.
+ *
+ * @example
+ * ```ts
+ * const raw = JSON.parse(await Deno.readTextFile("/srv/web/config.json"));
+ * const spec = validateSpec(raw, { bundle: "/srv/web" }); // throws SpecError naming the field
+ * ```
  */
 export function validateSpec(raw: unknown, opts: ValidateOptions): Spec {
   if (!isObject(raw)) fail("config.json", "must be a JSON object");
@@ -281,6 +294,12 @@ export function validateSpec(raw: unknown, opts: ValidateOptions): Spec {
  * Reads and validates `<bundle>/config.json`, checking the filesystem too (rootfs, bind
  * sources, namespace files). Throws {@link SpecError} with path `config.json` when the file is
  * missing or not JSON, and with the field's path for any other problem.
+ *
+ * @example
+ * ```ts
+ * const spec = await loadSpec("/srv/web"); // reads and checks /srv/web/config.json
+ * console.log(spec.process?.args);
+ * ```
  */
 export async function loadSpec(bundle: string): Promise<Spec> {
   const dir = resolve(bundle);

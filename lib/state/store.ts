@@ -7,10 +7,26 @@
 import { join } from "node:path";
 import { ArgError, DrunError } from "../errors.ts";
 
-/** OCI status values (plus `paused`, as runc reports it). */
+/**
+ * OCI status values (plus `paused`, as runc reports it).
+ *
+ * @example
+ * ```ts
+ * const running = (s: Status) => s === "running" || s === "paused";
+ * ```
+ */
 export type Status = "creating" | "created" | "running" | "stopped" | "paused";
 
-/** What drun keeps per container. The OCI state fields come first. */
+/**
+ * What drun keeps per container. The OCI state fields come first.
+ *
+ * @example
+ * ```ts
+ * const c = await new Runtime("/run/drun").create("web", { bundle: "/srv/web" });
+ * const st: ContainerState | undefined = c.created?.state;
+ * console.log(st?.pid, st?.startTime);
+ * ```
+ */
 export interface ContainerState {
   /** OCI version of the state format. */
   ociVersion: string;

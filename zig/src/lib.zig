@@ -331,3 +331,20 @@ export fn drun_open(path: [*:0]const u8, flags: u32, mode: u32) i64 {
 export fn drun_set_subreaper() i32 {
     return -sys.errnoOf(sys.syscall2(.prctl, 36, 1)); // PR_SET_CHILD_SUBREAPER
 }
+
+/// pidfd_open(pid, 0): a handle on a process this one did not start (wait4 only serves a
+/// parent), so `wait` works from any process. The fd is close-on-exec. Returns it or -errno.
+export fn drun_pidfd_open(pid: i32) i64 {
+    const fd = sys.syscall2(.pidfd_open, @bitCast(@as(isize, pid)), 0);
+    if (sys.errnoOf(fd) != 0) return -@as(i64, sys.errnoOf(fd));
+    return @intCast(fd);
+}
+
+/// Waits up to timeout_ms (negative: forever) for the process behind a pidfd to exit: the
+/// kernel makes the pidfd readable then. 1 when it has exited, 0 on timeout, -errno.
+export fn drun_pidfd_wait(fd: i32, timeout_ms: i32) i32 {
+    const r = sys.waitReadable(fd, timeout_ms);
+    if (r == 0) return 0;
+    if (r < 0 and r != -1000) return @intCast(r);
+    return 1;
+}
