@@ -36,6 +36,7 @@ import {
   writeState,
 } from "./state/store.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
+import { UNKNOWN_SYSCALL } from "./seccomp/plan.ts";
 import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
 import { permissionProblem } from "./permissions.ts";
 import { signalNumber } from "./signals.ts";
@@ -186,6 +187,12 @@ export class Runtime {
   readonly root: string;
   /** Where warnings go. */
   warn: Warn;
+  /**
+   * Where debug notes go (nowhere by default): what engines should not show as a warning,
+   * such as syscall names a profile lists that this kernel's tables do not know (podman's
+   * default profile has several).
+   */
+  debug: Warn = () => {};
   /** Where hook output goes (the CLI sends it to the runtime's log). */
   hookOutput: HookOutput = (kind, i, stream, text) =>
     this.warn(`hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
@@ -312,7 +319,9 @@ export class Runtime {
       // cache (keyed by profile, compiler and table hashes) under 1 ms.
       ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
       : undefined;
-    for (const w of seccomp?.warnings ?? []) this.warn(w);
+    for (const w of seccomp?.warnings ?? []) {
+      (w.includes(UNKNOWN_SYSCALL) ? this.debug : this.warn)(w);
+    }
     mark("seccomp");
     const fifo = fifoPath(this.root, id);
     // Plan first: every config error must surface before anything exists on the host.

@@ -212,6 +212,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   addHookOps(add, "createContainer", hooks.createContainer, 0);
   if (input.noPivot) add(Op.MOVE_ROOT, "root.path: move rootfs to / (no pivot)");
   else add(Op.PIVOT, "root.path: pivot_root");
+  // A cwd the image lacks is made as root, before / can turn read-only (runc, crun too).
+  add(Op.CHDIR, "process.cwd: create if missing", [1], [proc.cwd]);
 
   if (!userns) {
     for (const [i, d] of devices.entries()) {
@@ -270,8 +272,33 @@ export function buildPlan(input: PlanInput): LaunchPlan {
       String(proc.oomScoreAdj),
     ]);
   }
-  addProcessOps(add, proc, linux, input, true, hooks.startContainer);
+  addProcessOps(add, withHome(proc, rootfs), linux, input, true, hooks.startContainer);
   return { cloneFlags, ops };
+}
+
+/**
+ * `process` with HOME set, when its env lacks one, to the home of `user.uid` in the image's
+ * /etc/passwd (else `/`), as runc and crun set it.
+ */
+export function withHome(proc: Process, rootfs: string): Process {
+  if ((proc.env ?? []).some((e) => e.startsWith("HOME="))) return proc;
+  const uid = proc.user?.uid ?? 0;
+  let home = "/";
+  try {
+    const path = join(rootfs, resolveInRoot(rootfs, "/etc/passwd", ""));
+    // An image's file, so no fifo (it would block) and nothing huge.
+    const st = Deno.lstatSync(path);
+    if (!st.isFile || st.size > 1 << 20) throw new Error("not a plain passwd file");
+    const passwd = Deno.readTextFileSync(path);
+    for (const line of passwd.split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 7 && Number(f[2]) === uid && f[2] !== "") {
+        home = f[5] || "/";
+        break;
+      }
+    }
+  } catch { /* no passwd in the image: "/" */ }
+  return { ...proc, env: [...(proc.env ?? []), `HOME=${home}`] };
 }
 
 /** What both the init and an exec'd process do last: limits, ids, caps, filter, exec. */

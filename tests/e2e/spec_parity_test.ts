@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";
+import { drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
 
 for (const prop of ["shared", "unbindable"] as const) {
   Deno.test(`spec parity: rootfsPropagation ${prop} runs and applies to the new /`, async () => {
@@ -74,6 +74,79 @@ Deno.test("spec parity: a failing poststart or poststop hook does not stop the n
       "poststart inherited",
       "poststop inherited",
     ]);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: engines get runc's wording and a log file every time", async () => {
+  const spec = probeSpec(["exit", "0"]);
+  spec.process!.args = ["/noexec"];
+  const b = makeProbeBundle(spec);
+  try {
+    Deno.copyFileSync(join(b.rootfs, "probe"), join(b.rootfs, "noexec"));
+    Deno.chmodSync(join(b.rootfs, "noexec"), 0o644);
+    const log = join(b.dir, "log.json");
+    const r = await drun(b, [
+      "--log",
+      log,
+      "--log-format",
+      "json",
+      "run",
+      "--bundle",
+      b.dir,
+      `nx-${Deno.pid}`,
+    ]);
+    assert.notEqual(r.code, 0);
+    // podman maps "not found" to 127; a file that is there but not executable is 126.
+    const line = JSON.parse(Deno.readTextFileSync(log).trim().split("\n").at(-1)!);
+    assert.equal(line.level, "error");
+    assert.match(line.msg, /process\.args\[0\].*permission denied/);
+    assert.doesNotMatch(line.msg, /not found/);
+    // The log file exists after a command that logged nothing, as runc leaves it.
+    const quiet = join(b.dir, "quiet.json");
+    assert.equal((await drun(b, ["--log", quiet, "list"])).code, 0);
+    assert.equal(Deno.readTextFileSync(quiet), "");
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: unknown syscall names in a profile are debug lines, not warnings", async () => {
+  const spec = probeSpec(["exit", "0"]);
+  spec.linux!.seccomp = {
+    defaultAction: "SCMP_ACT_ALLOW",
+    syscalls: [{ names: ["no_such_syscall_x"], action: "SCMP_ACT_ERRNO" }],
+  };
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, `unk-${Deno.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /no_such_syscall_x/, "no warning for engines to show");
+    const d = await drun(b, ["--debug", "run", "--bundle", b.dir, `unk2-${Deno.pid}`]);
+    assert.match(d.stderr, /level=debug.*unknown syscall \\"no_such_syscall_x\\"/);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: a missing cwd is created and HOME comes from the image's passwd", async () => {
+  const spec = probeSpec(["report"]);
+  spec.process!.cwd = "/work/deep/dir";
+  spec.process!.user = { uid: 1000, gid: 1000 };
+  spec.process!.env = ["PATH=/bin"];
+  const b = makeProbeBundle(spec);
+  try {
+    Deno.mkdirSync(join(b.rootfs, "etc"));
+    Deno.writeTextFileSync(
+      join(b.rootfs, "etc/passwd"),
+      "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n",
+    );
+    const r = await drun(b, ["run", "--bundle", b.dir, `cwd-${Deno.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = probeReport(r.stdout);
+    assert.equal(rep.cwd, "/work/deep/dir");
+    assert.ok((rep.env as string[]).includes("HOME=/home/user"), String(rep.env));
   } finally {
     await b.cleanup();
   }

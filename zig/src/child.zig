@@ -210,7 +210,22 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             const lim = [2]u64{ op.num(1), op.num(2) };
             return chk(sys.syscall4(.prlimit64, 0, op.num(0), sys.ptr(&lim), 0), "prlimit");
         },
-        .chdir => return chk(sys.syscall1(.chdir, sys.ptr(op.str(0).p)), "chdir"),
+        .chdir => {
+            const dir = op.str(0);
+            const rc = sys.syscall1(.chdir, sys.ptr(dir.p));
+            if (sys.errnoOf(rc) != 2 or op.num(0) != 1) return chk(rc, "chdir");
+            // num 0 = 1: make the missing directories (0755), then enter.
+            var i: usize = 1;
+            while (i <= dir.len) : (i += 1) {
+                if (i != dir.len and dir.p[i] != '/') continue;
+                if (i >= comp_buf.len) return .{ .errno = 36, .detail = "cwd" };
+                @memcpy(comp_buf[0..i], dir.p[0..i]);
+                comp_buf[i] = 0;
+                const mk = sys.syscall3(.mkdirat, sys.AT_FDCWD, sys.ptr(&comp_buf), 0o755);
+                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != 17) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir" };
+            }
+            return chk(sys.syscall1(.chdir, sys.ptr(dir.p)), "chdir");
+        },
         .umask => _ = sys.syscall1(.umask, op.num(0)),
         .caps_bounding => {
             const keep = op.num(0);
@@ -553,7 +568,11 @@ fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
         if (std.mem.readInt(u32, st[24..28], .little) & 0o170000 != 0o100000) {
             return .{ .errno = 13, .detail = "not a regular file" };
         }
-        return chk(sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0), "executable not found");
+        // Not "not found" for a file that is there: engines map that wording to 127, and a
+        // file without the execute bit is 126 (permission denied), as runc reports it.
+        const acc = sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0);
+        if (sys.errnoOf(acc) == 13) return .{ .errno = 13, .detail = "permission denied: not executable" };
+        return chk(acc, "cannot execute");
     }
     var it = std.mem.splitScalar(u8, paths.p[0..paths.len], ':');
     var last: i32 = 2;
@@ -573,6 +592,7 @@ fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
         if (sys.errnoOf(a) == 0) return null;
         last = sys.errnoOf(a);
     }
+    if (last == 13) return .{ .errno = 13, .detail = "permission denied: found in $PATH but not executable" };
     return .{ .errno = last, .detail = "executable file not found in $PATH" };
 }
 
