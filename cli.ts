@@ -353,13 +353,6 @@ async function exec(rt: Runtime, args: string[]): Promise<number> {
   if (values["additional-gids"]) {
     proc.user = { ...proc.user, additionalGids: values["additional-gids"].map(Number) };
   }
-  if (values.cap) {
-    const caps = proc.capabilities ?? {};
-    for (const set of ["bounding", "effective", "permitted", "ambient", "inheritable"] as const) {
-      caps[set] = [...new Set([...(caps[set] ?? []), ...values.cap])];
-    }
-    proc.capabilities = caps;
-  }
   if (values["no-new-privs"]) proc.noNewPrivileges = true;
   const pfds = values["preserve-fds"];
   if (pfds !== undefined && !/^\d+$/.test(pfds)) {
@@ -375,6 +368,8 @@ async function exec(rt: Runtime, args: string[]): Promise<number> {
       detach: !!values.detach,
       pidFile: values["pid-file"] ? resolve(values["pid-file"]) : undefined,
       preserveFds: pfds ? Number(pfds) : 0,
+      addCapabilities: values.cap,
+      ignorePaused: !!values["ignore-paused"],
     });
     if (proxy) {
       await Promise.race([proxy.done, new Promise((r) => setTimeout(r, 500))]);

@@ -10,6 +10,8 @@ import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
+import { checkProcMount } from "./proc_mounts.ts";
+import { checkPreservedFds } from "../processes.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
 /** CLONE_NEW* flag per OCI namespace type. */
@@ -92,6 +94,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const linux = spec.linux ?? {};
   const proc = spec.process;
   if (!proc) throw new SpecError("process", "required");
+  checkPreservedFds(input.preserveFds ?? 0);
   const ops: PlanOp[] = [];
   const add = (
     kind: PlanOp["kind"],
@@ -166,7 +169,9 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   for (const [i, m] of mounts.entries()) {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
-    if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
+    const bind = parseMountOptions(m.options, m.type).bind;
+    checkProcMount(dest, m, bind, field);
+    if (dest === "/dev" && bind) devIsBound = true;
     addMount(add, m, dest, field, rootfs, input.cgroupLines, {
       cgroupns: newNs.has("cgroup"),
       userns,
@@ -327,14 +332,14 @@ function addProcessOps(
   if (input.seccomp && !proc.noNewPrivileges) seccompOp();
 
   const user = proc.user;
-  const caps = proc.capabilities;
+  // No capabilities object means no capabilities, as runc reads it: a process must never
+  // keep the runtime's own full set (mount, module loading) because a field was left out.
+  const caps = proc.capabilities ?? {};
   const last = lastCap();
-  if (caps) {
-    add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
-      capMask(caps.bounding, "process.capabilities.bounding", last),
-      last,
-    ]);
-  }
+  add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
+    capMask(caps.bounding, "process.capabilities.bounding", last),
+    last,
+  ]);
   add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
   const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
   (user.additionalGids ?? []).forEach((g, i) =>
@@ -344,20 +349,18 @@ function addProcessOps(
   add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
   add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
   add(Op.PRCTL, "stop keeping capabilities", [PR_SET_KEEPCAPS, 0, 0]);
-  if (caps) {
-    const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
-    const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
-    add(Op.CAPSET, "process.capabilities", [
-      capMask(caps.effective, "process.capabilities.effective", last),
-      permitted,
-      inheritable,
-    ]);
-    // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
-    // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
-    const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
-      inheritable;
-    if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
-  }
+  const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
+  const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
+  add(Op.CAPSET, "process.capabilities", [
+    capMask(caps.effective, "process.capabilities.effective", last),
+    permitted,
+    inheritable,
+  ]);
+  // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
+  // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
+  const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
+    inheritable;
+  if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
   add(Op.UMASK, "process.user.umask", [user.umask ?? 0o022]);
   add(Op.CHDIR, "process.cwd", [], [proc.cwd]);
   if (proc.noNewPrivileges) add(Op.PRCTL, "process.noNewPrivileges", [PR_SET_NO_NEW_PRIVS, 1, 0]);
@@ -529,6 +532,7 @@ export interface ExecPlanInput {
  * namespace, wait for the runtime (cgroup join), then the same process setup as the init.
  */
 export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
+  checkPreservedFds(input.preserveFds ?? 0);
   const ops: PlanOp[] = [];
   const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
   add(Op.SIGNALS_RESET, "reset signal handlers");

@@ -148,7 +148,7 @@ const CASES: Case[] = [
     name: "uidMappings reaching id 4294967295 (refused by the kernel)",
     setup: (s) => {
       userNs(s);
-      s.linux!.uidMappings = [{ containerID: 0, hostID: 4294967295, size: 1 }];
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 4294967290, size: 10 }];
       return { field: "linux.uidMappings[0].size" };
     },
   },
