@@ -166,11 +166,16 @@ export function buildPlan(input: PlanInput): LaunchPlan {
 
   const mounts = spec.mounts ?? [];
   let devIsBound = false;
+  // Which field owns /dev and /proc in the container (for the labels of what goes there).
+  let devField = "root.path";
+  let procMounted = false;
   for (const [i, m] of mounts.entries()) {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
     const bind = parseMountOptions(m.options, m.type).bind;
     checkProcMount(dest, m, bind, field);
+    if (dest === "/dev") devField = field;
+    if (dest === "/proc") procMounted = true;
     if (dest === "/dev" && bind) devIsBound = true;
     addMount(add, m, dest, field, rootfs, input.cgroupLines, {
       cgroupns: newNs.has("cgroup"),
@@ -179,17 +184,24 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     });
   }
 
-  const devices = [
-    ...(devIsBound
-      ? []
-      : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }))),
-    ...(linux.devices ?? []),
-  ];
+  // The init re-opens its exec fifo through /proc/self/fd once the root is switched: with no
+  // /proc it could only die at `start`, far from the cause.
+  if (newNs.has("mount") && !procMounted) {
+    throw new SpecError("mounts", "a proc mount on /proc is required");
+  }
+
+  const defaults = devIsBound
+    ? []
+    : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }));
+  const devices = [...defaults, ...(linux.devices ?? [])];
+  // The config's own devices are named by their field; the defaults by whoever owns /dev.
+  const deviceLabel = (i: number, path: string) =>
+    i < defaults.length ? `${devField}: device ${path}` : `linux.devices[${i - defaults.length}]`;
   if (userns) {
     // mknod is refused in a user namespace: bind the host's node instead, as runc does.
-    for (const d of devices) {
+    for (const [i, d] of devices.entries()) {
       const dest = resolveInRoot(rootfs, d.path, "linux.devices");
-      add(Op.MOUNT_IN_ROOT, `device ${d.path}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
+      add(Op.MOUNT_IN_ROOT, `${deviceLabel(i, d.path)}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
         d.path,
         dest,
         "",
@@ -212,10 +224,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   if (!userns) {
     for (const [i, d] of devices.entries()) {
       const mode = ((d.fileMode ?? 0o666) & 0o7777) | (S_IF[d.type] ?? 0);
-      const label = i < devices.length - (linux.devices?.length ?? 0)
-        ? `device ${d.path}`
-        : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
-      add(Op.MKNOD, `${label}: mknod`, [
+      add(Op.MKNOD, `${deviceLabel(i, d.path)}: mknod`, [
         mode,
         makedev(d.major ?? 0, d.minor ?? 0),
         d.uid ?? 0,
@@ -225,7 +234,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   if (!devIsBound) {
     for (const [target, link] of DEV_SYMLINKS) {
-      add(Op.SYMLINK, `symlink ${link}`, [], [target, link]);
+      add(Op.SYMLINK, `${devField}: symlink ${link}`, [], [target, link]);
     }
   }
   if (rootProp) add(Op.MOUNT, "linux.rootfsPropagation", [propFlags], ["", "/", "", ""]);

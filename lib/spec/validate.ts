@@ -374,6 +374,13 @@ function checkProcess(proc: Json): void {
         if (!KNOWN_CAPS.has(name)) fail(p, `unknown capability "${name}"`);
       });
     }
+    // capset(2) refuses an effective capability that is not also permitted.
+    const permitted = new Set((caps.permitted ?? []) as string[]);
+    ((caps.effective ?? []) as string[]).forEach((name, i) => {
+      if (!permitted.has(name)) {
+        fail(`process.capabilities.effective[${i}]`, `${name} is not in the permitted set`);
+      }
+    });
   }
 
   const seen = new Set<string>();

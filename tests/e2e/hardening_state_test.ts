@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Runtime } from "../../lib/runtime.ts";
+import { waitPid } from "../../lib/native/ffi.ts";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";
 
 const mode = (p: string) => Deno.lstatSync(p).mode! & 0o7777;
@@ -73,6 +74,7 @@ Deno.test("state: --pid-file never writes through a planted symlink", async () =
     const names = [...Deno.readDirSync(attack)].map((e) => e.name).sort();
     assert.deepEqual(names, ["c.pid", "c.pid.tmp" + Deno.pid, "other", "root-only"]);
     await c.delete({ force: true });
+    await waitPid(c.created!.state.pid); // our own child: no zombie left for later tests
   } finally {
     await b.cleanup();
     Deno.removeSync(attack, { recursive: true });
