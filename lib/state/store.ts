@@ -169,9 +169,15 @@ export function readState(root: string, id: string, paused?: PausedProbe): Conta
     if (e instanceof Deno.errors.NotFound) {
       throw new DrunError("ENOTFOUND", `container ${id} does not exist`);
     }
-    throw e;
+    throw new DrunError("EBADSTATE", `cannot read the state of ${id}: ${oneLine(e)}`, "id");
   }
-  const state = JSON.parse(text) as ContainerState;
+  let state: ContainerState;
+  try {
+    state = JSON.parse(text);
+  } catch (e) {
+    // A torn or foreign file: say which container, not just what JSON.parse saw.
+    throw new DrunError("EBADSTATE", `corrupt state.json of ${id}: ${oneLine(e)}`, "id");
+  }
   state.status = liveStatus(state, root, paused);
   return state;
 }

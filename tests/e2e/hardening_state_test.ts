@@ -118,3 +118,21 @@ Deno.test("state: an unusable --root is named in a one-line error", async () => 
     await b.cleanup();
   }
 });
+
+// Failed before the fix: JSON.parse's own text ("Unexpected end of JSON input") came out
+// with nothing to say which container or file it was about.
+Deno.test("state: a corrupt state.json is named in a one-line error", async () => {
+  const b = makeProbeBundle(probeSpec(["true"]));
+  try {
+    Deno.mkdirSync(join(b.root, "torn1"), { recursive: true, mode: 0o700 });
+    Deno.writeTextFileSync(join(b.root, "torn1", "state.json"), '{"id": "torn1", "pi');
+    const r = await drun(b, ["state", "torn1"]);
+    assert.notEqual(r.code, 0);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0], /id: corrupt state\.json of torn1: /);
+  } finally {
+    Deno.removeSync(join(b.root, "torn1"), { recursive: true });
+    await b.cleanup();
+  }
+});
