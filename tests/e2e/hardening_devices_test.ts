@@ -5,8 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";
+import { drun, makeProbeBundle, probeSpec, runcRun } from "../helpers.ts";
 
 const S_IFCHR_0600 = 0o020600;
 const O_RDWR_NOCTTY = 0o2 | 0o400;
@@ -42,16 +41,12 @@ Deno.test("devices: the console is denied and tun allowed by default, as under r
   try {
     const ours = await drun(b, ["run", "--bundle", b.dir, "devrules1"]);
     assert.equal(ours.code, 0, ours.stderr + ours.stdout);
-    const runc = await new Deno.Command("runc", {
-      args: ["--root", join(b.dir, "runc-state"), "run", "--bundle", b.dir, "devrules1"],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(runc.code, 0, new TextDecoder().decode(runc.stderr));
+    const runc = await runcRun(b.dir, "devrules1");
+    assert.equal(runc.code, 0, runc.stderr);
     const [consoleErr, tunErr] = openErrnos(ours.stdout);
     assert.equal(consoleErr, 1, "opening c 5:1 must be EPERM");
     assert.notEqual(tunErr, 1, "c 10:200 must not be denied by the device cgroup");
-    assert.deepEqual([consoleErr, tunErr], openErrnos(new TextDecoder().decode(runc.stdout)));
+    assert.deepEqual([consoleErr, tunErr], openErrnos(runc.stdout));
   } finally {
     await b.cleanup();
   }
