@@ -60,12 +60,17 @@ export async function waitGone(pid: number, startTime: number, timeoutMs = 10_00
  */
 export async function writePidFile(path: string, pid: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}`);
-  await Deno.writeTextFile(tmp, String(pid), { createNew: true, mode: 0o644 });
   try {
-    await Deno.rename(tmp, path);
+    await Deno.writeTextFile(tmp, String(pid), { createNew: true, mode: 0o644 });
+    try {
+      await Deno.rename(tmp, path);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
+    throw new ArgError(`cannot write ${path}: ${why}`, "--pid-file");
   }
 }
 

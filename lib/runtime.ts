@@ -286,11 +286,7 @@ export class Runtime {
       state.status = "created";
       writeState(this.root, state);
       mark("created");
-      if (opts.pidFile) {
-        await writePidFile(opts.pidFile, pid).catch((e) => {
-          throw new DrunError("EINVALID_ARG", (e as Error).message, "--pid-file");
-        });
-      }
+      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
       if (!opts.watchExec) return { state, handoffNs };
       const fd = syncFd;
       syncFd = -1;

@@ -167,7 +167,7 @@ export function readState(root: string, id: string, paused?: PausedProbe): Conta
     text = Deno.readTextFileSync(join(containerDir(root, id), "state.json"));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new DrunError("ENOTFOUND", `container ${id} does not exist`);
+      throw new DrunError("ENOTFOUND", `container ${id} does not exist`, "id");
     }
     throw new DrunError("EBADSTATE", `cannot read the state of ${id}: ${oneLine(e)}`, "id");
   }
@@ -221,7 +221,7 @@ export async function withLock<T>(
     dir = await Deno.open(containerDir(root, id), { read: true });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new DrunError("ENOTFOUND", `container ${id} does not exist`);
+      throw new DrunError("ENOTFOUND", `container ${id} does not exist`, "id");
     }
     throw e;
   }

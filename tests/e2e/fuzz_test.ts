@@ -28,6 +28,7 @@ const SEED = Number(Deno.env.get("DRUN_FUZZ_SEED") ?? "20261201");
 const IN_PROCESS = 440;
 const CLI_CONFIGS = 30;
 const CLI_ARGS = 30;
+const CLI_EXEC = 30;
 const CASE_TIMEOUT_MS = 15_000;
 
 /** mulberry32: small, seedable, good enough to pick mutations. */
@@ -392,6 +393,23 @@ Deno.test({
         cliVerdict(label, r);
         afterCase(label);
       }
+
+      // Through the real CLI: mutated `exec` argument lists and --process files, into one
+      // running container.
+      const sleeper = structuredClone(base);
+      sleeper.process!.args = ["/bin/sleep", "120"];
+      Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify(sleeper));
+      const up = await drun({ dir, root }, ["run", "-d", "--bundle", dir, "fzsleeper"]);
+      assert.equal(up.code, 0, up.stderr);
+      for (let n = 0; n < CLI_EXEC; n++) {
+        const args = mutatedExec(rand, dir, n, base.process!, "fzsleeper");
+        const label = `exec #${n}: ${JSON.stringify(args).slice(0, 300)}`;
+        const r = await withTimeout(drun({ dir, root }, args), CASE_TIMEOUT_MS * 2, "exec");
+        cliVerdict(label, r);
+      }
+      const down = await drun({ dir, root }, ["delete", "--force", "fzsleeper"]);
+      assert.equal(down.code, 0, down.stderr);
+      afterCase("exec cases");
     } finally {
       for (
         const e of (() => {
@@ -413,7 +431,9 @@ Deno.test({
         return;
       }
       const lines = r.stderr.trim().split("\n");
-      const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(lines[0] ?? "")?.[1] ?? lines[0] ?? "";
+      // The logger's msg="...", or exec's shell-like "drun: ..." line (exit 127/126).
+      const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(lines[0] ?? "")?.[1] ??
+        (lines[0] ?? "").replace(/^drun: /, "");
       if (lines.length !== 1) failures.push(`${label}: ${lines.length} lines: ${r.stderr}`);
       else if (
         !/^(--[a-z-]+|id|config\.json|[A-Za-z]+(\[[^\]]*\]|\.[A-Za-z0-9_]+)*): /.test(msg) &&
@@ -455,5 +475,42 @@ function mutatedArgs(rand: () => number, dir: string, n: number): string[] {
   for (let i = 0; i < k; i++) args.push(...pick(extras));
   args.push(id);
   if (rand() < 0.1) args.push("extra-positional");
+  return args;
+}
+
+/** An `exec` argument list with odd flags, or a --process file mutated like a config. */
+function mutatedExec(
+  rand: () => number,
+  dir: string,
+  n: number,
+  proc: NonNullable<Spec["process"]>,
+  id: string,
+): string[] {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const args = ["exec"];
+  if (rand() < 0.3) {
+    const tree = { process: structuredClone(proc) } as unknown as Json;
+    mutate(tree, rand);
+    const file = join(dir, `process-${n}.json`);
+    Deno.writeTextFileSync(file, JSON.stringify((tree as Record<string, Json>).process));
+    return [...args, "--process", file, id];
+  }
+  const flags: string[][] = [
+    ["--user", pick(["4294967295", "-1", "abc", "0:4294967295", "65534", "1:1", ""])],
+    ["--cwd", pick(["relative", "/nonexistent", "/" + "ab/".repeat(1500), "/tmp"])],
+    ["--env", pick(["NOEQ", "=x", "A=" + "v".repeat(5000), "A=1"])],
+    ["--cap", pick(["CAP_NOPE", "CAP_CHOWN", "", "cap_chown"])],
+    ["--additional-gids", pick(["4294967295", "x", "10"])],
+    ["--preserve-fds", pick(["99999999999", "-3", "1"])],
+    ["--pid-file", pick([join(dir, "e.pid"), join(dir, "nodir", "e.pid")])],
+    ["-d"],
+    ["--tty"],
+    ["--no-new-privs"],
+    ["--ignore-paused"],
+  ];
+  const k = 1 + Math.floor(rand() * 2);
+  for (let i = 0; i < k; i++) args.push(...pick(flags));
+  args.push(pick([id, id, id, "nosuch", ".."]));
+  args.push(...pick([["/bin/true"], ["/bin/true"], ["relative"], ["/nonexistent"], [""]]));
   return args;
 }
