@@ -1,13 +1,15 @@
 /**
  * A bounded, seeded fuzz of the configuration and the command line (issue #14, acceptance):
  * about 500 mutations of a valid busybox config (fields deleted, wrong types, huge and
- * negative numbers, long strings, odd paths) and of `create` argument lists. Every case
+ * negative numbers, long strings, odd paths), of `create` and `exec` argument lists and of
+ * exec's --process files. Every case
  * must either run or fail with one line naming the JSON field or flag; nothing may crash,
  * hang, or leave a state dir, mount, cgroup or process behind.
  *
  * Most cases go through `Runtime.create` in this process: it is exactly what the CLI runs
  * (the same validator, planner and launch), minus a Deno start-up per case. A sample of
- * configs and every argument list go through the real CLI.
+ * configs and every argument list go through the real CLI. Failed before the fixes it led
+ * to (see the commit that added it); DRUN_FUZZ_SEED picks another seed.
  *
  * Safety: the mutations never touch fields that could reach outside the test's temp dir or
  * its own cgroups (root.path is only ever made invalid, never pointed at the host; the
