@@ -95,6 +95,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const proc = spec.process;
   if (!proc) throw new SpecError("process", "required");
   checkPreservedFds(input.preserveFds ?? 0);
+  checkNofile(proc, input.preserveFds ?? 0);
   const ops: PlanOp[] = [];
   const add = (
     kind: PlanOp["kind"],
@@ -277,6 +278,22 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   addProcessOps(add, proc, linux, input, true, hooks.startContainer);
   return { cloneFlags, ops };
+}
+
+/**
+ * The init reopens its exec fifo after the rlimits apply, as its lowest free fd (3 plus the
+ * preserved fds): a smaller RLIMIT_NOFILE would only fail after `create` had said yes.
+ */
+function checkNofile(proc: Process, preserveFds: number): void {
+  const i = (proc.rlimits ?? []).findIndex((r) => r.type === "RLIMIT_NOFILE");
+  if (i < 0) return;
+  const least = 4 + preserveFds;
+  if (proc.rlimits![i].soft < least) {
+    throw new SpecError(
+      `process.rlimits[${i}].soft`,
+      `RLIMIT_NOFILE must be at least ${least}: the init opens one more fd before exec`,
+    );
+  }
 }
 
 /** What both the init and an exec'd process do last: limits, ids, caps, filter, exec. */

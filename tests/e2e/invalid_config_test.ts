@@ -219,6 +219,15 @@ const HARDENING_CASES: Case[] = [
     },
   },
   {
+    // Failed before the fix at `start` ("cannot start a container that is stopped"), since
+    // the init could not reopen its exec fifo; runc fails too, with EMFILE.
+    name: "RLIMIT_NOFILE too small for the init to reopen its exec fifo",
+    setup: (s) => {
+      s.process!.rlimits = [{ type: "RLIMIT_NOFILE", soft: 0, hard: 0 }];
+      return { field: "process.rlimits[0].soft: RLIMIT_NOFILE must be at least 4" };
+    },
+  },
+  {
     name: "--preserve-fds far beyond the open fds",
     setup: (_s, b, id) => ({
       field: "--preserve-fds: fd",
