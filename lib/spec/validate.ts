@@ -626,6 +626,12 @@ function checkLinux(linux: Json, ctx: Ctx): void {
       const path = asCString(x, p);
       if (!path.startsWith("/")) fail(p, "must be an absolute path");
       pathLimits(path, p);
+      // A mask over / or /proc hides what the init itself still needs (its exec fifo is
+      // reopened through /proc/self/fd), so it could only fail after create succeeded.
+      const target = posix.normalize(path).replace(/(.)\/$/, "$1");
+      if (key === "maskedPaths" && (target === "/" || target === "/proc")) {
+        fail(p, `cannot mask ${target}`);
+      }
     });
   }
   optString(linux, "mountLabel", base);

@@ -228,6 +228,15 @@ const HARDENING_CASES: Case[] = [
     },
   },
   {
+    // Failed before the fix at `start` ("cannot start a container that is stopped"), found
+    // by the fuzz test: the mask hid /proc from the init.
+    name: "maskedPaths entry that is /proc in disguise",
+    setup: (s) => {
+      const i = s.linux!.maskedPaths!.push("/proc/acpi/..") - 1;
+      return { field: `linux.maskedPaths[${i}]: cannot mask /proc` };
+    },
+  },
+  {
     name: "--preserve-fds far beyond the open fds",
     setup: (_s, b, id) => ({
       field: "--preserve-fds: fd",
