@@ -31,6 +31,12 @@ export type DrunErrorCode =
   | "ECGROUP"
   | "EPERMISSION";
 
+/** Escapes control characters (newlines above all) the way JSON writes them. */
+function oneLine(s: string): string {
+  // deno-lint-ignore no-control-regex
+  return s.replace(/[\u0000-\u001f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
 /**
  * Base class of all drun errors.
  *
@@ -52,7 +58,8 @@ export class DrunError extends Error {
 
   /** Creates an error; when `path` is given the message is prefixed with it. */
   constructor(code: DrunErrorCode, message: string, path?: string) {
-    super(path ? `${path}: ${message}` : message);
+    // One line always: a value quoted into the message may carry a newline of its own.
+    super(oneLine(path ? `${path}: ${message}` : message));
     this.name = "DrunError";
     this.code = code;
     this.path = path;

@@ -24,7 +24,8 @@ import { containerDir, readState } from "./state/store.ts";
 import { toOciState } from "./state/oci.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
 import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
-import { cgroupsFromPaths } from "./cgroup/mod.ts";
+import { cgroupsFromPaths, isPaused } from "./cgroup/mod.ts";
+import { execCapabilities } from "./caps.ts";
 import { awaitReady, consoleHandler, launchError, seccompPayload } from "./launch.ts";
 import { NS_FILES, writePidFile } from "./processes.ts";
 
@@ -49,6 +50,13 @@ export interface ExecOptions {
   onConsole?: (fd: number) => void;
   /** The process's stdin, stdout and stderr as fds of this process (-1 or absent: ours). */
   stdioFds?: readonly number[];
+  /** Capabilities to add to the bounding, effective and permitted sets (runc's `--cap`). */
+  addCapabilities?: string[];
+  /**
+   * Exec even into a paused container (runc's `--ignore-paused`): the process joins the
+   * frozen cgroup, so this waits until the container is resumed.
+   */
+  ignorePaused?: boolean;
 }
 
 /**
@@ -76,14 +84,28 @@ export async function execInContainer(
   opts: ExecOptions = {},
 ): Promise<ExecResult> {
   await loadNative();
-  const st = readState(root, id);
-  if (st.status !== "running" && st.status !== "created") {
+  const st = readState(root, id, isPaused);
+  // A process joining a frozen cgroup would wait for a resume that may never come.
+  if (st.status === "paused" && !opts.ignorePaused) {
+    throw new DrunError(
+      "EBADSTATE",
+      "cannot exec in a paused container (use --ignore-paused to override)",
+    );
+  }
+  if (st.status !== "running" && st.status !== "created" && st.status !== "paused") {
     throw new DrunError("EBADSTATE", `cannot exec in a container that is ${st.status}`);
   }
   const spec = JSON.parse(
     Deno.readTextFileSync(join(containerDir(root, id), "config.json")),
   ) as Spec;
-  const checked = validateSpec({ ...spec, process }, { bundle: st.bundle }).process!;
+  const capabilities = execCapabilities(
+    process.capabilities,
+    spec.process?.capabilities,
+    opts.addCapabilities,
+  );
+  const checked = validateSpec({ ...spec, process: { ...process, capabilities } }, {
+    bundle: st.bundle,
+  }).process!;
   const onConsole = consoleHandler(checked.terminal, opts);
   const seccomp = spec.linux?.seccomp
     ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })

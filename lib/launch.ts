@@ -117,11 +117,13 @@ export function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
   // A step past the plan is drun-init failing before its first op (zig/src/init.zig).
   const label = plan.ops[m.step]?.label ?? "start the container init";
   const colon = label.indexOf(": ");
+  const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
+  // A label that is a bare field ("process.capabilities") names the field and nothing else.
+  if (colon < 0 && !label.includes(" ")) return new LaunchError(why, m.errno, label);
   const field = colon > 0 && !label.slice(0, colon).includes(" ")
     ? label.slice(0, colon)
     : undefined;
   const action = field ? label.slice(colon + 2) : label;
-  const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
   return new LaunchError(`${action}: ${why}`, m.errno, field);
 }
 

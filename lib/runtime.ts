@@ -28,11 +28,13 @@ import {
   type ContainerState,
   fifoPath,
   listIds,
+  makeContainerDir,
   procStartTime,
   readState,
   type Status,
   validateId,
   withLock,
+  writeContainerConfig,
   writeState,
 } from "./state/store.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
@@ -347,16 +349,7 @@ export class Runtime {
     planInput.cgroupPaths = cgroups?.paths;
     let plan: LaunchPlan = buildPlan(planInput);
     mark("plan");
-    Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
-    const dir = containerDir(this.root, id);
-    try {
-      Deno.mkdirSync(dir, { mode: 0o711 });
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) {
-        throw new DrunError("EEXISTS", `container with id ${id} already exists`, "id");
-      }
-      throw e;
-    }
+    const dir = makeContainerDir(this.root, id);
     let pid = 0;
     let syncFd = -1;
     let listenerFd = -1;
@@ -409,8 +402,7 @@ export class Runtime {
         cgroupPaths: cgroups?.paths,
       };
       writeState(this.root, state);
-      // exec needs the container's process defaults and filter, whatever the bundle becomes.
-      Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify(spec));
+      writeContainerConfig(this.root, id, spec);
       // GO carries the two states the init's own hooks read, then the seccomp agent's message.
       const ociState = (status: Status) => ({
         ...toOciState({ ...state, status }),
@@ -444,11 +436,7 @@ export class Runtime {
       state.status = "created";
       writeState(this.root, state);
       mark("created");
-      if (opts.pidFile) {
-        await writePidFile(opts.pidFile, pid).catch((e) => {
-          throw new DrunError("EINVALID_ARG", (e as Error).message, "--pid-file");
-        });
-      }
+      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
       if (!opts.watchExec) return { state, handoffNs };
       const fd = syncFd;
       syncFd = -1;

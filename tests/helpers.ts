@@ -251,3 +251,17 @@ export function busyboxBundle(): { b: Bundle; rt: Runtime; spec: (args: string[]
   };
   return { b, rt: new Runtime(b.root), spec };
 }
+
+/**
+ * Runs `runc run` on the bundle at `dir` (state under `dir/runc-state`), for tests that
+ * compare drun with runc on the same config.
+ */
+export async function runcRun(dir: string, id: string): Promise<CliResult> {
+  const out = await new Deno.Command("runc", {
+    args: ["--root", join(dir, "runc-state"), "run", "--bundle", dir, id],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -39,8 +39,10 @@ export interface AllowedDevice {
 }
 
 /**
- * Devices every container needs once a rule denies all: mknod of any node (opening stays
- * denied), the standard nodes of /dev, and the pty devices.
+ * Devices every container needs once a rule denies all, as runc allows them: mknod of any
+ * node (opening stays denied), the standard nodes of /dev, the pty devices and tun. Not the
+ * console (c 5:1): that is the host's console, and with CAP_MKNOD a container could create
+ * and open it.
  */
 export const BASE_ALLOWED_DEVICES: AllowedDevice[] = [
   { type: "c", major: -1, minor: -1, access: "m" },
@@ -51,9 +53,9 @@ export const BASE_ALLOWED_DEVICES: AllowedDevice[] = [
   { type: "c", major: 1, minor: 8, access: "rwm" }, // random
   { type: "c", major: 1, minor: 9, access: "rwm" }, // urandom
   { type: "c", major: 5, minor: 0, access: "rwm" }, // tty
-  { type: "c", major: 5, minor: 1, access: "rwm" }, // console
   { type: "c", major: 5, minor: 2, access: "rwm" }, // ptmx
   { type: "c", major: 136, minor: -1, access: "rwm" }, // pts/*
+  { type: "c", major: 10, minor: 200, access: "rwm" }, // net/tun
 ];
 
 /** One rule as the devices.allow / devices.deny files take it. */

@@ -11,6 +11,8 @@ import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
+import { checkProcMount } from "./proc_mounts.ts";
+import { checkPreservedFds } from "../processes.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
 /** CLONE_NEW* flag per OCI namespace type. */
@@ -98,6 +100,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const linux = spec.linux ?? {};
   const proc = spec.process;
   if (!proc) throw new SpecError("process", "required");
+  checkPreservedFds(input.preserveFds ?? 0);
+  checkNofile(proc, input.preserveFds ?? 0);
   const ops: PlanOp[] = [];
   const add = (
     kind: PlanOp["kind"],
@@ -171,10 +175,17 @@ export function buildPlan(input: PlanInput): LaunchPlan {
 
   const mounts = spec.mounts ?? [];
   let devIsBound = false;
+  // Which field owns /dev and /proc in the container (for the labels of what goes there).
+  let devField = "root.path";
+  let procMounted = false;
   for (const [i, m] of mounts.entries()) {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
-    if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
+    const bind = parseMountOptions(m.options, m.type).bind;
+    checkProcMount(dest, m, bind, field);
+    if (dest === "/dev") devField = field;
+    if (dest === "/proc") procMounted = true;
+    if (dest === "/dev" && bind) devIsBound = true;
     addMount(add, m, dest, field, input.cgroupLines, {
       cgroupns: newNs.has("cgroup"),
       userns,
@@ -182,18 +193,28 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     });
   }
 
+  // The init re-opens its exec fifo through /proc/self/fd once the root is switched: with no
+  // /proc it could only die at `start`, far from the cause.
+  if (newNs.has("mount") && !procMounted) {
+    throw new SpecError("mounts", "a proc mount on /proc is required");
+  }
+
+  const defaults = devIsBound
+    ? []
+    : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }));
   const devices = [
-    ...(devIsBound
-      ? []
-      : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }))),
+    ...defaults,
     // A trailing slash names the same node (runc accepts /dev/net/tun/).
     ...(linux.devices ?? []).map((d) => ({ ...d, path: d.path.replace(/(.)\/+$/, "$1") })),
   ];
+  // The config's own devices are named by their field; the defaults by whoever owns /dev.
+  const deviceLabel = (i: number, path: string) =>
+    i < defaults.length ? `${devField}: device ${path}` : `linux.devices[${i - defaults.length}]`;
   if (userns) {
     // mknod is refused in a user namespace: bind the host's node instead, as runc does.
-    for (const d of devices) {
+    for (const [i, d] of devices.entries()) {
       const dest = resolveInRoot(rootfs, d.path, "linux.devices");
-      add(Op.MOUNT_IN_ROOT, `device ${d.path}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
+      add(Op.MOUNT_IN_ROOT, `${deviceLabel(i, d.path)}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
         d.path,
         dest,
         "",
@@ -218,10 +239,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   if (!userns) {
     for (const [i, d] of devices.entries()) {
       const mode = ((d.fileMode ?? 0o666) & 0o7777) | (S_IF[d.type] ?? 0);
-      const label = i < devices.length - (linux.devices?.length ?? 0)
-        ? `device ${d.path}`
-        : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
-      add(Op.MKNOD, `${label}: create ${d.path}`, [
+      add(Op.MKNOD, `${deviceLabel(i, d.path)}: create ${d.path}`, [
         mode,
         makedev(d.major ?? 0, d.minor ?? 0),
         d.uid ?? 0,
@@ -231,7 +249,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   if (!devIsBound) {
     for (const [target, link] of DEV_SYMLINKS) {
-      add(Op.SYMLINK, `symlink ${link}`, [], [target, link]);
+      add(Op.SYMLINK, `${devField}: symlink ${link}`, [], [target, link]);
     }
   }
   if (rootProp) add(Op.MOUNT, "linux.rootfsPropagation", [propFlags], ["", "/", "", ""]);
@@ -301,6 +319,22 @@ export function withHome(proc: Process, rootfs: string): Process {
   return { ...proc, env: [...(proc.env ?? []), `HOME=${home}`] };
 }
 
+/**
+ * The init reopens its exec fifo after the rlimits apply, as its lowest free fd (3 plus the
+ * preserved fds): a smaller RLIMIT_NOFILE would only fail after `create` had said yes.
+ */
+function checkNofile(proc: Process, preserveFds: number): void {
+  const i = (proc.rlimits ?? []).findIndex((r) => r.type === "RLIMIT_NOFILE");
+  if (i < 0) return;
+  const least = 4 + preserveFds;
+  if (proc.rlimits![i].soft < least) {
+    throw new SpecError(
+      `process.rlimits[${i}].soft`,
+      `RLIMIT_NOFILE must be at least ${least}: the init opens one more fd before exec`,
+    );
+  }
+}
+
 /** What both the init and an exec'd process do last: limits, ids, caps, filter, exec. */
 function addProcessOps(
   add: Add,
@@ -367,14 +401,14 @@ function addProcessOps(
   if (input.seccomp && !proc.noNewPrivileges) seccompOp();
 
   const user = proc.user;
-  const caps = proc.capabilities;
+  // No capabilities object means no capabilities, as runc reads it: a process must never
+  // keep the runtime's own full set (mount, module loading) because a field was left out.
+  const caps = proc.capabilities ?? {};
   const last = lastCap();
-  if (caps) {
-    add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
-      capMask(caps.bounding, "process.capabilities.bounding", last),
-      last,
-    ]);
-  }
+  add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
+    capMask(caps.bounding, "process.capabilities.bounding", last),
+    last,
+  ]);
   add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
   const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
   (user.additionalGids ?? []).forEach((g, i) =>
@@ -384,20 +418,18 @@ function addProcessOps(
   add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
   add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
   add(Op.PRCTL, "stop keeping capabilities", [PR_SET_KEEPCAPS, 0, 0]);
-  if (caps) {
-    const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
-    const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
-    add(Op.CAPSET, "process.capabilities", [
-      capMask(caps.effective, "process.capabilities.effective", last),
-      permitted,
-      inheritable,
-    ]);
-    // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
-    // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
-    const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
-      inheritable;
-    if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
-  }
+  const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
+  const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
+  add(Op.CAPSET, "process.capabilities", [
+    capMask(caps.effective, "process.capabilities.effective", last),
+    permitted,
+    inheritable,
+  ]);
+  // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
+  // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
+  const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
+    inheritable;
+  if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
   add(Op.UMASK, "process.user.umask", [user.umask ?? 0o022]);
   add(Op.CHDIR, "process.cwd", [], [proc.cwd]);
   if (proc.noNewPrivileges) add(Op.PRCTL, "process.noNewPrivileges", [PR_SET_NO_NEW_PRIVS, 1, 0]);
@@ -578,6 +610,7 @@ export interface ExecPlanInput {
  * namespace, wait for the runtime (cgroup join), then the same process setup as the init.
  */
 export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
+  checkPreservedFds(input.preserveFds ?? 0);
   const ops: PlanOp[] = [];
   const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
   add(Op.SIGNALS_RESET, "reset signal handlers");
