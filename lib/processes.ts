@@ -22,6 +22,8 @@ export const NS_FILES: Record<string, string> = {
 
 /** The processes of a container: its whole pid namespace, or just the init. */
 export function containerPids(st: ContainerState): number[] {
+  // pid 0 is a container whose init never existed: kill(0) would hit our own group.
+  if (!(st.pid > 0)) return [];
   if (!st.ownPidNamespace) return [st.pid];
   let ns: string;
   try {

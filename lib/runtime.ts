@@ -335,6 +335,8 @@ export class Runtime {
       preserveFds: Math.max(opts.preserveFds ?? 0, opts.listenFds ?? 0),
       id,
       noNewKeyring: opts.noNewKeyring,
+      // The same process starts it (run, the library): the init dies with us until then.
+      bindUntilStart: opts.watchExec,
       seccomp: seccomp
         ? {
           program: seccomp.program,
@@ -350,6 +352,26 @@ export class Runtime {
     let plan: LaunchPlan = buildPlan(planInput);
     mark("plan");
     const dir = makeContainerDir(this.root, id);
+    // Written before anything else exists, and again at each step that adds something: a
+    // runtime killed at any point leaves a state that names what to remove (its cgroups
+    // before they exist too) and reads as stopped once we are gone, so `delete --force`
+    // cleans it and the id can be used again.
+    const state: ContainerState = {
+      ociVersion: OCI_VERSION,
+      id,
+      status: "creating",
+      pid: 0,
+      bundle,
+      annotations: spec.annotations,
+      rootfs,
+      created: new Date().toISOString(),
+      startTime: 0,
+      owner: "root",
+      ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
+      cgroupPaths: cgroups?.paths,
+      creator: { pid: Deno.pid, startTime: procStartTime(Deno.pid) ?? 0 },
+    };
+    writeState(this.root, state);
     let pid = 0;
     let syncFd = -1;
     let listenerFd = -1;
@@ -375,6 +397,9 @@ export class Runtime {
       mark("clone");
       opts.signal?.addEventListener("abort", onAbort, { once: true });
       opts.signal?.throwIfAborted();
+      state.pid = pid;
+      state.startTime = procStartTime(pid) ?? 0;
+      writeState(this.root, state);
       if (listenerFd >= 0) {
         closeFd(listenerFd);
         listenerFd = -1;
@@ -387,21 +412,6 @@ export class Runtime {
         cgroups.join(pid);
       }
       mark("cgroups");
-      const state: ContainerState = {
-        ociVersion: OCI_VERSION,
-        id,
-        status: "creating",
-        pid,
-        bundle,
-        annotations: spec.annotations,
-        rootfs,
-        created: new Date().toISOString(),
-        startTime: procStartTime(pid) ?? 0,
-        owner: "root",
-        ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
-        cgroupPaths: cgroups?.paths,
-      };
-      writeState(this.root, state);
       writeContainerConfig(this.root, id, spec);
       // GO carries the two states the init's own hooks read, then the seccomp agent's message.
       const ociState = (status: Status) => ({
@@ -434,6 +444,7 @@ export class Runtime {
       mark("ready");
       opts.signal?.throwIfAborted();
       state.status = "created";
+      delete state.creator;
       writeState(this.root, state);
       mark("created");
       if (opts.pidFile) await writePidFile(opts.pidFile, pid);
@@ -588,8 +599,23 @@ export class Runtime {
     await loadNative();
     mark("delete");
     await withLock(this.root, id, async () => {
-      const st = readState(this.root, id, isPaused);
-      if ((st.status === "running" || st.status === "paused") && !opts.force) {
+      let st: ContainerState;
+      try {
+        st = readState(this.root, id, isPaused);
+      } catch (e) {
+        // A directory with no state at all (a runtime killed between the two): nothing else
+        // can exist yet, so force removes the directory and frees the id.
+        if (!opts.force || !(e instanceof DrunError)) throw e;
+        const gone = await Deno.remove(containerDir(this.root, id), { recursive: true })
+          .then(() => false, (err) => {
+            if (err instanceof Deno.errors.NotFound) return true;
+            throw err;
+          });
+        if (gone) throw e;
+        return;
+      }
+      const busy = ["running", "paused", "creating"];
+      if (busy.includes(st.status) && !opts.force) {
         throw new DrunError(
           "EBADSTATE",
           `cannot delete container ${id} that is not stopped: ${st.status}`,

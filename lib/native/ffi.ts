@@ -252,6 +252,8 @@ export function mkfifo(path: string, mode = 0o600): void {
 
 /** Sends signal number sig to pid. Returns 0 or -errno (ESRCH when gone). */
 export function killPid(pid: number, sig: number): number {
+  // 0 and negative pids name process groups (ours, for 0): never what a caller means here.
+  if (!(pid > 0)) return -3; // ESRCH
   return native().drun_kill(pid, sig);
 }
 

@@ -74,6 +74,11 @@ export interface PlanInput {
   id?: string;
   /** Do not give the container a session keyring of its own (runc's --no-new-keyring). */
   noNewKeyring?: boolean;
+  /**
+   * Keep the parent-death signal until `start` (the creating process also starts it, as
+   * `run` does): a runtime killed before then takes the waiting init with it.
+   */
+  bindUntilStart?: boolean;
   /** The container's cgroup directory per controller, when the runtime made them. */
   cgroupPaths?: Record<string, string>;
   /** Lines of /proc/self/cgroup of the caller; tests may inject them. */
@@ -340,7 +345,7 @@ function addProcessOps(
   add: Add,
   proc: Process,
   linux: Linux,
-  input: Pick<PlanInput, "seccomp" | "preserveFds">,
+  input: Pick<PlanInput, "seccomp" | "preserveFds" | "bindUntilStart">,
   waitForStart: boolean,
   startHooks?: Hook[],
 ): void {
@@ -442,10 +447,14 @@ function addProcessOps(
   add(Op.RESOLVE_EXEC, `process.args[0]: ${args[0]}`, [], [args[0], pathVar]);
   // Nothing of ours after the filter but READY (a store the seccomp helper sends), the
   // exec fifo and execve: a profile may deny or notify any other syscall.
-  add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
+  const bind = waitForStart && input.bindUntilStart;
+  if (!bind) add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
   if (input.seccomp && proc.noNewPrivileges) seccompOp();
   add(Op.READY, "report ready");
   if (waitForStart) add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
+  // Best effort (num 3): after the filter a profile may deny prctl; the container then only
+  // keeps dying with its `run`.
+  if (bind) add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0, 1]);
   addHookOps(add, "startContainer", startHooks, 1);
   add(Op.EXEC, `process.args[0]: exec ${args[0]}`, [args.length], [...args, ...env]);
 }

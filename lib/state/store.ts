@@ -52,6 +52,11 @@ export interface ContainerState {
   ownPidNamespace: boolean;
   /** The container's cgroup directories per hierarchy, when drun created them. */
   cgroupPaths?: Record<string, string>;
+  /**
+   * While `creating`: the runtime process doing it (pid and start time). A container whose
+   * creator died before its init existed reads as `stopped`, so `delete --force` removes it.
+   */
+  creator?: { pid: number; startTime: number };
 }
 
 /** OCI and runc id rules: letters, digits and `_+-.`, not `.` or `..`. */
@@ -163,7 +168,9 @@ export type PausedProbe = (state: ContainerState) => boolean;
 /** Computes the live status of a stored state. */
 export function liveStatus(state: ContainerState, root: string, paused?: PausedProbe): Status {
   if (state.status === "creating") {
-    return procStartTime(state.pid) === state.startTime ? "creating" : "stopped";
+    if (state.pid > 0) return procStartTime(state.pid) === state.startTime ? "creating" : "stopped";
+    const c = state.creator;
+    return c && procStartTime(c.pid) === c.startTime ? "creating" : "stopped";
   }
   if (procStartTime(state.pid) !== state.startTime) return "stopped";
   if (paused?.(state)) return "paused";

@@ -434,8 +434,9 @@ Deno.test({
       }
       const lines = r.stderr.trim().split("\n");
       // The logger's msg="...", or exec's shell-like "drun: ..." line (exit 127/126).
-      const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(lines[0] ?? "")?.[1] ??
-        (lines[0] ?? "").replace(/^drun: /, "");
+      // exec's failures carry runc's "exec failed: " before the field.
+      const msg = (/msg="((?:[^"\\]|\\.)*)"/.exec(lines[0] ?? "")?.[1] ??
+        (lines[0] ?? "").replace(/^drun: /, "")).replace(/^exec failed: /, "");
       if (lines.length !== 1) failures.push(`${label}: ${lines.length} lines: ${r.stderr}`);
       else if (
         !/^(--[a-z-]+|id|config\.json|[A-Za-z]+(\[[^\]]*\]|\.[A-Za-z0-9_]+)*): /.test(msg) &&
