@@ -410,6 +410,9 @@ export class Runtime {
         cgroups.create();
         cgroups.apply(spec.linux?.resources);
         cgroups.join(pid);
+        // Now with the parents create() made for a nested cgroupsPath, for delete to remove.
+        state.cgroupPaths = cgroups.paths;
+        writeState(this.root, state);
       }
       mark("cgroups");
       writeContainerConfig(this.root, id, spec);

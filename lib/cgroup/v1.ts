@@ -80,21 +80,35 @@ export function deviceRules(
 
 /**
  * The same list as {@link deviceRules}, as rules (the v2 driver compiles it to eBPF): the
- * config's rules with the base devices and `extra` allowed right after the last deny-all.
+ * config's rules in the config's order (so `devices.list` reads as configured, as the
+ * runtime-spec asks and crun does), then, when they deny everything somewhere, the base
+ * devices and `extra` allowed after them, except a device a later config rule denies.
+ *
+ * @example
+ * ```ts
+ * deviceRuleList([{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 200, access: "rwm" }], []);
+ * // the two config rules first, then c 1:3, c 1:5, ... allowed
+ * ```
  */
 export function deviceRuleList(
   rules: LinuxDeviceCgroup[],
   extra: AllowedDevice[],
 ): LinuxDeviceCgroup[] {
-  const out = [...rules];
   let lastDenyAll = -1;
   rules.forEach((r, i) => {
     if (!r.allow && (r.type ?? "a") === "a") lastDenyAll = i;
   });
-  if (lastDenyAll < 0) return out;
-  const defaults = [...BASE_ALLOWED_DEVICES, ...extra].map((d) => ({ allow: true, ...d }));
-  out.splice(lastDenyAll + 1, 0, ...defaults);
-  return out;
+  if (lastDenyAll < 0) return [...rules];
+  // A device the config denies after its last deny-all stays denied.
+  const deniedLater = rules.slice(lastDenyAll + 1).filter((r) => !r.allow);
+  const covers = (r: LinuxDeviceCgroup, d: AllowedDevice) =>
+    (r.type === undefined || r.type === "a" || r.type === d.type) &&
+    (r.major === undefined || r.major === -1 || r.major === d.major) &&
+    (r.minor === undefined || r.minor === -1 || r.minor === d.minor);
+  const defaults = [...BASE_ALLOWED_DEVICES, ...extra]
+    .filter((d) => !deniedLater.some((r) => covers(r, d)))
+    .map((d) => ({ allow: true, ...d }));
+  return [...rules, ...defaults];
 }
 
 const F = "linux.resources";

@@ -986,8 +986,11 @@ function checkCrossFields(spec: Json, linux: Json): void {
     let nsType: string;
     if (name.startsWith("net.")) nsType = "network";
     else if (IPC_SYSCTLS.has(name) || name.startsWith("fs.mqueue.")) nsType = "ipc";
-    else if (UTS_SYSCTLS.has(name)) nsType = "uts";
-    else fail(keyPath("linux.sysctl", key), "not namespaced; it would change the host");
+    else if (UTS_SYSCTLS.has(name)) {
+      // runc refuses these: the config's hostname/domainname fields own them.
+      const field = name === "kernel.hostname" ? "hostname" : "domainname";
+      fail(keyPath("linux.sysctl", key), `not allowed: it conflicts with the ${field} field`);
+    } else fail(keyPath("linux.sysctl", key), "not namespaced; it would change the host");
     if (!nsIndex.has(nsType)) {
       fail(keyPath("linux.sysctl", key), `requires a ${nsType} namespace`);
     }

@@ -490,6 +490,14 @@ const CASES: Case[] = [
     },
   },
   {
+    // runc refuses it: the hostname field owns it (issue: drun wrote it).
+    name: "kernel.hostname as a sysctl",
+    setup: (s) => {
+      s.linux!.sysctl = { "kernel.hostname": "x" };
+      return { field: "linux.sysctl" };
+    },
+  },
+  {
     name: "relative masked path",
     setup: (s) => {
       s.linux!.maskedPaths = ["proc/kcore"];
