@@ -242,6 +242,28 @@ const scenarios: Scenario<Ctx>[] = [
     },
   },
   {
+    // Device nodes whose parent directory does not exist (/dev/net/tun) failed with ENOENT,
+    // so --privileged (every host device) failed too.
+    name: "--privileged and --device /dev/net/tun",
+    expect: /^run: code=0 out="tun=c\\nok\\n"\nrun: code=0 out="tun=c\\n"$/,
+    run: async (ctx, rt) => {
+      const check = "test -c /dev/net/tun && echo tun=c";
+      const priv = await runRm(ctx, rt, ["--privileged"], ["sh", "-c", `${check}; echo ok`]);
+      const tun = await runRm(ctx, rt, ["--device", "/dev/net/tun"], ["sh", "-c", check]);
+      return `${priv.text}\n${tun.text}`;
+    },
+  },
+  {
+    // "not found" wording made podman report 127 where runc's container gets another code:
+    // podman maps the runtime's words, so drun's must lead it to the same one.
+    name: "a non-executable file as the command: the same exit code as with runc",
+    expect: /^run: code=\d+$/,
+    run: async (ctx, rt) => {
+      const { r } = await runRm(ctx, rt, [], ["/etc/passwd"]);
+      return `run: code=${r.code}`;
+    },
+  },
+  {
     name: "/sys/fs/cgroup inside the container shows the container's own cgroup",
     expect: /out="67108864\\n"/,
     run: async (ctx, rt) =>
