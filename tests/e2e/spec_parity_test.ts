@@ -151,3 +151,24 @@ Deno.test("spec parity: a missing cwd is created and HOME comes from the image's
     await b.cleanup();
   }
 });
+
+Deno.test("spec parity: a tmpfs without mode= keeps the mode of the directory it covers", async () => {
+  const spec = probeSpec(["sleep", "10"]);
+  spec.mounts!.push(
+    { destination: "/data", type: "tmpfs", source: "tmpfs", options: ["nosuid"] },
+    { destination: "/given", type: "tmpfs", source: "tmpfs", options: ["mode=700"] },
+  );
+  const b = makeProbeBundle(spec);
+  const id = `tmpfsmode-${Deno.pid}`;
+  try {
+    Deno.mkdirSync(join(b.rootfs, "data"), { mode: 0o750 });
+    Deno.chmodSync(join(b.rootfs, "data"), 0o750);
+    assert.equal((await drun(b, ["run", "-d", "--bundle", b.dir, id])).code, 0);
+    const pid = JSON.parse((await drun(b, ["state", id])).stdout).pid;
+    const mode = (p: string) => Deno.statSync(`/proc/${pid}/root${p}`).mode! & 0o7777;
+    assert.equal(mode("/data"), 0o750, "the kernel's default would be 1777");
+    assert.equal(mode("/given"), 0o700);
+  } finally {
+    await b.cleanup();
+  }
+});

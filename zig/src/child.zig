@@ -495,13 +495,14 @@ fn mountInRoot(op: plan.Op) ?Fail {
         rc = sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, sfd)), sys.ptr(sys.fdPath(&path_b, dfd)), 0, op.num(0), 0);
         sys.close(sfd);
     } else {
+        const opts = tmpfsData(fstype, data, dfd) orelse return .{ .errno = 36, .detail = "tmpfs options" };
         rc = sys.syscall5(
             .mount,
             if (src.len > 0) sys.ptr(src.p) else sys.ptr(fstype.p),
             sys.ptr(sys.fdPath(&path_b, dfd)),
             sys.ptr(fstype.p),
             op.num(0),
-            if (data.len > 0) sys.ptr(data.p) else 0,
+            if (opts.len > 0) sys.ptr(opts.ptr) else 0,
         );
     }
     if (chk(rc, "mount")) |f| return f;
@@ -555,6 +556,43 @@ fn vectors(op: plan.Op, skip: usize, argc: usize) ?Vectors {
     v[argc] = null;
     v[slots_needed - 1] = null;
     return .{ .argv = v, .envp = v + argc + 1 };
+}
+
+var data_buf: [4096 + 16]u8 = undefined;
+
+/// A tmpfs without `mode=` keeps the mode of the directory it covers, as runc and crun make
+/// it (the kernel's default, 1777, would open a 0755 directory to everyone): the options with
+/// `mode=<octal>` of `dfd` appended. Anything else, or a tmpfs with a mode, as given.
+fn tmpfsData(fstype: plan.Str, data: plan.Str, dfd: usize) ?[:0]const u8 {
+    const given: [:0]const u8 = data.p[0..data.len :0];
+    if (!std.mem.eql(u8, fstype.p[0..fstype.len], "tmpfs")) return given;
+    var opts = std.mem.splitScalar(u8, given, ',');
+    while (opts.next()) |o| if (std.mem.startsWith(u8, o, "mode=")) return given;
+    var st: [144]u8 align(8) = undefined;
+    if (sys.errnoOf(sys.syscall2(.fstat, dfd, sys.ptr(&st))) != 0) return given;
+    const mode = std.mem.readInt(u32, st[24..28], .little) & 0o7777;
+    if (data.len + 16 > data_buf.len) return null;
+    @memcpy(data_buf[0..data.len], given);
+    var n = data.len;
+    const prefix = if (n > 0) ",mode=" else "mode=";
+    @memcpy(data_buf[n..][0..prefix.len], prefix);
+    n += prefix.len;
+    var digits: [6]u8 = undefined;
+    var k: usize = 0;
+    var m = mode;
+    while (true) {
+        digits[k] = @intCast('0' + (m & 7));
+        k += 1;
+        m >>= 3;
+        if (m == 0) break;
+    }
+    while (k > 0) {
+        k -= 1;
+        data_buf[n] = digits[k];
+        n += 1;
+    }
+    data_buf[n] = 0;
+    return data_buf[0..n :0];
 }
 
 /// Finds args[0] along PATH inside the container, as execvp would, so a missing binary
