@@ -58,61 +58,60 @@ async function timed(b: Parameters<typeof drun>[0], args: string[]) {
   return { ...r, seconds: (Date.now() - t0) / 1000 };
 }
 
+/**
+ * A container notifying `names` to a python agent in `mode` is refused within 12 s with an
+ * error matching `error`, leaving no state behind.
+ */
+async function refusedWithAgent(
+  mode: "backlog" | "accept" | "read",
+  opts: { nnp: boolean; names: string[]; timeoutMs?: number; id: string },
+  error: RegExp,
+) {
+  const dir = tempSocketDir();
+  const sock = join(dir, "a.sock");
+  const agent = pyAgent(sock, mode);
+  const spec = probeSpec(["exit", "0"]);
+  spec.process!.noNewPrivileges = opts.nnp;
+  spec.linux!.seccomp = notifyOn(opts.names, sock);
+  if (opts.timeoutMs) spec.annotations = { "run.drun.seccomp.timeout": `${opts.timeoutMs}` };
+  const b = makeProbeBundle(spec);
+  try {
+    await untilReady(agent);
+    const r = await timed(b, ["run", "--bundle", b.dir, opts.id]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, error);
+    assert.ok(r.seconds < 12, `${r.seconds} s`);
+    assert.deepEqual([...Deno.readDirSync(b.root)].map((e) => e.name), []);
+  } finally {
+    agent.kill("SIGKILL");
+    await agent.status;
+    await b.cleanup();
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
 for (const nnp of NNP) {
   Deno.test({
     name: `seccomp never hangs (noNewPrivileges ${nnp}): a full backlog fails create at once`,
     ...NO_SANITIZE,
-    async fn() {
-      const dir = tempSocketDir();
-      const sock = join(dir, "a.sock");
-      const agent = pyAgent(sock, "backlog");
-      const spec = probeSpec(["exit", "0"]);
-      spec.process!.noNewPrivileges = nnp;
-      spec.linux!.seccomp = notifyOn(["getpid"], sock);
-      const b = makeProbeBundle(spec);
-      try {
-        await untilReady(agent);
-        const r = await timed(b, ["run", "--bundle", b.dir, `backlog-${nnp}`]);
-        assert.notEqual(r.code, 0);
-        assert.match(r.stderr, /linux\.seccomp\.listenerPath.*not accepting connections/);
-        assert.ok(r.seconds < 12, `${r.seconds} s`);
-        assert.deepEqual([...Deno.readDirSync(b.root)].map((e) => e.name), []);
-      } finally {
-        agent.kill("SIGKILL");
-        await agent.status;
-        await b.cleanup();
-        Deno.removeSync(dir, { recursive: true });
-      }
-    },
+    fn: () =>
+      refusedWithAgent(
+        "backlog",
+        { nnp, names: ["getpid"], id: `backlog-${nnp}` },
+        /linux\.seccomp\.listenerPath.*not accepting connections/,
+      ),
   });
 
   Deno.test({
     name:
       `seccomp never hangs (noNewPrivileges ${nnp}): an agent that never reads fails in seconds`,
     ...NO_SANITIZE,
-    async fn() {
-      const dir = tempSocketDir();
-      const sock = join(dir, "a.sock");
-      const agent = pyAgent(sock, "accept");
-      const spec = probeSpec(["exit", "0"]);
-      spec.process!.noNewPrivileges = nnp;
-      spec.linux!.seccomp = notifyOn(["getpid"], sock);
-      spec.annotations = { "run.drun.seccomp.timeout": "2000" };
-      const b = makeProbeBundle(spec);
-      try {
-        await untilReady(agent);
-        const r = await timed(b, ["run", "--bundle", b.dir, `noread-${nnp}`]);
-        assert.notEqual(r.code, 0);
-        assert.match(r.stderr, /linux\.seccomp.*did not read the container state/);
-        assert.ok(r.seconds < 12, `${r.seconds} s`);
-        assert.deepEqual([...Deno.readDirSync(b.root)].map((e) => e.name), []);
-      } finally {
-        agent.kill("SIGKILL");
-        await agent.status;
-        await b.cleanup();
-        Deno.removeSync(dir, { recursive: true });
-      }
-    },
+    fn: () =>
+      refusedWithAgent(
+        "accept",
+        { nnp, names: ["getpid"], timeoutMs: 2000, id: `noread-${nnp}` },
+        /linux\.seccomp.*did not read the container state/,
+      ),
   });
 
   for (const denied of ["sendto", "write", "read", "close", "futex"]) {
@@ -138,29 +137,12 @@ for (const nnp of NNP) {
 Deno.test({
   name: "seccomp never hangs: an agent that never answers a notified setup syscall is named",
   ...NO_SANITIZE,
-  async fn() {
-    // Without noNewPrivileges the filter goes in before the id changes; notify setresuid and
-    // let the agent hold the listener without answering.
-    const dir = tempSocketDir();
-    const sock = join(dir, "a.sock");
-    const agent = pyAgent(sock, "read");
-    const spec = probeSpec(["exit", "0"]);
-    spec.process!.noNewPrivileges = false;
-    spec.linux!.seccomp = notifyOn(["setresuid"], sock);
-    spec.annotations = { "run.drun.seccomp.timeout": "2000" };
-    const b = makeProbeBundle(spec);
-    try {
-      await untilReady(agent);
-      const r = await timed(b, ["run", "--bundle", b.dir, "noanswer"]);
-      assert.notEqual(r.code, 0);
-      assert.match(r.stderr, /linux\.seccomp\.listenerPath.*did not answer the init's setresuid/);
-      assert.ok(r.seconds < 12, `${r.seconds} s`);
-      assert.deepEqual([...Deno.readDirSync(b.root)].map((e) => e.name), []);
-    } finally {
-      agent.kill("SIGKILL");
-      await agent.status;
-      await b.cleanup();
-      Deno.removeSync(dir, { recursive: true });
-    }
-  },
+  // Without noNewPrivileges the filter goes in before the id changes; notify setresuid and
+  // let the agent hold the listener without answering.
+  fn: () =>
+    refusedWithAgent(
+      "read",
+      { nnp: false, names: ["setresuid"], timeoutMs: 2000, id: "noanswer" },
+      /linux\.seccomp\.listenerPath.*did not answer the init's setresuid/,
+    ),
 });

@@ -66,7 +66,7 @@ export fn drun_launch(base: [*]const u8, len: usize, init_fd: i32, stdio: *const
         .plan_fd = @intCast(pfd),
         .sync_fd = sv[1],
         .stdio = stdio.*,
-        .argv = .{ "drun-init", decimal(&plan_arg, pfd), decimal(&sync_arg, @intCast(sv[1])), null },
+        .argv = .{ "drun-init", sys.decimalAt(&plan_arg, pfd), sys.decimalAt(&sync_arg, @intCast(sv[1])), null },
     };
     var stack: [16384]u8 align(16) = undefined;
     const all: u64 = ~@as(u64, 0);
@@ -111,23 +111,6 @@ fn spawnChild(arg: usize) callconv(.c) u8 {
     @atomicStore(i32, &sp.errno, if (e == 0) 8 else e, .release); // ENOEXEC if execveat "returned 0"
     _ = sys.syscall1(.exit, 127);
     unreachable;
-}
-
-/// `n` in decimal, NUL-terminated, in buf.
-fn decimal(buf: *[32]u8, n: usize) [*:0]const u8 {
-    var digits: [20]u8 = undefined;
-    var v = n;
-    var i: usize = 0;
-    while (true) {
-        digits[i] = @intCast('0' + v % 10);
-        i += 1;
-        v /= 10;
-        if (v == 0) break;
-    }
-    var j: usize = 0;
-    while (j < i) : (j += 1) buf[j] = digits[i - 1 - j];
-    buf[i] = 0;
-    return @ptrCast(buf);
 }
 
 /// memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING) holding `bytes`, sealed against every
