@@ -103,7 +103,11 @@ function v1Hierarchies(root: string, opts: CgroupOptions): Hierarchy[] {
     for (const m of mounts) {
       if (m.fsType !== "cgroup") continue;
       if (m.mountPoint !== root && !m.mountPoint.startsWith(root + "/")) continue;
-      const controllers = m.superOptions.filter((o) => V1_CONTROLLERS.has(o));
+      // Named hierarchies too (name=systemd): a container joins every one, as runc does, so
+      // it is not left in the runtime's place there.
+      const controllers = m.superOptions.filter((o) =>
+        V1_CONTROLLERS.has(o) || o.startsWith("name=")
+      );
       const key = [...controllers].sort().join(",");
       if (!controllers.length || seen.has(key)) continue;
       seen.add(key);
@@ -121,6 +125,17 @@ function v1Hierarchies(root: string, opts: CgroupOptions): Hierarchy[] {
     out.push({ controllers, mount: join(root, e.name), mountRoot: "/" });
   }
   return out;
+}
+
+/** The placement key of a hybrid host's cgroup2 tree among the v1 hierarchies. */
+export const UNIFIED_KEY = "unified";
+
+/** The cgroup2 mount below a v1 root (a hybrid host), if any. */
+function hybridTree(root: string, opts: CgroupOptions): Omit<Hierarchy, "controllers"> | undefined {
+  if (opts.root !== undefined && opts.mountinfo === undefined) return undefined;
+  const m = parseCgroupMounts(opts.mountinfo ?? readText("/proc/self/mountinfo"))
+    .find((x) => x.fsType === "cgroup2" && x.mountPoint.startsWith(root + "/"));
+  return m && { mount: m.mountPoint, mountRoot: m.root };
 }
 
 /** The cgroup path (relative to the hierarchy root) for a container. */
@@ -219,6 +234,17 @@ export function openCgroups(
     refuseOwn(rel, own, field);
     const dir = dirIn(h.mount, h.mountRoot, rel, field);
     for (const c of h.controllers) placements[c] = { dir, mount: h.mount };
+  }
+  // A hybrid host's cgroup2 tree (/sys/fs/cgroup/unified): joined as well, for membership.
+  const unified = hybridTree(root, opts);
+  if (unified && Object.keys(placements).length) {
+    const own = self.find((l) => l.hierarchy === 0)?.path ?? "/";
+    const rel = cgroupPath(cgPath, id, own);
+    refuseOwn(rel, own, field);
+    placements[UNIFIED_KEY] = {
+      dir: dirIn(unified.mount, unified.mountRoot, rel, field),
+      mount: unified.mount,
+    };
   }
   if (!Object.keys(placements).length) {
     if (hasLimits(resources)) {

@@ -172,3 +172,24 @@ Deno.test("spec parity: a tmpfs without mode= keeps the mode of the directory it
     await b.cleanup();
   }
 });
+
+Deno.test("spec parity: the container joins every hierarchy, name=systemd and the cgroup2 tree too", async () => {
+  // Before, it stayed in the runtime's cgroup there (9:name=systemd:/ and 0::/ here).
+  const own = Deno.readTextFileSync("/proc/self/cgroup");
+  const spec = probeSpec(["cat", "/proc/self/cgroup"]);
+  // No cgroup namespace: the host's view of the paths.
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "cgroup");
+  const b = makeProbeBundle(spec);
+  const id = `cgjoin-${Deno.pid}`;
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, id]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const line of own.trim().split("\n")) {
+      const [h, ctl] = line.split(":");
+      const mine = r.stdout.split("\n").find((l) => l.startsWith(`${h}:${ctl}:`));
+      assert.ok(mine?.endsWith(`/drun-${id}`), `${line} -> ${mine}`);
+    }
+  } finally {
+    await b.cleanup();
+  }
+});
