@@ -5,6 +5,7 @@
  * @module
  */
 import { CAPABILITIES } from "./caps.ts";
+import { NAMESPACES } from "./linux/namespaces.ts";
 import { HOOK_KINDS } from "./hooks.ts";
 import { KNOWN_MOUNT_OPTIONS } from "./spec/validate.ts";
 import { parseMountOptions } from "./plan/mount_options.ts";
@@ -79,7 +80,7 @@ export function features(): Record<string, unknown> {
     hooks: [...HOOK_KINDS],
     mountOptions: supportedMountOptions(),
     linux: {
-      namespaces: ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
+      namespaces: Object.keys(NAMESPACES).sort(),
       capabilities: [...CAPABILITIES],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
       seccomp: {

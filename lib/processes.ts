@@ -9,16 +9,7 @@ import type { ContainerState } from "./state/store.ts";
 import { procStartTime } from "./state/store.ts";
 
 /** /proc/<pid>/ns file names per OCI namespace type. */
-export const NS_FILES: Record<string, string> = {
-  mount: "mnt",
-  network: "net",
-  pid: "pid",
-  ipc: "ipc",
-  uts: "uts",
-  user: "user",
-  cgroup: "cgroup",
-  time: "time",
-};
+export { NS_FILES } from "./linux/namespaces.ts";
 
 /** The processes of a container: its whole pid namespace, or just the init. */
 export function containerPids(st: ContainerState): number[] {

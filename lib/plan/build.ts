@@ -10,22 +10,14 @@ import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
+import { inJoinOrder, NAMESPACE_FLAGS } from "../linux/namespaces.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
 import { checkProcMount } from "./proc_mounts.ts";
 import { checkPreservedFds } from "../processes.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
-/** CLONE_NEW* flag per OCI namespace type. */
-export const NAMESPACE_FLAGS: Record<string, number> = {
-  mount: 0x00020000,
-  uts: 0x04000000,
-  ipc: 0x08000000,
-  user: 0x10000000,
-  pid: 0x20000000,
-  network: 0x40000000,
-  cgroup: 0x02000000,
-  time: 0x00000080,
-};
+/** CLONE_NEW* flag per OCI namespace type (from lib/linux/namespaces.ts). */
+export { NAMESPACE_FLAGS };
 
 /** The devices every container gets, as runc creates them. */
 export const DEFAULT_DEVICES = [
@@ -624,8 +616,7 @@ export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
   const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
   add(Op.SIGNALS_RESET, "reset signal handlers");
   add(Op.PRCTL, "mark non-dumpable", [PR_SET_DUMPABLE, 0, 0]);
-  const order = ["user", "cgroup", "ipc", "uts", "network", "pid", "time", "mount"];
-  const joins = [...input.namespaces].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+  const joins = inJoinOrder(input.namespaces);
   for (const ns of joins) {
     add(Op.SETNS, `join ${ns.type} namespace`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
   }

@@ -20,6 +20,7 @@
 
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { CAPABILITIES } from "../caps.ts";
+import { NAMESPACES } from "../linux/namespaces.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux_constants.ts";
 export { RLIMITS };
 import { HOOK_KINDS } from "../hooks.ts";
@@ -142,16 +143,7 @@ const KNOWN_FS_TYPES = new Set([
 
 // The capability table lives in lib/caps.ts so validation and the cap masks cannot disagree.
 const KNOWN_CAPS: ReadonlySet<string> = new Set(CAPABILITIES);
-const NAMESPACE_TYPES = new Set([
-  "pid",
-  "network",
-  "mount",
-  "ipc",
-  "uts",
-  "user",
-  "cgroup",
-  "time",
-]);
+const NAMESPACE_TYPES: ReadonlySet<string> = new Set(Object.keys(NAMESPACES));
 const PROPAGATIONS = new Set([
   "shared",
   "slave",
