@@ -37,13 +37,12 @@ export {
 } from "./handshake.ts";
 export { type MemoryGuard, readMemory, readString } from "./memory.ts";
 export { ErrnoError } from "./ffi.ts";
+export { ERRNO, errnoName } from "../linux/errno.ts";
 export {
   ALLOW_ALL,
   AT_FDCWD,
   decide,
   type Decision,
-  ERRNO,
-  errnoName,
   globToRegExp,
   isKnownSyscall,
   matchGlob,

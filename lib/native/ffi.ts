@@ -4,6 +4,7 @@
  * @module
  */
 import { embeddedArtifacts, libdrunMemfdPath } from "./load.ts";
+import { errnoText } from "../linux/errno.ts";
 
 const SYMBOLS = {
   drun_launch: { parameters: ["buffer", "usize", "i32", "buffer", "buffer"], result: "i64" },
@@ -413,41 +414,16 @@ export function cstr(s: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(b.buffer as ArrayBuffer);
 }
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM: operation not permitted",
-  2: "ENOENT: no such file or directory",
-  3: "ESRCH: no such process",
-  4: "EINTR: interrupted",
-  5: "EIO: input/output error",
-  7: "E2BIG: argument list too long",
-  9: "EBADF: bad file descriptor",
-  11: "EAGAIN: resource temporarily unavailable",
-  12: "ENOMEM: out of memory",
-  13: "EACCES: permission denied",
-  16: "EBUSY: device or resource busy",
-  17: "EEXIST: file exists",
-  18: "EXDEV: cross-device link",
-  19: "ENODEV: no such device",
-  20: "ENOTDIR: not a directory",
-  21: "EISDIR: is a directory",
-  22: "EINVAL: invalid argument",
-  28: "ENOSPC: no space left on device",
-  30: "EROFS: read-only file system",
-  32: "EPIPE: broken pipe",
-  36: "ENAMETOOLONG: file name too long",
-  38: "ENOSYS: function not implemented",
-  40: "ELOOP: too many levels of symbolic links",
-  90: "EMSGSIZE: message too long",
-  95: "EOPNOTSUPP: operation not supported",
-  104: "ECONNRESET: connection reset by peer",
-  110: "ETIMEDOUT: timed out",
-  111: "ECONNREFUSED: connection refused",
-};
-
-/** Human text for an errno. */
-export function errnoText(errno: number): string {
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
-}
+/**
+ * Human text for an errno (`EACCES: permission denied`), from lib/linux/errno.ts.
+ *
+ * @example
+ * ```ts
+ * import { errnoText } from "./ffi.ts";
+ * errnoText(13); // "EACCES: permission denied"
+ * ```
+ */
+export { errnoText };
 
 function errnoError(what: string, errno: number): Error {
   const e = new Error(`${what}: ${errnoText(errno)}`);

@@ -2,6 +2,7 @@
  * Kernel seccomp constants and the OCI names that map onto them.
  * @module
  */
+import { ERRNO as LINUX_ERRNO } from "../linux/errno.ts";
 
 /** `SECCOMP_RET_*` action values (linux/seccomp.h); the low 16 bits carry data. */
 export const SECCOMP_RET = {
@@ -19,7 +20,7 @@ export const SECCOMP_RET = {
 export const SECCOMP_RET_DATA = 0x0000ffff;
 
 /** errno values the compiler itself returns. */
-export const ERRNO = { EPERM: 1, ENOSYS: 38 } as const;
+export const ERRNO = { EPERM: LINUX_ERRNO.EPERM, ENOSYS: LINUX_ERRNO.ENOSYS } as const;
 
 /** OCI action name → action value without data. */
 export const ACTIONS: Readonly<Record<string, number>> = {
