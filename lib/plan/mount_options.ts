@@ -112,6 +112,29 @@ const RECURSIVE_ATTRS: Record<string, { set: number; clr: number }> = {
   rsymfollow: { set: 0, clr: MOUNT_ATTR.NOSYMFOLLOW },
 };
 
+/** Words the parser knows and ignores (named in `ignored`, for a warning). */
+const IGNORED_OPTIONS = ["tmpcopyup", "idmap", "ridmap"] as const;
+
+/**
+ * Every bare option word the parser acts on or knowingly ignores: the one vocabulary the
+ * validator's known options and `features.mountOptions` derive from. Anything else on a
+ * non-bind mount is filesystem data.
+ *
+ * @example
+ * ```ts
+ * import { MOUNT_OPTION_WORDS } from "./mount_options.ts";
+ * MOUNT_OPTION_WORDS.has("rnosuid"); // true
+ * ```
+ */
+export const MOUNT_OPTION_WORDS: ReadonlySet<string> = new Set([
+  "bind",
+  "rbind",
+  ...Object.keys(FLAG_OPTIONS),
+  ...Object.keys(PROPAGATION),
+  ...Object.keys(RECURSIVE_ATTRS),
+  ...IGNORED_OPTIONS,
+]);
+
 /** The parsed form of one mount's options. */
 export interface ParsedMountOptions {
   /** Flags for the mount(2) call. */
@@ -156,7 +179,7 @@ export function parseMountOptions(options: string[] = [], type?: string): Parsed
       const { set, clr } = RECURSIVE_ATTRS[opt];
       attrSet = (attrSet & ~clr) | set;
       attrClr = (attrClr & ~(set & ~MOUNT_ATTR.ATIME_MASK)) | clr;
-    } else if (opt === "tmpcopyup" || opt === "idmap" || opt === "ridmap") ignored.push(opt);
+    } else if ((IGNORED_OPTIONS as readonly string[]).includes(opt)) ignored.push(opt);
     else data.push(opt);
   }
   return { flags, bind, recursive, propagation, data: data.join(","), ignored, attrSet, attrClr };

@@ -21,6 +21,7 @@
 import { isAbsolute, join, posix, resolve } from "node:path";
 import { CAPABILITIES } from "../caps.ts";
 import { NAMESPACES } from "../linux/namespaces.ts";
+import { MOUNT_OPTION_WORDS } from "../plan/mount_options.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux_constants.ts";
 export { RLIMITS };
 import { HOOK_KINDS } from "../hooks.ts";
@@ -29,74 +30,10 @@ import { ACTIONS, OPERATORS, PROFILE_FLAGS } from "../seccomp/constants.ts";
 import type { Mount, Spec } from "./types.ts";
 
 /**
- * Every bare mount option word drun understands (flags, propagation, recursive `mount_setattr`
- * forms and the OCI extensions). The mount planner must handle each of these; anything else on a
- * non-bind mount is handed to the filesystem as data.
+ * Every bare mount option word drun understands: the mount option parser's vocabulary
+ * (lib/plan/mount_options.ts), so the two cannot disagree.
  */
-export const KNOWN_MOUNT_OPTIONS: ReadonlySet<string> = new Set([
-  "defaults",
-  "ro",
-  "rw",
-  "suid",
-  "nosuid",
-  "dev",
-  "nodev",
-  "exec",
-  "noexec",
-  "sync",
-  "async",
-  "dirsync",
-  "remount",
-  "mand",
-  "nomand",
-  "atime",
-  "noatime",
-  "diratime",
-  "nodiratime",
-  "relatime",
-  "norelatime",
-  "strictatime",
-  "nostrictatime",
-  "iversion",
-  "noiversion",
-  "lazytime",
-  "nolazytime",
-  "symfollow",
-  "nosymfollow",
-  "silent",
-  "loud",
-  "bind",
-  "rbind",
-  "unbindable",
-  "runbindable",
-  "private",
-  "rprivate",
-  "shared",
-  "rshared",
-  "slave",
-  "rslave",
-  "rro",
-  "rrw",
-  "rnosuid",
-  "rsuid",
-  "rnodev",
-  "rdev",
-  "rnoexec",
-  "rexec",
-  "rnodiratime",
-  "rdiratime",
-  "rrelatime",
-  "rnorelatime",
-  "rnoatime",
-  "ratime",
-  "rstrictatime",
-  "rnostrictatime",
-  "rnosymfollow",
-  "rsymfollow",
-  "idmap",
-  "ridmap",
-  "tmpcopyup",
-]);
+export const KNOWN_MOUNT_OPTIONS: ReadonlySet<string> = MOUNT_OPTION_WORDS;
 
 // Filesystems accepted even when the host has not registered them yet: the kernel loads
 // filesystem modules on demand at mount time, so /proc/filesystems alone would be too strict.
