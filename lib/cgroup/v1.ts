@@ -5,111 +5,22 @@
  */
 import { dirname, join } from "node:path";
 import { DrunError, SpecError } from "../errors.ts";
-import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
-import { parseCpuList } from "../spec/validate.ts";
+import type { LinuxResources } from "../spec/types.ts";
 import { BaseManager, type Placement } from "./base.ts";
-import {
-  hasKnob,
-  readCounter,
-  readCounters,
-  readFlatKeyed,
-  readKnob,
-  readNumber,
-  sleepSync,
-  writeKnob,
-} from "./fs.ts";
-import {
-  type BlkioEntry,
-  type CgroupStats,
-  type HugetlbStats,
-  type MemoryEntry,
-  nz,
-} from "./types.ts";
+import { hasKnob, readFlatKeyed, readKnob, sleepSync, writeKnob } from "./fs.ts";
+import { type AllowedDevice, deviceRules } from "./devices.ts";
+import { writeV1Memory } from "./v1_memory.ts";
+import { writeV1Blkio } from "./v1_blkio.ts";
+import { v1Stats } from "./v1_stats.ts";
+import type { CgroupStats } from "./types.ts";
 
-/** A device the container always gets (created by the plan), allowed after a deny-all rule. */
-export interface AllowedDevice {
-  /** c or b. */
-  type: string;
-  /** Major, or -1 for any. */
-  major: number;
-  /** Minor, or -1 for any. */
-  minor: number;
-  /** Access. */
-  access: string;
-}
-
-/**
- * Devices every container needs once a rule denies all, as runc allows them: mknod of any
- * node (opening stays denied), the standard nodes of /dev, the pty devices and tun. Not the
- * console (c 5:1): that is the host's console, and with CAP_MKNOD a container could create
- * and open it.
- */
-export const BASE_ALLOWED_DEVICES: AllowedDevice[] = [
-  { type: "c", major: -1, minor: -1, access: "m" },
-  { type: "b", major: -1, minor: -1, access: "m" },
-  { type: "c", major: 1, minor: 3, access: "rwm" }, // null
-  { type: "c", major: 1, minor: 5, access: "rwm" }, // zero
-  { type: "c", major: 1, minor: 7, access: "rwm" }, // full
-  { type: "c", major: 1, minor: 8, access: "rwm" }, // random
-  { type: "c", major: 1, minor: 9, access: "rwm" }, // urandom
-  { type: "c", major: 5, minor: 0, access: "rwm" }, // tty
-  { type: "c", major: 5, minor: 2, access: "rwm" }, // ptmx
-  { type: "c", major: 136, minor: -1, access: "rwm" }, // pts/*
-  { type: "c", major: 10, minor: 200, access: "rwm" }, // net/tun
-];
-
-/** One rule as the devices.allow / devices.deny files take it. */
-export function deviceRule(r: LinuxDeviceCgroup | AllowedDevice): string {
-  const type = r.type ?? "a";
-  if (type === "a") return "a";
-  const n = (v: number | undefined) => (v === undefined || v < 0 ? "*" : String(v));
-  return `${type} ${n(r.major)}:${n(r.minor)} ${r.access || "rwm"}`;
-}
-
-/**
- * The device rules to write, in order: the config's rules, with the base devices (and the
- * config's `linux.devices`) allowed right after the last deny-all rule, so a later rule of the
- * config can still deny one of them.
- */
-export function deviceRules(
-  rules: LinuxDeviceCgroup[],
-  extra: AllowedDevice[],
-): { allow: boolean; rule: string }[] {
-  return deviceRuleList(rules, extra).map((r) => ({ allow: r.allow, rule: deviceRule(r) }));
-}
-
-/**
- * The same list as {@link deviceRules}, as rules (the v2 driver compiles it to eBPF): the
- * config's rules in the config's order (so `devices.list` reads as configured, as the
- * runtime-spec asks and crun does), then, when they deny everything somewhere, the base
- * devices and `extra` allowed after them, except a device a later config rule denies.
- *
- * @example
- * ```ts
- * deviceRuleList([{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 200, access: "rwm" }], []);
- * // the two config rules first, then c 1:3, c 1:5, ... allowed
- * ```
- */
-export function deviceRuleList(
-  rules: LinuxDeviceCgroup[],
-  extra: AllowedDevice[],
-): LinuxDeviceCgroup[] {
-  let lastDenyAll = -1;
-  rules.forEach((r, i) => {
-    if (!r.allow && (r.type ?? "a") === "a") lastDenyAll = i;
-  });
-  if (lastDenyAll < 0) return [...rules];
-  // A device the config denies after its last deny-all stays denied.
-  const deniedLater = rules.slice(lastDenyAll + 1).filter((r) => !r.allow);
-  const covers = (r: LinuxDeviceCgroup, d: AllowedDevice) =>
-    (r.type === undefined || r.type === "a" || r.type === d.type) &&
-    (r.major === undefined || r.major === -1 || r.major === d.major) &&
-    (r.minor === undefined || r.minor === -1 || r.minor === d.minor);
-  const defaults = [...BASE_ALLOWED_DEVICES, ...extra]
-    .filter((d) => !deniedLater.some((r) => covers(r, d)))
-    .map((d) => ({ allow: true, ...d }));
-  return [...rules, ...defaults];
-}
+export {
+  type AllowedDevice,
+  BASE_ALLOWED_DEVICES,
+  deviceRule,
+  deviceRuleList,
+  deviceRules,
+} from "./devices.ts";
 
 const F = "linux.resources";
 
@@ -268,7 +179,10 @@ export class V1Manager extends BaseManager {
       }
     }
 
-    if (r.memory) this.writeMemory(r.memory, base, updating);
+    if (r.memory) {
+      const d = this.need("memory", `${base}.memory`);
+      writeV1Memory(d, r.memory, base, updating, this.warn);
+    }
 
     if (cpu) {
       const p = `${base}.cpu`;
@@ -294,7 +208,9 @@ export class V1Manager extends BaseManager {
       writeKnob(this.need("pids", `${base}.pids`), "pids.max", v, `${base}.pids.limit`);
     }
 
-    if (r.blockIO) this.writeBlkio(r.blockIO, `${base}.blockIO`);
+    if (r.blockIO) {
+      writeV1Blkio(this.need("blkio", `${base}.blockIO`), r.blockIO, `${base}.blockIO`, this.warn);
+    }
 
     r.hugepageLimits?.forEach((h, i) => {
       const p = `${base}.hugepageLimits[${i}]`;
@@ -328,97 +244,6 @@ export class V1Manager extends BaseManager {
     for (const [dev, v] of Object.entries(r.rdma ?? {})) {
       const p = `${base}.rdma[${JSON.stringify(dev)}]`;
       writeKnob(this.need("rdma", p), "rdma.max", rdmaLine(dev, v), p);
-    }
-  }
-
-  private writeMemory(m: NonNullable<LinuxResources["memory"]>, base: string, updating: boolean) {
-    const p = `${base}.memory`;
-    const d = this.need("memory", p);
-    const hasMemsw = hasKnob(d, "memory.memsw.limit_in_bytes");
-    if (updating && m.checkBeforeUpdate && m.limit && m.limit > 0) {
-      const usage = readNumber(d, "memory.usage_in_bytes") ?? 0;
-      if (usage > m.limit) {
-        throw new DrunError(
-          "ECGROUP",
-          `new limit ${m.limit} is below the current usage ${usage}`,
-          `${p}.limit`,
-        );
-      }
-    }
-    const limit = m.limit || undefined;
-    let swap = m.swap || undefined;
-    // Unlimited memory with no word on swap means unlimited swap too.
-    if (limit === -1 && swap === undefined && hasMemsw) swap = -1;
-    if (swap !== undefined && !hasMemsw) {
-      if (swap > 0) this.warn(`${p}.swap: swap accounting is off on this host; ignored`);
-      swap = undefined;
-    }
-    const writeLimit = () => {
-      if (limit !== undefined) writeKnob(d, "memory.limit_in_bytes", String(limit), `${p}.limit`);
-    };
-    const writeSwap = () => {
-      if (swap !== undefined) {
-        writeKnob(d, "memory.memsw.limit_in_bytes", String(swap), `${p}.swap`);
-      }
-    };
-    // memory.limit <= memory.memsw.limit must hold after each write.
-    const curSwap = readNumber(d, "memory.memsw.limit_in_bytes") ?? Infinity;
-    const newLimit = limit === -1 ? Infinity : limit ?? 0;
-    if (limit !== undefined && swap !== undefined && newLimit > curSwap) {
-      writeSwap();
-      writeLimit();
-    } else {
-      writeLimit();
-      writeSwap();
-    }
-    if (m.reservation) {
-      writeKnob(d, "memory.soft_limit_in_bytes", String(m.reservation), `${p}.reservation`);
-    }
-    if (m.kernel) {
-      this.warn(`${p}.kernel: kernel memory limits are not supported by Linux 5.16+; ignored`);
-    }
-    if (m.kernelTCP) {
-      if (hasKnob(d, "memory.kmem.tcp.limit_in_bytes")) {
-        writeKnob(d, "memory.kmem.tcp.limit_in_bytes", String(m.kernelTCP), `${p}.kernelTCP`);
-      } else this.warn(`${p}.kernelTCP: not supported by this kernel; ignored`);
-    }
-    if (m.swappiness !== undefined) {
-      writeKnob(d, "memory.swappiness", String(m.swappiness), `${p}.swappiness`);
-    }
-    if (m.disableOOMKiller !== undefined && (m.disableOOMKiller || updating)) {
-      writeKnob(d, "memory.oom_control", m.disableOOMKiller ? "1" : "0", `${p}.disableOOMKiller`);
-    }
-  }
-
-  private writeBlkio(b: NonNullable<LinuxResources["blockIO"]>, p: string) {
-    const d = this.need("blkio", p);
-    const bfq = !hasKnob(d, "blkio.weight") && hasKnob(d, "blkio.bfq.weight");
-    const wfile = bfq ? "blkio.bfq.weight" : "blkio.weight";
-    if (b.weight) writeKnob(d, wfile, String(b.weight), `${p}.weight`);
-    if (b.leafWeight) {
-      if (hasKnob(d, "blkio.leaf_weight")) {
-        writeKnob(d, "blkio.leaf_weight", String(b.leafWeight), `${p}.leafWeight`);
-      } else this.warn(`${p}.leafWeight: not supported by this kernel (CFQ only); ignored`);
-    }
-    b.weightDevice?.forEach((w, i) => {
-      const q = `${p}.weightDevice[${i}]`;
-      if (w.weight) writeKnob(d, `${wfile}_device`, `${w.major}:${w.minor} ${w.weight}`, q);
-      if (w.leafWeight) {
-        if (hasKnob(d, "blkio.leaf_weight_device")) {
-          writeKnob(d, "blkio.leaf_weight_device", `${w.major}:${w.minor} ${w.leafWeight}`, q);
-        } else this.warn(`${q}.leafWeight: not supported by this kernel (CFQ only); ignored`);
-      }
-    });
-    const throttle = [
-      ["throttleReadBpsDevice", "blkio.throttle.read_bps_device"],
-      ["throttleWriteBpsDevice", "blkio.throttle.write_bps_device"],
-      ["throttleReadIOPSDevice", "blkio.throttle.read_iops_device"],
-      ["throttleWriteIOPSDevice", "blkio.throttle.write_iops_device"],
-    ] as const;
-    for (const [key, file] of throttle) {
-      b[key]?.forEach((t, i) => {
-        writeKnob(d, file, `${t.major}:${t.minor} ${t.rate}`, `${p}.${key}[${i}]`);
-      });
     }
   }
 
@@ -478,115 +303,7 @@ export class V1Manager extends BaseManager {
   }
 
   stats(): CgroupStats {
-    const st: CgroupStats = {
-      cpu: { usage: { kernel: 0n, user: 0n }, throttling: {} },
-      memory: {
-        usage: { limit: 0n, failcnt: 0n },
-        swap: { limit: 0n, failcnt: 0n },
-        kernel: { limit: 0n, failcnt: 0n },
-        kernelTCP: { limit: 0n, failcnt: 0n },
-      },
-      pids: {},
-      blkio: {},
-      hugetlb: {},
-    };
-    const acct = this.dir("cpuacct");
-    if (acct) {
-      const list = (f: string) =>
-        (readKnob(acct, f) ?? "").trim().split(/\s+/).filter(Boolean).map(BigInt);
-      st.cpu.usage.total = nz(readCounter(acct, "cpuacct.usage"));
-      const percpu = list("cpuacct.usage_percpu");
-      if (percpu.length) st.cpu.usage.percpu = percpu;
-      const sys = list("cpuacct.usage_percpu_sys");
-      if (sys.length) st.cpu.usage.percpu_kernel = sys;
-      const usr = list("cpuacct.usage_percpu_user");
-      if (usr.length) st.cpu.usage.percpu_user = usr;
-      // cpuacct.stat counts USER_HZ (100/s) ticks.
-      const s = readCounters(acct, "cpuacct.stat");
-      st.cpu.usage.user = (s.user ?? 0n) * 10_000_000n;
-      st.cpu.usage.kernel = (s.system ?? 0n) * 10_000_000n;
-    }
-    const cpu = this.dir("cpu");
-    if (cpu) {
-      const s = readCounters(cpu, "cpu.stat");
-      st.cpu.throttling = {
-        periods: nz(s.nr_periods),
-        throttledPeriods: nz(s.nr_throttled),
-        throttledTime: nz(s.throttled_time),
-      };
-    }
-    const cs = this.dir("cpuset");
-    if (cs) {
-      const l = (f: string) => {
-        try {
-          return parseCpuList(readKnob(cs, f) ?? "");
-        } catch {
-          return [];
-        }
-      };
-      st.cpuset = { cpus: l("cpuset.cpus"), mems: l("cpuset.mems") };
-    }
-    const mem = this.dir("memory");
-    if (mem) {
-      const entry = (prefix: string): MemoryEntry => ({
-        limit: readCounter(mem, `${prefix}.limit_in_bytes`) ?? 0n,
-        usage: nz(readCounter(mem, `${prefix}.usage_in_bytes`)),
-        max: nz(readCounter(mem, `${prefix}.max_usage_in_bytes`)),
-        failcnt: readCounter(mem, `${prefix}.failcnt`) ?? 0n,
-      });
-      const raw = readCounters(mem, "memory.stat");
-      st.memory = {
-        cache: nz(raw.cache),
-        usage: entry("memory"),
-        swap: entry("memory.memsw"),
-        kernel: entry("memory.kmem"),
-        kernelTCP: entry("memory.kmem.tcp"),
-        raw,
-      };
-    }
-    const pids = this.dir("pids");
-    if (pids) {
-      st.pids = {
-        current: nz(readCounter(pids, "pids.current")),
-        limit: nz(readCounter(pids, "pids.max")),
-      };
-    }
-    const blk = this.dir("blkio");
-    if (blk) {
-      const pick = (...files: string[]) => {
-        for (const f of files) {
-          const e = blkioEntries(readKnob(blk, f));
-          if (e.length) return e;
-        }
-        return undefined;
-      };
-      st.blkio = {
-        ioServiceBytesRecursive: pick(
-          "blkio.io_service_bytes_recursive",
-          "blkio.bfq.io_service_bytes_recursive",
-          "blkio.throttle.io_service_bytes_recursive",
-        ),
-        ioServicedRecursive: pick(
-          "blkio.io_serviced_recursive",
-          "blkio.bfq.io_serviced_recursive",
-          "blkio.throttle.io_serviced_recursive",
-        ),
-      };
-    }
-    const huge = this.dir("hugetlb");
-    if (huge) {
-      for (const e of safeReadDir(huge)) {
-        const m = /^hugetlb\.(\d+[KMGT]B)\.limit_in_bytes$/.exec(e);
-        if (!m) continue;
-        const s: HugetlbStats = {
-          usage: nz(readCounter(huge, `hugetlb.${m[1]}.usage_in_bytes`)),
-          max: nz(readCounter(huge, `hugetlb.${m[1]}.max_usage_in_bytes`)),
-          failcnt: readCounter(huge, `hugetlb.${m[1]}.failcnt`) ?? 0n,
-        };
-        st.hugetlb[m[1]] = s;
-      }
-    }
-    return st;
+    return v1Stats((c) => this.dir(c));
   }
 }
 
@@ -594,24 +311,4 @@ export class V1Manager extends BaseManager {
 export function rdmaLine(dev: string, v: { hcaHandles?: number; hcaObjects?: number }): string {
   const n = (x: number | undefined) => (x === undefined ? "max" : String(x));
   return `${dev} hca_handle=${n(v.hcaHandles)} hca_object=${n(v.hcaObjects)}`;
-}
-
-/** Parses blkio "MAJ:MIN Op value" lines. */
-function blkioEntries(text: string | undefined): BlkioEntry[] {
-  const out: BlkioEntry[] = [];
-  for (const line of (text ?? "").split("\n")) {
-    const m = /^(\d+):(\d+)\s+(\w+)\s+(\d+)$/.exec(line.trim());
-    if (m) {
-      out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: BigInt(m[4]) });
-    }
-  }
-  return out;
-}
-
-function safeReadDir(d: string): string[] {
-  try {
-    return [...Deno.readDirSync(d)].map((e) => e.name);
-  } catch {
-    return [];
-  }
 }
