@@ -62,6 +62,8 @@ export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type Oci
 export type { StdioMode, StdioOption, StdioStreams } from "./stdio.ts";
 export type { WaitStatus } from "./wait.ts";
 import { type HookOutput, runHooks } from "./hooks.ts";
+import { idMapMethod, writeIdMaps } from "./id_maps.ts";
+import { checkRootless, rootlessMode } from "./rootless.ts";
 import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
 import {
   containerCgroupPids,
@@ -198,6 +200,12 @@ export class Runtime {
   /** Where hook output goes (the CLI sends it to the runtime's log). */
   hookOutput: HookOutput = (kind, i, stream, text) =>
     this.warn(`hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
+  /**
+   * Run as a rootless runtime (runc's `--rootless`): cgroups only where a writable hierarchy
+   * exists, a user namespace required when unprivileged. Defaults to `auto`: rootless when the
+   * effective uid is not 0 or this process is in a user namespace.
+   */
+  rootless: boolean = rootlessMode(undefined);
 
   /** Creates a runtime over `root` (default /run/drun). */
   constructor(root: string = DEFAULT_ROOT, warn: Warn = (m) => console.error(`warning: ${m}`)) {
@@ -344,8 +352,11 @@ export class Runtime {
         }
         : undefined,
     };
+    const idMaps = idMapMethod(spec);
+    planInput.setgroupsDenied = idMaps?.denySetgroups;
+    checkRootless(spec, this.rootless);
     // Validates resources and cgroupsPath against this host; creates nothing yet.
-    const cgroups = openCgroups(spec, id, { warn: this.warn });
+    const cgroups = openCgroups(spec, id, { warn: this.warn, rootless: this.rootless });
     planInput.cgroupPaths = cgroups?.paths;
     let plan: LaunchPlan = buildPlan(planInput);
     mark("plan");
@@ -379,7 +390,7 @@ export class Runtime {
         closeFd(listenerFd);
         listenerFd = -1;
       }
-      this.writeIdMaps(pid, spec);
+      if (idMaps) writeIdMaps(pid, spec, idMaps);
       // Into its cgroups before it runs a single op of the plan (it waits for GO).
       if (cgroups) {
         cgroups.create();
@@ -475,25 +486,6 @@ export class Runtime {
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       if (syncFd >= 0) closeFd(syncFd);
-    }
-  }
-
-  /** Writes the user namespace's id maps for the child (it waits for GO meanwhile). */
-  private writeIdMaps(pid: number, spec: Spec): void {
-    const ns = spec.linux?.namespaces ?? [];
-    if (!ns.some((n) => n.type === "user" && !n.path)) return;
-    for (
-      const [file, maps, field] of [
-        ["uid_map", spec.linux?.uidMappings, "linux.uidMappings"],
-        ["gid_map", spec.linux?.gidMappings, "linux.gidMappings"],
-      ] as const
-    ) {
-      const text = (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
-      try {
-        Deno.writeTextFileSync(`/proc/${pid}/${file}`, text);
-      } catch (e) {
-        throw new DrunError("ELAUNCH", `writing ${file}: ${(e as Error).message}`, field);
-      }
     }
   }
 
@@ -613,6 +605,8 @@ export class Runtime {
       await Deno.remove(containerDir(this.root, id), { recursive: true });
       await this.poststop(spec, { ...toOciState(st), status: "stopped" });
     });
+    // A user's $XDG_RUNTIME_DIR is a small tmpfs of its own: leave no empty drun/ there.
+    if (this.rootless) await Deno.remove(this.root).catch(() => {});
     mark("deleted");
   }
 

@@ -78,6 +78,11 @@ export interface PlanInput {
   cgroupPaths?: Record<string, string>;
   /** Lines of /proc/self/cgroup of the caller; tests may inject them. */
   cgroupLines?: string[];
+  /**
+   * The runtime denies setgroups in the new user namespace (an unprivileged user mapping its
+   * own gid): the init cannot call it, so additional gids are refused and none are set.
+   */
+  setgroupsDenied?: boolean;
 }
 
 /** u64 from a JSON number; RLIM_INFINITY and friends arrive as 2^64 after float rounding. */
@@ -340,7 +345,7 @@ function addProcessOps(
   add: Add,
   proc: Process,
   linux: Linux,
-  input: Pick<PlanInput, "seccomp" | "preserveFds">,
+  input: Pick<PlanInput, "seccomp" | "preserveFds" | "setgroupsDenied">,
   waitForStart: boolean,
   startHooks?: Hook[],
 ): void {
@@ -410,11 +415,19 @@ function addProcessOps(
     last,
   ]);
   add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
-  const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
-  (user.additionalGids ?? []).forEach((g, i) =>
-    new DataView(groups.buffer).setUint32(i * 4, g, true)
-  );
-  add(Op.SETGROUPS, "process.user.additionalGids", [], [groups]);
+  if (!input.setgroupsDenied) {
+    const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
+    (user.additionalGids ?? []).forEach((g, i) =>
+      new DataView(groups.buffer).setUint32(i * 4, g, true)
+    );
+    add(Op.SETGROUPS, "process.user.additionalGids", [], [groups]);
+  } else if (user.additionalGids?.length) {
+    throw new SpecError(
+      "process.user.additionalGids",
+      "cannot be set: with a single mapped gid setgroups is denied (map a range from " +
+        "/etc/subgid to use them)",
+    );
+  }
   add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
   add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
   add(Op.PRCTL, "stop keeping capabilities", [PR_SET_KEEPCAPS, 0, 0]);
@@ -602,6 +615,8 @@ export interface ExecPlanInput {
   preserveFds?: number;
   /** The container's filter, and the listener socket when it notifies. */
   seccomp?: PlanInput["seccomp"];
+  /** The container's user namespace denies setgroups (see PlanInput). */
+  setgroupsDenied?: boolean;
 }
 
 /**
