@@ -6,6 +6,7 @@
  */
 import { ArgError, SpecError } from "./errors.ts";
 import type { Spec } from "./spec/types.ts";
+import { isIdmapped } from "./plan/idmap.ts";
 
 /** The `--rootless` flag's values, as runc's. */
 export type RootlessFlag = "true" | "false" | "auto";
@@ -75,7 +76,7 @@ export function defaultStateRoot(
 /**
  * Refuses, naming the field, a config an unprivileged runtime cannot run: without a user
  * namespace of its own (or one joined by path) it could not mount anything, so runc refuses
- * it too.
+ * it too; nor can it idmap a host filesystem.
  *
  * @example
  * ```ts
@@ -88,6 +89,14 @@ export function checkRootless(spec: Spec, rootless: boolean, euid = Deno.uid() ?
     throw new SpecError(
       "linux.namespaces",
       "a rootless container needs a user namespace (see drun spec --rootless)",
+    );
+  }
+  const i = (spec.mounts ?? []).findIndex(isIdmapped);
+  if (i >= 0) {
+    // mount_setattr(MOUNT_ATTR_IDMAP) needs CAP_SYS_ADMIN over the source's filesystem.
+    throw new SpecError(
+      `mounts[${i}]`,
+      "idmapped mounts need root on the host (the filesystem's owner namespace)",
     );
   }
 }

@@ -10,6 +10,7 @@ import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
+import { idmapTreeOp, isIdmapped } from "./idmap.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
 import { checkProcMount } from "./proc_mounts.ts";
 import { checkPreservedFds } from "../processes.ts";
@@ -134,6 +135,14 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user");
 
   add(Op.SIGNALS_RESET, "reset signal handlers");
+  // Idmapped trees are made here, by the host's root: inside a user namespace the init could
+  // not idmap a host filesystem. The init inherits them through the fork below.
+  const trees = new Map<number, number>();
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    if (!isIdmapped(m)) continue;
+    ops.push(idmapTreeOp(m, i, trees.size, linux));
+    trees.set(i, trees.size);
+  }
   // drun-init was started without namespaces (an execve inside a fresh user namespace would
   // drop every capability): the init proper is its child, cloned into the new ones.
   if (cloneFlags !== 0) {
@@ -195,7 +204,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
       cgroupns: newNs.has("cgroup"),
       userns,
       paths: input.cgroupPaths,
-    });
+    }, trees.get(i));
   }
 
   // The init re-opens its exec fifo through /proc/self/fd once the root is switched: with no
@@ -477,6 +486,7 @@ function addMount(
   field: string,
   cgroupLines?: string[],
   cg: CgroupView = { cgroupns: false, userns: false },
+  tree?: number,
 ) {
   const o = parseMountOptions(m.options, m.type);
   const label = `${field}: mount ${m.type ?? "bind"} on ${m.destination}`;
@@ -487,6 +497,12 @@ function addMount(
     try {
       if (!Deno.statSync(m.source!).isDirectory) kind = 2;
     } catch { /* validation already reported missing sources */ }
+    if (tree !== undefined) {
+      add(Op.MOUNT_TREE, `${field}: move the idmapped bind onto ${m.destination}`, [tree, kind], [
+        rel,
+      ]);
+      return;
+    }
     const flags = MS.BIND | (o.recursive ? MS.REC : 0);
     add(Op.MOUNT_IN_ROOT, label, [
       flags,

@@ -130,6 +130,11 @@ export interface ParsedMountOptions {
   attrSet: number;
   /** mount_setattr bits to clear recursively. */
   attrClr: number;
+  /**
+   * An idmapped mount: `idmap` maps the top mount only, `ridmap` every submount too
+   * (runtime-spec); undefined when neither option is given.
+   */
+  idmap?: "idmap" | "ridmap";
 }
 
 /** Parses OCI mount options; unknown bare words become filesystem data. */
@@ -142,6 +147,7 @@ export function parseMountOptions(options: string[] = [], type?: string): Parsed
   const ignored: string[] = [];
   let attrSet = 0;
   let attrClr = 0;
+  let idmap: ParsedMountOptions["idmap"];
   for (const opt of options) {
     if (opt === "bind") bind = true;
     else if (opt === "rbind") {
@@ -156,10 +162,21 @@ export function parseMountOptions(options: string[] = [], type?: string): Parsed
       const { set, clr } = RECURSIVE_ATTRS[opt];
       attrSet = (attrSet & ~clr) | set;
       attrClr = (attrClr & ~(set & ~MOUNT_ATTR.ATIME_MASK)) | clr;
-    } else if (opt === "tmpcopyup" || opt === "idmap" || opt === "ridmap") ignored.push(opt);
+    } else if (opt === "idmap" || opt === "ridmap") idmap = opt;
+    else if (opt === "tmpcopyup") ignored.push(opt);
     else data.push(opt);
   }
-  return { flags, bind, recursive, propagation, data: data.join(","), ignored, attrSet, attrClr };
+  return {
+    flags,
+    bind,
+    recursive,
+    propagation,
+    data: data.join(","),
+    ignored,
+    attrSet,
+    attrClr,
+    idmap,
+  };
 }
 
 /** The flags a bind mount's second (remount) call needs, or 0 when none is needed. */
