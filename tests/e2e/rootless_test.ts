@@ -103,3 +103,39 @@ Deno.test("rootless: limits without a writable cgroup and extra gids are refused
     u.remove();
   }
 });
+
+/** The user's first range in /etc/subuid or /etc/subgid (useradd gives every new user one). */
+function subordinate(file: string, name: string): { start: number; count: number } {
+  const line = Deno.readTextFileSync(file).split("\n").find((l) => l.startsWith(`${name}:`));
+  assert.ok(line, `${file} has no range for ${name}`);
+  const [, start, count] = line.split(":").map(Number);
+  return { start, count };
+}
+
+Deno.test("rootless: ranges from /etc/subuid and /etc/subgid through newuidmap/newgidmap", async () => {
+  const u = makeTestUser();
+  try {
+    const su = subordinate("/etc/subuid", u.name);
+    const sg = subordinate("/etc/subgid", u.name);
+    await rootlessSpec(u, (c) => {
+      c.process!.args = ["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id"];
+      c.process!.user = { uid: 1000, gid: 1000, additionalGids: [5] };
+      c.linux!.uidMappings!.push({ containerID: 1, hostID: su.start, size: su.count });
+      c.linux!.gidMappings!.push({ containerID: 1, hostID: sg.start, size: sg.count });
+    });
+    const r = await u.drun(["run", "rl-sub"]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
+    assert.deepEqual(lines.slice(0, 4), [
+      `0 ${u.uid} 1`,
+      `1 ${su.start} ${su.count}`,
+      `0 ${u.gid} 1`,
+      `1 ${sg.start} ${sg.count}`,
+    ]);
+    // With the helpers, setgroups stays allowed: the extra gid is set.
+    assert.match(lines[4], /^uid=1000 gid=1000 groups=(1000,)?5$/);
+    assert.deepEqual([...Deno.readDirSync(u.runtimeDir)], [], "state left in XDG_RUNTIME_DIR");
+  } finally {
+    u.remove();
+  }
+});
