@@ -354,6 +354,7 @@ export class Runtime {
     };
     const idMaps = idMapMethod(spec);
     planInput.setgroupsDenied = idMaps?.denySetgroups;
+    planInput.rootless = this.rootless;
     checkRootless(spec, this.rootless);
     // Validates resources and cgroupsPath against this host; creates nothing yet.
     const cgroups = openCgroups(spec, id, { warn: this.warn, rootless: this.rootless });

@@ -84,6 +84,11 @@ export interface PlanInput {
    * own gid): the init cannot call it, so additional gids are refused and none are set.
    */
   setgroupsDenied?: boolean;
+  /**
+   * The runtime is rootless (unprivileged, or root in a user namespace, rootless podman's
+   * case): even a container without a user namespace of its own cannot mount a cgroupfs.
+   */
+  rootless?: boolean;
 }
 
 /** u64 from a JSON number; RLIM_INFINITY and friends arrive as 2^64 after float rounding. */
@@ -132,7 +137,10 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   if (!newNs.has("mount") && !joins.some(({ ns }) => ns.type === "mount")) {
     throw new SpecError("linux.namespaces", "a mount namespace is required");
   }
-  const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user");
+  // Inside a user namespace, its own or the runtime's (rootless), mknod and a cgroupfs mount
+  // are refused: devices and cgroups are bound from the host instead.
+  const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user") ||
+    input.rootless === true;
 
   add(Op.SIGNALS_RESET, "reset signal handlers");
   // Idmapped trees are made here, by the host's root: inside a user namespace the init could

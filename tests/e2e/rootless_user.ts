@@ -18,6 +18,12 @@ export interface TestUser {
   runtimeDir: string;
   /** A bundle it owns: config.json is written by the test, rootfs/ is busybox. */
   bundle: string;
+  /** Its home (made by useradd; inside the temp dir). */
+  home: string;
+  /** The Deno it runs (readable by it). */
+  deno: string;
+  /** Runs `argv` as the user in the bundle, in a clean environment with `env` added. */
+  run(argv: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Runs drun as the user in the bundle, with `env` added. */
   drun(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Removes the user and every directory made for it. */
@@ -41,7 +47,8 @@ function othersMayExecute(path: string): boolean {
 }
 
 /**
- * Makes a fresh user `drun-rl-<random>` with a busybox bundle in a temp dir owned by it.
+ * Makes a fresh user `drun-rl-<random>` (useradd gives it a range in /etc/subuid and
+ * /etc/subgid) with a home and a busybox bundle in a temp dir owned by it.
  *
  * @example
  * ```ts
@@ -51,12 +58,13 @@ function othersMayExecute(path: string): boolean {
  */
 export function makeTestUser(): TestUser {
   const name = `drun-rl-${crypto.randomUUID().slice(0, 8)}`;
-  sh("useradd", ["--no-create-home", "--shell", "/bin/sh", "--user-group", name]);
   const base = Deno.makeTempDirSync({ prefix: "drun-rootless-" });
+  Deno.chmodSync(base, 0o755);
+  const home = join(base, "home");
+  sh("useradd", ["--create-home", "--home-dir", home, "--shell", "/bin/sh", "--user-group", name]);
   try {
     const uid = Number(sh("id", ["-u", name]));
     const gid = Number(sh("id", ["-g", name]));
-    Deno.chmodSync(base, 0o755);
     const runtimeDir = join(base, "run");
     const bundle = join(base, "bundle");
     Deno.mkdirSync(runtimeDir, { mode: 0o700 });
@@ -67,29 +75,16 @@ export function makeTestUser(): TestUser {
       Deno.copyFileSync(Deno.execPath(), deno);
       Deno.chmodSync(deno, 0o755);
     }
-    sh("chown", ["-R", `${uid}:${gid}`, runtimeDir, bundle]);
-    const drun = (args: string[], env: Record<string, string> = {}) => {
+    sh("chown", ["-R", `${uid}:${gid}`, runtimeDir, bundle, home]);
+    const run = (argv: string[], env: Record<string, string> = {}) => {
+      const ids = ["--reuid", String(uid), "--regid", String(gid), "--init-groups"];
       const child = new Deno.Command("setpriv", {
-        args: [
-          "--reuid",
-          String(uid),
-          "--regid",
-          String(gid),
-          "--init-groups",
-          "--",
-          deno,
-          "run",
-          "-A",
-          "--quiet",
-          "--no-config",
-          CLI,
-          ...args,
-        ],
+        args: [...ids, "--", ...argv],
         cwd: bundle,
         clearEnv: true,
         env: {
           PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
-          HOME: bundle,
+          HOME: home,
           USER: name,
           XDG_RUNTIME_DIR: runtimeDir,
           DENO_DIR: join(bundle, ".deno"),
@@ -102,11 +97,13 @@ export function makeTestUser(): TestUser {
       }).spawn();
       return outputUntilExit(child);
     };
+    const drun = (args: string[], env: Record<string, string> = {}) =>
+      run([deno, "run", "-A", "--quiet", "--no-config", CLI, ...args], env);
     const remove = () => {
       Deno.removeSync(base, { recursive: true });
       sh("userdel", [name]);
     };
-    return { name, uid, gid, runtimeDir, bundle, drun, remove };
+    return { name, uid, gid, runtimeDir, bundle, home, deno, run, drun, remove };
   } catch (e) {
     Deno.removeSync(base, { recursive: true });
     sh("userdel", [name]);

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { defaultStateRoot, inUserNamespace, rootlessMode } from "../../lib/rootless.ts";
 import { idMapMethod } from "../../lib/id_maps.ts";
 import { defaultSpec } from "../../lib/spec/default.ts";
+import { buildPlan } from "../../lib/plan/build.ts";
+import { Op } from "../../lib/plan/encode.ts";
 
 Deno.test("rootless: --rootless auto|true|false as runc", () => {
   assert.equal(rootlessMode("true", 0), true);
@@ -52,4 +54,19 @@ Deno.test("rootless: own ids are written directly (setgroups denied), ranges by 
     denySetgroups: false,
   });
   assert.equal(idMapMethod(defaultSpec(), 1000, 1000), undefined);
+});
+
+Deno.test("rootless: without a user namespace of its own, devices and cgroups are bound", () => {
+  // Rootless podman runs drun as root in its user namespace, with no user namespace in the
+  // config: mknod and a cgroupfs mount would fail there with EPERM.
+  const spec = defaultSpec({ args: ["true"], terminal: false });
+  spec.linux!.devices = [{ path: "/dev/fuse", type: "c", major: 10, minor: 229 }];
+  const plan = (rootless: boolean) =>
+    buildPlan({ spec, rootfs: "/x", fifoPath: "/f", rootless, cgroupLines: ["4:memory:/a"] });
+  const mknods = (p: ReturnType<typeof plan>) => p.ops.filter((o) => o.kind === Op.MKNOD).length;
+  const cgroupfs = (p: ReturnType<typeof plan>) =>
+    p.ops.some((o) => o.kind === Op.MOUNT_IN_ROOT && o.strs[2] === "cgroup");
+  assert.ok(mknods(plan(false)) > 0 && cgroupfs(plan(false)));
+  assert.equal(mknods(plan(true)), 0);
+  assert.equal(cgroupfs(plan(true)), false);
 });
