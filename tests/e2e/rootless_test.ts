@@ -63,6 +63,10 @@ Deno.test("rootless: create/start/kill/delete with state under $XDG_RUNTIME_DIR/
     // The init runs as the user on the host: it is root only inside its namespace.
     const owner = Deno.readTextFileSync(`/proc/${pid}/status`).match(/^Uid:\s+(\d+)/m)?.[1];
     assert.equal(Number(owner), u.uid);
+    // exec joins the user namespace, whose setgroups is denied: no setgroups call for it.
+    const ex = await u.drun(["exec", "rl-life", "id", "-u"]);
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.equal(ex.stdout.trim(), "0");
     const k = await u.drun(["kill", "rl-life", "KILL"]);
     assert.equal(k.code, 0, k.stderr);
     for (let i = 0; i < 100 && await status(u, "rl-life") !== "stopped"; i++) {
