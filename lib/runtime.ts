@@ -202,10 +202,11 @@ export class Runtime {
     this.warn(`hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
   /**
    * Run as a rootless runtime (runc's `--rootless`): cgroups only where a writable hierarchy
-   * exists, a user namespace required when unprivileged. Defaults to `auto`: rootless when the
-   * effective uid is not 0 or this process is in a user namespace.
+   * exists, a user namespace required when unprivileged. Undefined is `auto`: rootless when the
+   * effective uid is not 0 or this process is in a user namespace (decided at each create, so
+   * that a caller without --allow-sys gets the permission error, not Deno's).
    */
-  rootless: boolean = rootlessMode(undefined);
+  rootless?: boolean;
 
   /** Creates a runtime over `root` (default /run/drun). */
   constructor(root: string = DEFAULT_ROOT, warn: Warn = (m) => console.error(`warning: ${m}`)) {
@@ -352,12 +353,13 @@ export class Runtime {
         }
         : undefined,
     };
+    const rootless = this.rootless ?? rootlessMode(undefined);
     const idMaps = idMapMethod(spec);
     planInput.setgroupsDenied = idMaps?.denySetgroups;
-    planInput.rootless = this.rootless;
-    checkRootless(spec, this.rootless);
+    planInput.rootless = rootless;
+    checkRootless(spec, rootless);
     // Validates resources and cgroupsPath against this host; creates nothing yet.
-    const cgroups = openCgroups(spec, id, { warn: this.warn, rootless: this.rootless });
+    const cgroups = openCgroups(spec, id, { warn: this.warn, rootless });
     planInput.cgroupPaths = cgroups?.paths;
     let plan: LaunchPlan = buildPlan(planInput);
     mark("plan");
@@ -607,7 +609,7 @@ export class Runtime {
       await this.poststop(spec, { ...toOciState(st), status: "stopped" });
     });
     // A user's $XDG_RUNTIME_DIR is a small tmpfs of its own: leave no empty drun/ there.
-    if (this.rootless) await Deno.remove(this.root).catch(() => {});
+    if (this.rootless ?? rootlessMode(undefined)) await Deno.remove(this.root).catch(() => {});
     mark("deleted");
   }
 

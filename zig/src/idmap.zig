@@ -62,10 +62,14 @@ fn writeProc(pid: usize, file: []const u8, text: plan.Str, detail: []const u8) ?
 
 /// A user namespace holding the maps `uid_map`/`gid_map` (text in /proc's format), as an fd.
 fn mappedUserns(uid_map: plan.Str, gid_map: plan.Str) union(enum) { fd: usize, fail: Fail } {
+    const parent = sys.syscall0(.getpid);
     const pid = sys.syscall5(.clone, CLONE_NEWUSER | sys.SIGCHLD, 0, 0, 0, 0);
     if (chk(pid, "clone a user namespace for the id mapping")) |f| return .{ .fail = f };
     if (pid == 0) {
-        // The namespace's only member: it only has to exist until its maps and fd are taken.
+        // The namespace's only member: it only has to exist until its maps and fd are taken,
+        // and must not outlive us if we are killed first.
+        _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+        if (sys.syscall0(.getppid) != parent) sys.exit(0);
         while (true) _ = sys.syscall0(.pause);
     }
     defer {
