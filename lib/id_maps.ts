@@ -9,10 +9,24 @@
 import { DrunError } from "./errors.ts";
 import type { LinuxIDMapping, Spec } from "./spec/types.ts";
 
-/** How one map file gets written. */
+/**
+ * How one map file gets written: by drun itself, or by the setuid helper.
+ *
+ * @example
+ * ```ts
+ * const w: MapWriter = Deno.uid() === 0 ? "direct" : "helper";
+ * ```
+ */
 export type MapWriter = "direct" | "helper";
 
-/** The writers for a container's maps, and whether its setgroups must be denied. */
+/**
+ * The writers for a container's maps, and whether its setgroups must be denied.
+ *
+ * @example
+ * ```ts
+ * const own: IdMapMethod = { uid: "direct", gid: "direct", denySetgroups: true };
+ * ```
+ */
 export interface IdMapMethod {
   /** How uid_map is written. */
   uid: MapWriter;

@@ -8,9 +8,6 @@ import { ArgError, SpecError } from "./errors.ts";
 import type { Spec } from "./spec/types.ts";
 import { isIdmapped } from "./plan/idmap.ts";
 
-/** The `--rootless` flag's values, as runc's. */
-export type RootlessFlag = "true" | "false" | "auto";
-
 /** The full identity map of the initial user namespace, as /proc/self/uid_map shows it. */
 const INITIAL_MAP = /^\s*0\s+0\s+4294967295\s*$/;
 

@@ -179,6 +179,11 @@ export async function drun(
  * A spawned command's exit code and output. A created container's init inherits the pipes
  * and keeps them open until it execs, so this reads until the command exits, then takes what
  * has arrived instead of waiting for EOF.
+ *
+ * @example
+ * ```ts
+ * const r = await outputUntilExit(new Deno.Command("true", { stdout: "piped", stderr: "piped" }).spawn());
+ * ```
  */
 export async function outputUntilExit(child: Deno.ChildProcess): Promise<CliResult> {
   const stdout = drain(child.stdout);

@@ -11,7 +11,14 @@ import type { Linux, LinuxIDMapping, Mount } from "../spec/types.ts";
 import { Op, type PlanOp } from "./encode.ts";
 import { MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 
-/** How many idmapped mounts one container may have (drun-init keeps their fds in a table). */
+/**
+ * How many idmapped mounts one container may have (drun-init keeps their fds in a table).
+ *
+ * @example
+ * ```ts
+ * if ((spec.mounts ?? []).filter(isIdmapped).length > MAX_IDMAPPED_MOUNTS) throw new Error();
+ * ```
+ */
 export const MAX_IDMAPPED_MOUNTS = 64;
 
 const AT_RECURSIVE = 0x8000;
@@ -30,7 +37,14 @@ function mapText(maps: LinuxIDMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
 }
 
-/** Whether mount `m` is idmapped. */
+/**
+ * Whether mount `m` is idmapped (mappings of its own, or the `idmap`/`ridmap` option).
+ *
+ * @example
+ * ```ts
+ * isIdmapped({ destination: "/d", source: "/s", options: ["rbind", "idmap"] }); // true
+ * ```
+ */
 export function isIdmapped(m: Mount): boolean {
   return m.uidMappings !== undefined || parseMountOptions(m.options, m.type).idmap !== undefined;
 }

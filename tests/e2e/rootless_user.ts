@@ -7,7 +7,16 @@
 import { join } from "node:path";
 import { busyboxRootfs, CLI, type CliResult, outputUntilExit } from "../helpers.ts";
 
-/** The test user and its directories. */
+/**
+ * The test user and its directories.
+ *
+ * @example
+ * ```ts
+ * const u: TestUser = makeTestUser();
+ * console.log((await u.drun(["--version"])).stdout);
+ * u.remove();
+ * ```
+ */
 export interface TestUser {
   /** Login name. */
   name: string;
