@@ -5,6 +5,7 @@ import { idMapMethod } from "../../lib/id_maps.ts";
 import { defaultSpec } from "../../lib/spec/default.ts";
 import { buildPlan } from "../../lib/plan/build.ts";
 import { Op } from "../../lib/plan/encode.ts";
+import { openCgroups } from "../../lib/cgroup/mod.ts";
 
 Deno.test("rootless: --rootless auto|true|false as runc", () => {
   assert.equal(rootlessMode("true", 0), true);
@@ -69,4 +70,27 @@ Deno.test("rootless: without a user namespace of its own, devices and cgroups ar
   assert.ok(mknods(plan(false)) > 0 && cgroupfs(plan(false)));
   assert.equal(mknods(plan(true)), 0);
   assert.equal(cgroupfs(plan(true)), false);
+});
+
+Deno.test("rootless: cgroups only in a hierarchy the runtime may write, else limits refused", () => {
+  // A fake cgroup2 root: writable to us (a delegated subtree), then owned by someone else.
+  const root = Deno.makeTempDirSync({ prefix: "drun-rootless-cg-" });
+  try {
+    Deno.writeTextFileSync(`${root}/cgroup.controllers`, "memory pids\n");
+    Deno.writeTextFileSync(`${root}/cgroup.subtree_control`, "memory pids\n");
+    const spec = defaultSpec({ rootless: true });
+    const opts = { root, procSelfCgroup: "0::/\n", rootless: true };
+    assert.ok(openCgroups(spec, "c1", opts), "a writable hierarchy is used");
+    Deno.chownSync(root, 12345, 12345);
+    Deno.chmodSync(root, 0o755);
+    // Root would write anyway: the test asks whether the directory is the caller's.
+    assert.equal(openCgroups(spec, "c1", opts), undefined, "no cgroups, silently");
+    spec.linux!.resources = { pids: { limit: 10 } };
+    assert.throws(
+      () => openCgroups(spec, "c1", opts),
+      /linux\.resources\.pids: cannot be applied: a rootless container has no writable/,
+    );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
 });
