@@ -66,17 +66,22 @@ export class ExitError extends Error {
  *
  * @example
  * ```ts
- * const runtime = runtimeLoader("/run/drun", log);
+ * const runtime = runtimeLoader("/run/drun", log, false);
  * const rt = await runtime();
  * ```
  */
-export function runtimeLoader(root: string, log: Logger): () => Promise<Runtime> {
+export function runtimeLoader(
+  root: string,
+  log: Logger,
+  rootless?: boolean,
+): () => Promise<Runtime> {
   let rt: Runtime | undefined;
   return async () => {
     if (rt) return rt;
     const { Runtime } = await import("../lib/runtime.ts");
     rt = new Runtime(root, (m) => log.warn(m));
     rt.debug = (m) => log.debug(m);
+    if (rootless !== undefined) rt.rootless = rootless;
     rt.hookOutput = (kind, i, stream, text) =>
       log.log("info", `hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
     return rt;

@@ -15,7 +15,12 @@ import { type CommandSpec, type Flag, HELP_FLAG } from "./flags.ts";
  * ```
  */
 export const GLOBAL_FLAGS: readonly Flag[] = [
-  { name: "root", type: "string", value: "DIR", help: "state directory (default /run/drun)" },
+  {
+    name: "root",
+    type: "string",
+    value: "DIR",
+    help: "state directory (default /run/drun; rootless: $XDG_RUNTIME_DIR/drun)",
+  },
   { name: "log", type: "string", value: "FILE", help: "log file (default stderr)" },
   {
     name: "log-format",
@@ -34,7 +39,8 @@ export const GLOBAL_FLAGS: readonly Flag[] = [
     name: "rootless",
     type: "string",
     value: "true|false|auto",
-    help: "accepted for runc compatibility (default auto)",
+    help: "rootless mode: no cgroups without a delegated one, state under $XDG_RUNTIME_DIR " +
+      "(default auto: when not root or in a user namespace)",
   },
   HELP_FLAG,
   { name: "version", aliases: ["v"], type: "bool", help: "print the version" },

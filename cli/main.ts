@@ -8,6 +8,7 @@
  */
 import { ArgError } from "../lib/errors.ts";
 import { VERSION } from "../lib/version.ts";
+import { defaultStateRoot, rootlessMode } from "../lib/rootless.ts";
 import { onMark } from "../lib/timing.ts";
 import { type Context, ExitError, runtimeLoader } from "./context.ts";
 import { checkArgCount, HELP_FLAG, type Parsed, parseFlags } from "./flags.ts";
@@ -15,12 +16,6 @@ import { commandHelp, GLOBAL_FLAGS, globalHelp } from "./help.ts";
 import { Logger } from "./log.ts";
 import { ALIASES, COMMANDS, UNSUPPORTED } from "./registry.ts";
 import { versionText } from "./version.ts";
-
-/**
- * Default state root: lib/runtime.ts's DEFAULT_ROOT (a unit test checks they agree), not
- * imported from there so that commands which need no Runtime do not load it.
- */
-const DEFAULT_ROOT = "/run/drun";
 
 /** Exit code of an unknown command or help topic (runc's). */
 const EXIT_UNKNOWN_COMMAND = 3;
@@ -31,13 +26,6 @@ function logFormat(g: Parsed): "text" | "json" {
     throw new ArgError(`--log-format: must be text or json, not ${JSON.stringify(f)}`);
   }
   return f;
-}
-
-function checkRootless(g: Parsed): void {
-  const r = g.string("rootless");
-  if (r !== undefined && !["true", "false", "auto"].includes(r)) {
-    throw new ArgError(`--rootless: must be true, false or auto, not ${JSON.stringify(r)}`);
-  }
 }
 
 function usage(): string {
@@ -96,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     const g = parseFlags("drun", GLOBAL_FLAGS, argv, true);
     logFile = g.string("log");
     log = new Logger({ file: logFile, format: logFormat(g), debug: g.bool("debug") });
-    checkRootless(g);
+    const rootless = rootlessMode(g.string("rootless"));
     if (g.bool("version")) {
       console.log(versionText());
       return 0;
@@ -106,8 +94,9 @@ export async function main(argv: string[]): Promise<number> {
       console.log(usage());
       return 0;
     }
-    const root = g.string("root") ?? DEFAULT_ROOT;
-    const ctx: Context = { root, log, runtime: runtimeLoader(root, log), helpText };
+    // Unprivileged, the state lives under $XDG_RUNTIME_DIR/drun (runc: .../runc).
+    const root = g.string("root") ?? defaultStateRoot(Deno.env.toObject());
+    const ctx: Context = { root, log, runtime: runtimeLoader(root, log, rootless), helpText };
     if (g.bool("debug")) {
       log.debug(`drun ${VERSION}: ${cmd} ${JSON.stringify(rest)} (root ${root})`);
       onMark((phase, ms) => log.debug(`phase ${phase} at ${ms.toFixed(1)} ms`));

@@ -132,6 +132,8 @@ export async function execInContainer(
       linux: spec.linux ?? {},
       namespaces,
       preserveFds: opts.preserveFds,
+      // A rootless container that maps one gid cannot call setgroups (lib/id_maps.ts).
+      setgroupsDenied: readSetgroups(st.pid) === "deny",
       seccomp: seccomp
         ? {
           program: seccomp.program,
@@ -186,5 +188,14 @@ export async function execInContainer(
   } finally {
     if (listenerFd >= 0) closeFd(listenerFd);
     if (syncFd >= 0) closeFd(syncFd);
+  }
+}
+
+/** /proc/<pid>/setgroups ("allow" or "deny"), or undefined when unreadable. */
+function readSetgroups(pid: number): string | undefined {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/setgroups`).trim();
+  } catch {
+    return undefined;
   }
 }

@@ -46,8 +46,9 @@ const SPEC_SECCOMP_FLAGS: ReadonlySet<string> = new Set([
 
 /**
  * The mount options drun carries out: those the validator accepts that the mount code turns
- * into flags, propagation or attributes. Left out: options it accepts and ignores (`idmap`,
- * `ridmap`, `tmpcopyup`) and those it would hand to the filesystem as data (`silent`, `loud`).
+ * into flags, propagation, attributes or an idmapped bind (`idmap`, `ridmap`). Left out: options
+ * it accepts and ignores (`tmpcopyup`) and those it would hand to the filesystem as data
+ * (`silent`, `loud`).
  *
  * @example
  * ```ts
@@ -60,6 +61,19 @@ export function supportedMountOptions(): string[] {
     const p = parseMountOptions([o]);
     return p.ignored.length === 0 && p.data === "";
   }).sort();
+}
+
+/**
+ * Whether the running kernel has mount_setattr(2) (Linux 5.12), which idmapped mounts need.
+ *
+ * @example
+ * ```ts
+ * kernelHasMountSetattr("6.18.0"); // true
+ * ```
+ */
+export function kernelHasMountSetattr(release: string = Deno.osRelease()): boolean {
+  const [major = 0, minor = 0] = release.split(/[.-]/).map(Number);
+  return major > 5 || (major === 5 && minor >= 12);
 }
 
 /**
@@ -94,7 +108,8 @@ export function features(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // Idmapped binds need mount_setattr (Linux 5.12); lib/plan/build.ts makes them.
+      mountExtensions: { idmap: { enabled: kernelHasMountSetattr() } },
     },
     annotations: { "org.drun.version": VERSION },
   };

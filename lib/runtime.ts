@@ -62,6 +62,8 @@ export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type Oci
 export type { StdioMode, StdioOption, StdioStreams } from "./stdio.ts";
 export type { WaitStatus } from "./wait.ts";
 import { type HookOutput, runHooks } from "./hooks.ts";
+import { idMapMethod, writeIdMaps } from "./id_maps.ts";
+import { checkRootless, rootlessMode } from "./rootless.ts";
 import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
 import {
   containerCgroupPids,
@@ -198,6 +200,13 @@ export class Runtime {
   /** Where hook output goes (the CLI sends it to the runtime's log). */
   hookOutput: HookOutput = (kind, i, stream, text) =>
     this.warn(`hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
+  /**
+   * Run as a rootless runtime (runc's `--rootless`): cgroups only where a writable hierarchy
+   * exists, a user namespace required when unprivileged. Undefined is `auto`: rootless when the
+   * effective uid is not 0 or this process is in a user namespace (decided at each create, so
+   * that a caller without --allow-sys gets the permission error, not Deno's).
+   */
+  rootless?: boolean;
 
   /** Creates a runtime over `root` (default /run/drun). */
   constructor(root: string = DEFAULT_ROOT, warn: Warn = (m) => console.error(`warning: ${m}`)) {
@@ -346,8 +355,13 @@ export class Runtime {
         }
         : undefined,
     };
+    const rootless = this.rootless ?? rootlessMode(undefined);
+    const idMaps = idMapMethod(spec);
+    planInput.setgroupsDenied = idMaps?.denySetgroups;
+    planInput.rootless = rootless;
+    checkRootless(spec, rootless);
     // Validates resources and cgroupsPath against this host; creates nothing yet.
-    const cgroups = openCgroups(spec, id, { warn: this.warn });
+    const cgroups = openCgroups(spec, id, { warn: this.warn, rootless });
     planInput.cgroupPaths = cgroups?.paths;
     let plan: LaunchPlan = buildPlan(planInput);
     mark("plan");
@@ -404,7 +418,7 @@ export class Runtime {
         closeFd(listenerFd);
         listenerFd = -1;
       }
-      this.writeIdMaps(pid, spec);
+      if (idMaps) writeIdMaps(pid, spec, idMaps);
       // Into its cgroups before it runs a single op of the plan (it waits for GO).
       if (cgroups) {
         cgroups.create();
@@ -489,25 +503,6 @@ export class Runtime {
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
       if (syncFd >= 0) closeFd(syncFd);
-    }
-  }
-
-  /** Writes the user namespace's id maps for the child (it waits for GO meanwhile). */
-  private writeIdMaps(pid: number, spec: Spec): void {
-    const ns = spec.linux?.namespaces ?? [];
-    if (!ns.some((n) => n.type === "user" && !n.path)) return;
-    for (
-      const [file, maps, field] of [
-        ["uid_map", spec.linux?.uidMappings, "linux.uidMappings"],
-        ["gid_map", spec.linux?.gidMappings, "linux.gidMappings"],
-      ] as const
-    ) {
-      const text = (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
-      try {
-        Deno.writeTextFileSync(`/proc/${pid}/${file}`, text);
-      } catch (e) {
-        throw new DrunError("ELAUNCH", `writing ${file}: ${(e as Error).message}`, field);
-      }
     }
   }
 
@@ -642,6 +637,8 @@ export class Runtime {
       await Deno.remove(containerDir(this.root, id), { recursive: true });
       await this.poststop(spec, { ...toOciState(st), status: "stopped" });
     });
+    // A user's $XDG_RUNTIME_DIR is a small tmpfs of its own: leave no empty drun/ there.
+    if (this.rootless ?? rootlessMode(undefined)) await Deno.remove(this.root).catch(() => {});
     mark("deleted");
   }
 

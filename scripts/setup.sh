@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what drun's development and tests need; idempotent, used by .ci/run and the README.
 #   scripts/setup.sh              toolchain (.tools/: Deno, esbuild, Zig) and test packages
-#   scripts/setup.sh --test-deps  only the Debian packages the tests use (runc, crun, busybox)
+#   scripts/setup.sh --test-deps  only the Debian packages the tests use (runc, crun, busybox,
+#                                 uidmap)
 # Prints the directory to put on PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +10,7 @@ tools="$here/.tools"
 DENO_VERSION=2.9.6
 ESBUILD_VERSION=0.25.0
 ZIG_VERSION=0.14.1
-TEST_PACKAGES="runc crun busybox-static strace"
+TEST_PACKAGES="runc crun busybox-static strace uidmap"
 
 install_test_deps() {
   [ "$(id -u)" = 0 ] || return 0

@@ -172,8 +172,20 @@ export async function drun(
     await w.write(new TextEncoder().encode(opts.stdin));
     await w.close();
   }
-  // A created container's init inherits our pipes and keeps them open until it execs, so
-  // read until the command exits, then take what has arrived instead of waiting for EOF.
+  return await outputUntilExit(child);
+}
+
+/**
+ * A spawned command's exit code and output. A created container's init inherits the pipes
+ * and keeps them open until it execs, so this reads until the command exits, then takes what
+ * has arrived instead of waiting for EOF.
+ *
+ * @example
+ * ```ts
+ * const r = await outputUntilExit(new Deno.Command("true", { stdout: "piped", stderr: "piped" }).spawn());
+ * ```
+ */
+export async function outputUntilExit(child: Deno.ChildProcess): Promise<CliResult> {
   const stdout = drain(child.stdout);
   const stderr = drain(child.stderr);
   const status = await child.status;

@@ -164,7 +164,44 @@ function refuseOwn(rel: string, own: string, field: string): void {
 
 /** Whether resources ask for anything beyond device rules. */
 function hasLimits(r: LinuxResources): boolean {
-  return Object.entries(r).some(([k, v]) => k !== "devices" && v !== undefined && v !== null);
+  return firstLimit(r) !== undefined;
+}
+
+/** The first field of `r` that sets a limit (device rules are not limits). */
+function firstLimit(r: LinuxResources): string | undefined {
+  return Object.entries(r).find(([k, v]) => k !== "devices" && v !== undefined && v !== null)?.[0];
+}
+
+/** Whether this process may create `dir`: its nearest existing ancestor is writable to it. */
+function mayCreate(dir: string): boolean {
+  for (let d = dir; d !== "/"; d = posix.dirname(d)) {
+    let st: Deno.FileInfo;
+    try {
+      st = Deno.statSync(d);
+    } catch {
+      continue; // not there yet: its parent decides
+    }
+    const mode = st.mode ?? 0;
+    return (st.uid === Deno.uid() && (mode & 0o200) !== 0) || (mode & 0o002) !== 0;
+  }
+  return false;
+}
+
+/**
+ * For a rootless runtime: true when every leaf can be made (a delegated hierarchy), false
+ * when some cannot, which is fine without limits (no cgroups, as runc) and refused with them,
+ * naming the first limit: nothing could enforce it.
+ */
+function rootlessUsable(dirs: string[], resources: LinuxResources): boolean {
+  if (dirs.every(mayCreate)) return true;
+  const limit = firstLimit(resources);
+  if (limit) {
+    throw new SpecError(
+      `linux.resources.${limit}`,
+      "cannot be applied: a rootless container has no writable (delegated) cgroup here",
+    );
+  }
+  return false;
 }
 
 /**
@@ -221,6 +258,7 @@ export function openCgroups(
     refuseOwn(rel, own, field);
     const dir = dirIn(mount, mountRoot, rel, field);
     const ownDir = own.startsWith(mountRoot) ? dirIn(mount, mountRoot, own, field) : undefined;
+    if (opts.rootless && !rootlessUsable([dir], resources)) return undefined;
     const m = new V2Manager({ dir, mount }, [], warn, ownDir, extra, attach);
     m.checkSupport(resources);
     return m;
@@ -245,6 +283,9 @@ export function openCgroups(
       dir: dirIn(unified.mount, unified.mountRoot, rel, field),
       mount: unified.mount,
     };
+  }
+  if (opts.rootless && !rootlessUsable(Object.values(placements).map((p) => p.dir), resources)) {
+    return undefined;
   }
   if (!Object.keys(placements).length) {
     if (hasLimits(resources)) {

@@ -71,6 +71,11 @@ export interface CgroupOptions {
   mountinfo?: string;
   /** Where warnings go (ignored settings). */
   warn?: (msg: string) => void;
+  /**
+   * A rootless runtime: cgroups only in hierarchies it may write (delegated to it), none
+   * otherwise, and then resource limits are refused, as runc does.
+   */
+  rootless?: boolean;
 }
 
 /**

@@ -11,6 +11,7 @@ import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
 import { inJoinOrder, NAMESPACE_FLAGS } from "../linux/namespaces.ts";
+import { idmapTreeOp, isIdmapped } from "./idmap.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
 import { checkProcMount } from "./proc_mounts.ts";
 import { checkPreservedFds } from "../processes.ts";
@@ -75,6 +76,16 @@ export interface PlanInput {
   cgroupPaths?: Record<string, string>;
   /** Lines of /proc/self/cgroup of the caller; tests may inject them. */
   cgroupLines?: string[];
+  /**
+   * The runtime denies setgroups in the new user namespace (an unprivileged user mapping its
+   * own gid): the init cannot call it, so additional gids are refused and none are set.
+   */
+  setgroupsDenied?: boolean;
+  /**
+   * The runtime is rootless (unprivileged, or root in a user namespace, rootless podman's
+   * case): even a container without a user namespace of its own cannot mount a cgroupfs.
+   */
+  rootless?: boolean;
 }
 
 /** u64 from a JSON number; RLIM_INFINITY and friends arrive as 2^64 after float rounding. */
@@ -123,9 +134,20 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   if (!newNs.has("mount") && !joins.some(({ ns }) => ns.type === "mount")) {
     throw new SpecError("linux.namespaces", "a mount namespace is required");
   }
-  const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user");
+  // Inside a user namespace, its own or the runtime's (rootless), mknod and a cgroupfs mount
+  // are refused: devices and cgroups are bound from the host instead.
+  const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user") ||
+    input.rootless === true;
 
   add(Op.SIGNALS_RESET, "reset signal handlers");
+  // Idmapped trees are made here, by the host's root: inside a user namespace the init could
+  // not idmap a host filesystem. The init inherits them through the fork below.
+  const trees = new Map<number, number>();
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    if (!isIdmapped(m)) continue;
+    ops.push(idmapTreeOp(m, i, trees.size, linux));
+    trees.set(i, trees.size);
+  }
   // drun-init was started without namespaces (an execve inside a fresh user namespace would
   // drop every capability): the init proper is its child, cloned into the new ones.
   if (cloneFlags !== 0) {
@@ -187,7 +209,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
       cgroupns: newNs.has("cgroup"),
       userns,
       paths: input.cgroupPaths,
-    });
+    }, trees.get(i));
   }
 
   // The init re-opens its exec fifo through /proc/self/fd once the root is switched: with no
@@ -337,7 +359,7 @@ function addProcessOps(
   add: Add,
   proc: Process,
   linux: Linux,
-  input: Pick<PlanInput, "seccomp" | "preserveFds" | "bindUntilStart">,
+  input: Pick<PlanInput, "seccomp" | "preserveFds" | "bindUntilStart" | "setgroupsDenied">,
   waitForStart: boolean,
   startHooks?: Hook[],
 ): void {
@@ -407,11 +429,19 @@ function addProcessOps(
     last,
   ]);
   add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
-  const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
-  (user.additionalGids ?? []).forEach((g, i) =>
-    new DataView(groups.buffer).setUint32(i * 4, g, true)
-  );
-  add(Op.SETGROUPS, "process.user.additionalGids", [], [groups]);
+  if (!input.setgroupsDenied) {
+    const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
+    (user.additionalGids ?? []).forEach((g, i) =>
+      new DataView(groups.buffer).setUint32(i * 4, g, true)
+    );
+    add(Op.SETGROUPS, "process.user.additionalGids", [], [groups]);
+  } else if (user.additionalGids?.length) {
+    throw new SpecError(
+      "process.user.additionalGids",
+      "cannot be set: with a single mapped gid setgroups is denied (map a range from " +
+        "/etc/subgid to use them)",
+    );
+  }
   add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
   add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
   add(Op.PRCTL, "stop keeping capabilities", [PR_SET_KEEPCAPS, 0, 0]);
@@ -465,6 +495,7 @@ function addMount(
   field: string,
   cgroupLines?: string[],
   cg: CgroupView = { cgroupns: false, userns: false },
+  tree?: number,
 ) {
   const o = parseMountOptions(m.options, m.type);
   const label = `${field}: mount ${m.type ?? "bind"} on ${m.destination}`;
@@ -475,6 +506,12 @@ function addMount(
     try {
       if (!Deno.statSync(m.source!).isDirectory) kind = 2;
     } catch { /* validation already reported missing sources */ }
+    if (tree !== undefined) {
+      add(Op.MOUNT_TREE, `${field}: move the idmapped bind onto ${m.destination}`, [tree, kind], [
+        rel,
+      ]);
+      return;
+    }
     const flags = MS.BIND | (o.recursive ? MS.REC : 0);
     add(Op.MOUNT_IN_ROOT, label, [
       flags,
@@ -603,6 +640,8 @@ export interface ExecPlanInput {
   preserveFds?: number;
   /** The container's filter, and the listener socket when it notifies. */
   seccomp?: PlanInput["seccomp"];
+  /** The container's user namespace denies setgroups (see PlanInput). */
+  setgroupsDenied?: boolean;
 }
 
 /**

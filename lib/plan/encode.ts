@@ -52,6 +52,8 @@ export const Op = {
   IOPRIO: 41,
   SCHED: 42,
   SETATTR_SLOT: 43,
+  IDMAP_TREE: 44,
+  MOUNT_TREE: 45,
 } as const;
 
 /** An op kind number. */

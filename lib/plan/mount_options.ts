@@ -113,7 +113,7 @@ const RECURSIVE_ATTRS: Record<string, { set: number; clr: number }> = {
 };
 
 /** Words the parser knows and ignores (named in `ignored`, for a warning). */
-const IGNORED_OPTIONS = ["tmpcopyup", "idmap", "ridmap"] as const;
+const IGNORED_OPTIONS = ["tmpcopyup"] as const;
 
 /**
  * Every bare option word the parser acts on or knowingly ignores: the one vocabulary the
@@ -129,6 +129,8 @@ const IGNORED_OPTIONS = ["tmpcopyup", "idmap", "ridmap"] as const;
 export const MOUNT_OPTION_WORDS: ReadonlySet<string> = new Set([
   "bind",
   "rbind",
+  "idmap",
+  "ridmap",
   ...Object.keys(FLAG_OPTIONS),
   ...Object.keys(PROPAGATION),
   ...Object.keys(RECURSIVE_ATTRS),
@@ -153,6 +155,11 @@ export interface ParsedMountOptions {
   attrSet: number;
   /** mount_setattr bits to clear recursively. */
   attrClr: number;
+  /**
+   * An idmapped mount: `idmap` maps the top mount only, `ridmap` every submount too
+   * (runtime-spec); undefined when neither option is given.
+   */
+  idmap?: "idmap" | "ridmap";
 }
 
 /** Parses OCI mount options; unknown bare words become filesystem data. */
@@ -165,6 +172,7 @@ export function parseMountOptions(options: string[] = [], type?: string): Parsed
   const ignored: string[] = [];
   let attrSet = 0;
   let attrClr = 0;
+  let idmap: ParsedMountOptions["idmap"];
   for (const opt of options) {
     if (opt === "bind") bind = true;
     else if (opt === "rbind") {
@@ -179,10 +187,21 @@ export function parseMountOptions(options: string[] = [], type?: string): Parsed
       const { set, clr } = RECURSIVE_ATTRS[opt];
       attrSet = (attrSet & ~clr) | set;
       attrClr = (attrClr & ~(set & ~MOUNT_ATTR.ATIME_MASK)) | clr;
-    } else if ((IGNORED_OPTIONS as readonly string[]).includes(opt)) ignored.push(opt);
+    } else if (opt === "idmap" || opt === "ridmap") idmap = opt;
+    else if ((IGNORED_OPTIONS as readonly string[]).includes(opt)) ignored.push(opt);
     else data.push(opt);
   }
-  return { flags, bind, recursive, propagation, data: data.join(","), ignored, attrSet, attrClr };
+  return {
+    flags,
+    bind,
+    recursive,
+    propagation,
+    data: data.join(","),
+    ignored,
+    attrSet,
+    attrClr,
+    idmap,
+  };
 }
 
 /** The flags a bind mount's second (remount) call needs, or 0 when none is needed. */

@@ -3,7 +3,7 @@
  * vendored in tests/schema/runtime-spec: the features document and the default specs. Before
  * features left out what the schema does not know, it named SCMP_ARCH_LOONGARCH64 and
  * SECCOMP_FILTER_FLAG_TSYNC_ESRCH and failed here; before it listed only options drun acts
- * on, it advertised idmap, ridmap and tmpcopyup, which drun ignores.
+ * on, it advertised tmpcopyup, which drun ignores (idmap and ridmap are carried out now).
  */
 import assert from "node:assert/strict";
 import { features, supportedMountOptions } from "../../lib/features.ts";
@@ -33,14 +33,26 @@ Deno.test("schema: a document naming what the schema lacks is caught", () => {
 Deno.test("schema: features lists only mount options drun carries out", () => {
   const listed = (features() as { mountOptions: string[] }).mountOptions;
   assert.deepEqual(listed, supportedMountOptions());
-  for (const o of ["idmap", "ridmap", "tmpcopyup", "silent", "loud"]) {
+  for (const o of ["tmpcopyup", "silent", "loud"]) {
     assert.ok(!listed.includes(o), `${o} is not carried out and must not be advertised`);
   }
   for (const o of listed) {
     const p = parseMountOptions([o]);
     assert.deepEqual([p.ignored, p.data], [[], ""], o);
   }
-  for (const o of ["ro", "nosuid", "rbind", "rprivate", "rro", "nosymfollow", "remount"]) {
+  for (
+    const o of [
+      "ro",
+      "nosuid",
+      "rbind",
+      "rprivate",
+      "rro",
+      "nosymfollow",
+      "remount",
+      "idmap",
+      "ridmap",
+    ]
+  ) {
     assert.ok(listed.includes(o), o);
   }
 });

@@ -7,6 +7,7 @@ const sys = @import("sys.zig");
 const plan = @import("plan.zig");
 const sync = @import("sync.zig");
 const handoff = @import("handoff.zig");
+const idmap = @import("idmap.zig");
 
 pub const Kind = enum(u16) {
     wait_parent = 1,
@@ -52,6 +53,8 @@ pub const Kind = enum(u16) {
     ioprio = 41,
     sched = 42,
     setattr_slot = 43,
+    idmap_tree = 44,
+    mount_tree = 45,
     _,
 };
 
@@ -384,6 +387,8 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             if (sys.errnoOf(rc) == 38 or sys.errnoOf(rc) == 1) return null;
             return chk(rc, "join a new session keyring");
         },
+        .idmap_tree => if (idmap.makeTree(op)) |f| return .{ .errno = f.errno, .detail = f.detail },
+        .mount_tree => return mountTree(op),
         .setattr_slot => {
             // Change a mount we made earlier through the fd kept then: never re-resolve its
             // path, which the rootfs could have redirected in the meantime.
@@ -475,6 +480,15 @@ fn mkdirInRoot(rel: []const u8, last_is_file: bool) ?Fail {
     return null;
 }
 
+/// A mount destination below the rootfs, made first when `kind` says so (1 dir, 2 file), as
+/// an O_PATH fd.
+fn openDest(dst: plan.Str, kind: u64) union(enum) { fd: usize, fail: Fail } {
+    if (kind != 0) if (mkdirInRoot(dst.p[0..dst.len], kind == 2)) |f| return .{ .fail = f };
+    const dfd = openInRoot(dst.p, sys.O_PATH);
+    if (chk(dfd, "open mount destination")) |f| return .{ .fail = f };
+    return .{ .fd = dfd };
+}
+
 /// strs: source, destination (relative to the rootfs), fstype, data.
 /// nums: flags, propagation flags, mkdir kind (0 none, 1 dir, 2 file), bind (1), remount flags.
 fn mountInRoot(op: plan.Op) ?Fail {
@@ -482,10 +496,10 @@ fn mountInRoot(op: plan.Op) ?Fail {
     const dst = op.str(1);
     const fstype = op.str(2);
     const data = op.str(3);
-    const kind = op.num(2);
-    if (kind != 0) if (mkdirInRoot(dst.p[0..dst.len], kind == 2)) |f| return f;
-    const dfd = openInRoot(dst.p, sys.O_PATH);
-    if (chk(dfd, "open mount destination")) |f| return f;
+    const dfd = switch (openDest(dst, op.num(2))) {
+        .fd => |fd| fd,
+        .fail => |f| return f,
+    };
     defer sys.close(dfd);
     const bind = op.num(3) == 1;
     var rc: usize = 0;
@@ -531,6 +545,21 @@ fn mountInRoot(op: plan.Op) ?Fail {
         if (chk(rc2, "mount_setattr (recursive options)")) |f| return f;
     }
     return null;
+}
+
+/// MOUNT_TREE: moves the idmapped tree IDMAP_TREE made onto its destination in the rootfs.
+/// nums: tree index, mkdir kind (0 none, 1 dir, 2 file). strs: destination (relative).
+fn mountTree(op: plan.Op) ?Fail {
+    const tree = idmap.take(op.num(0));
+    if (tree == 0) return .{ .errno = 9, .detail = "no idmapped tree at that index" };
+    defer sys.close(tree);
+    const dfd = switch (openDest(op.str(0), op.num(1))) {
+        .fd => |fd| fd,
+        .fail => |f| return f,
+    };
+    defer sys.close(dfd);
+    // MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH: both ends by fd, no path re-resolved.
+    return chk(sys.syscall5(.move_mount, tree, sys.ptr(""), dfd, sys.ptr(""), 0x4 | 0x40), "move_mount (idmapped tree)");
 }
 
 const Vectors = struct { argv: [*]?[*:0]const u8, envp: [*]?[*:0]const u8 };
