@@ -11,89 +11,8 @@
 import { join } from "node:path";
 import { encode } from "./protobuf.ts";
 import { DeleteResponse, timestamp } from "./messages.ts";
-import { serveConn } from "./ttrpc.ts";
-import { Publisher } from "./events.ts";
-import { TaskService } from "./task_service.ts";
-import { unmountRootfs } from "./mounts.ts";
-import { loadNative, setSubreaper } from "../lib/native/ffi.ts";
-import { Runtime } from "../lib/runtime.ts";
-import { VERSION } from "../lib/features.ts";
-
-/** The flags containerd passes (Go flag syntax: -name value, -name=value). */
-export interface ShimFlags {
-  /** containerd namespace. */
-  namespace: string;
-  /** Task (container) id. */
-  id: string;
-  /** containerd's grpc address. */
-  address: string;
-  /** containerd's binary, for publishing (events go over ttrpc here, as in the runc shim). */
-  publishBinary: string;
-  /** Bundle path (else the cwd). */
-  bundle: string;
-  /** Socket to serve (the daemon). */
-  socket: string;
-  /** -debug. */
-  debug: boolean;
-  /** -v. */
-  version: boolean;
-  /** start | delete | serve. */
-  action: string;
-}
-
-const FLAG_NAMES: Record<string, keyof ShimFlags> = {
-  namespace: "namespace",
-  id: "id",
-  address: "address",
-  "publish-binary": "publishBinary",
-  bundle: "bundle",
-  socket: "socket",
-};
-
-/**
- * Parses containerd's command line.
- *
- * @example
- * ```ts
- * import { parseFlags } from "./main.ts";
- * const f = parseFlags(["-namespace", "k8s.io", "-id", "c1", "start"]);
- * if (f.namespace !== "k8s.io" || f.action !== "start") throw new Error("flags");
- * ```
- */
-export function parseFlags(args: string[]): ShimFlags {
-  const f: ShimFlags = {
-    namespace: "",
-    id: "",
-    address: "",
-    publishBinary: "containerd",
-    bundle: "",
-    socket: "",
-    debug: false,
-    version: false,
-    action: "",
-  };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith("-")) {
-      f.action ||= a;
-      continue;
-    }
-    const [name, inline] = a.replace(/^--?/, "").split(/=(.*)/s, 2);
-    if (name === "debug") f.debug = inline === undefined || inline === "true";
-    else if (name === "v") f.version = true;
-    else if (FLAG_NAMES[name]) {
-      const v = inline ?? args[++i];
-      if (v === undefined) throw new Error(`flag needs an argument: -${name}`);
-      (f[FLAG_NAMES[name]] as string) = v;
-    } else throw new Error(`flag provided but not defined: -${name}`);
-  }
-  return f;
-}
-
-/** drun's state root for a containerd namespace (as runc's /run/containerd/runc/<ns>). */
-export function stateRoot(namespace: string): string {
-  return join("/run/containerd/drun", namespace);
-}
+import { isMountPoint, unmountRootfs } from "./mounts.ts";
+import { parseFlags, type ShimFlags, stateRoot } from "./flags.ts";
 
 /** The pod a container belongs to: its CRI sandbox id, else the container itself. */
 function grouping(bundle: string, id: string): string {
@@ -171,13 +90,19 @@ async function start(f: ShimFlags): Promise<void> {
   Deno.stdout.writeSync(new TextEncoder().encode(address));
 }
 
-/** `delete`: what is left of a container whose shim is gone, as a DeleteResponse. */
+/**
+ * `delete`: what is left of a container whose shim is gone, as a DeleteResponse. containerd
+ * also runs it after every orderly shutdown and waits for it, so when nothing is left it
+ * returns without loading the runtime.
+ */
 async function cleanup(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || Deno.cwd();
-  await loadNative();
-  await new Runtime(stateRoot(f.namespace), () => {}).delete(f.id, { force: true })
-    .catch(() => {});
-  await unmountRootfs(bundle);
+  if (exists(join(stateRoot(f.namespace), f.id))) {
+    const { Runtime } = await import("../lib/runtime.ts");
+    await new Runtime(stateRoot(f.namespace), () => {}).delete(f.id, { force: true })
+      .catch(() => {});
+  }
+  if (isMountPoint(join(bundle, "rootfs"))) await unmountRootfs(bundle);
   let pid = 0;
   try {
     pid = Number(Deno.readTextFileSync(join(bundle, "init.pid")).trim()) || 0;
@@ -187,31 +112,13 @@ async function cleanup(f: ShimFlags): Promise<void> {
   );
 }
 
-/** The shim itself: serves ttrpc on the socket until containerd shuts it down. */
-async function serve(f: ShimFlags): Promise<void> {
-  logTo(Deno.env.get("DRUN_SHIM_LOG"));
-  await loadNative();
-  // Orphans of the containers come back here, and so do inits whose launch forked.
-  setSubreaper();
-  const events = new Publisher(Deno.env.get("TTRPC_ADDRESS") ?? "", f.namespace);
-  const listener = Deno.listen({ transport: "unix", path: f.socket });
-  const stop = async () => {
-    listener.close();
-    await events.close();
-    await Deno.remove(f.socket).catch(() => {});
-    Deno.exit(0);
-  };
-  // Shutdown answers first, then the process goes.
-  const service = new TaskService(stateRoot(f.namespace), events, () => setTimeout(stop, 20));
-  const services = { "containerd.task.v2.Task": service.methods() };
-  for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(sig, () => {
-      if (service.size === 0) stop();
-    });
-  }
+function exists(path: string): boolean {
   try {
-    for await (const conn of listener) serveConn(conn, services);
-  } catch { /* closed by stop */ }
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** DRUN_SHIM_LOG=path: the shim's warnings and errors appended there (else dropped). */
@@ -235,6 +142,7 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   if (f.version) {
+    const { VERSION } = await import("../lib/features.ts");
     console.log(`containerd-shim-drun-v2:\n  Version:  ${VERSION}`);
     return 0;
   }
@@ -245,8 +153,12 @@ async function main(args: string[]): Promise<number> {
   try {
     if (f.action === "start") await start(f);
     else if (f.action === "delete") await cleanup(f);
-    else if (f.action === "serve") await serve(f);
-    else throw new Error(`unknown action ${JSON.stringify(f.action)}: start, delete or serve`);
+    else if (f.action === "serve") {
+      logTo(Deno.env.get("DRUN_SHIM_LOG"));
+      // Only the shim itself loads the runtime; start and delete stay small.
+      const { serve } = await import("./serve.ts");
+      await serve(f);
+    } else throw new Error(`unknown action ${JSON.stringify(f.action)}: start, delete or serve`);
     return 0;
   } catch (e) {
     console.error(`containerd-shim-drun-v2: ${(e as Error).message}`);

@@ -18,7 +18,8 @@ export interface RootfsMount {
 }
 
 async function run(cmd: string, args: string[]): Promise<{ ok: boolean; err: string }> {
-  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+  const out = await new Deno.Command(cmd, { args, cwd: "/", stdout: "null", stderr: "piped" })
+    .output();
   return { ok: out.success, err: new TextDecoder().decode(out.stderr).trim() };
 }
 
@@ -64,7 +65,16 @@ export async function unmountRootfs(bundle: string): Promise<void> {
   }
 }
 
-function isMountPoint(path: string): boolean {
+/**
+ * Whether `path` is a mount point of this mount namespace.
+ *
+ * @example
+ * ```ts
+ * import { isMountPoint } from "./mounts.ts";
+ * if (!isMountPoint("/")) throw new Error("/ is always mounted");
+ * ```
+ */
+export function isMountPoint(path: string): boolean {
   try {
     const mi = Deno.readTextFileSync("/proc/self/mountinfo");
     return mi.split("\n").some((l) => l.split(" ")[4] === path);

@@ -336,7 +336,10 @@ export class TaskService {
       return this.#exitOf(p);
     }
     // A created init that never ran is killed by the delete; its exit is recorded as usual.
-    await this.#rt.delete(id, { force: true });
+    await this.#rt.delete(id, { force: true }).catch((e) => {
+      // A delete that failed later on (the rootfs) may be tried again.
+      if (!(e instanceof DrunError && e.code === "ENOTFOUND")) throw e;
+    });
     if (p.pid) await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))]);
     task.oomWatch?.abort();
     for (const e of task.execs.values()) e.io?.close();
