@@ -19,6 +19,7 @@ import { ProcessIO, type StdioPaths } from "./stdio.ts";
 import { mountRootfs, unmountRootfs } from "./mounts.ts";
 import { encodeMetricsV1, METRICS_V1_TYPE } from "./metrics.ts";
 import { resizePty } from "./pty.ts";
+import { OomWatch } from "./oom.ts";
 
 /** One process of a task: its init or an exec. */
 interface Proc {
@@ -43,8 +44,7 @@ interface Task {
   rootfsMounted: boolean;
   init: Proc;
   execs: Map<string, Proc>;
-  oomWatch?: AbortController;
-  oomDone?: Promise<void>;
+  oom?: OomWatch;
 }
 
 function newProc(execId: string, paths: StdioPaths): Proc {
@@ -189,6 +189,9 @@ export class TaskService {
         pidFile: join(bundle, "init.pid"),
       });
       init.pid = c.created!.state.pid;
+      task.oom = new OomWatch(c.created!.state.cgroupPaths, () => {
+        this.#events.publish("containerd.events.TaskOOM", { containerId: id });
+      });
     } catch (e) {
       init.io?.close();
       if (task.rootfsMounted) await unmountRootfs(bundle);
@@ -219,9 +222,8 @@ export class TaskService {
       if (!p.execId) {
         // Without its own pid namespace the container's other processes outlive the init.
         await this.#rt.kill(task.id, 9, true).catch(() => {});
-        task.oomWatch?.abort();
-        // An OOM kill is reported before the exit it caused.
-        await Promise.race([task.oomDone, new Promise((r) => setTimeout(r, 1000))]);
+        // An OOM kill is published before the exit it caused.
+        task.oom?.stop();
       }
       await p.io?.exited();
       await this.#events.publish("containerd.events.TaskExit", {
@@ -244,7 +246,7 @@ export class TaskService {
     if (!execId) {
       await this.#rt.start(id);
       p.status = "running";
-      this.#watchOom(task);
+      task.oom?.start();
       await this.#events.publish("containerd.events.TaskStart", { containerId: id, pid: p.pid });
       return { pid: p.pid };
     }
@@ -270,26 +272,6 @@ export class TaskService {
       pid: p.pid,
     });
     return { pid: p.pid };
-  }
-
-  /** Publishes /tasks/oom for each OOM kill in the container's cgroup while it runs. */
-  #watchOom(task: Task): void {
-    const ac = new AbortController();
-    task.oomWatch = ac;
-    task.oomDone = (async () => {
-      try {
-        const events = this.#rt.events(task.id, {
-          intervalMs: 2 ** 31,
-          pollMs: 200,
-          signal: ac.signal,
-        });
-        for await (const ev of events) {
-          if (ev.type === "oom") {
-            await this.#events.publish("containerd.events.TaskOOM", { containerId: task.id });
-          }
-        }
-      } catch { /* no cgroups, or deleted meanwhile */ }
-    })();
   }
 
   async exec(m: Message): Promise<void> {
@@ -341,7 +323,7 @@ export class TaskService {
       if (!(e instanceof DrunError && e.code === "ENOTFOUND")) throw e;
     });
     if (p.pid) await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))]);
-    task.oomWatch?.abort();
+    task.oom?.stop();
     for (const e of task.execs.values()) e.io?.close();
     p.io?.close();
     if (task.rootfsMounted) await unmountRootfs(task.bundle);

@@ -97,6 +97,57 @@ const scenarios: Scenario<Ctx>[] = [
     },
   },
   {
+    name: "events: each task event once and in order, the OOM kill before its exit",
+    expect:
+      /^\/tasks\/create ev-a\n\/tasks\/start ev-a\n\/tasks\/exec-added e1\n\/tasks\/exec-started e1\n\/tasks\/exit e1 5\n\/tasks\/exit ev-a 137\n\/tasks\/delete ev-a 137\n\/tasks\/create ev-b\n\/tasks\/start ev-b\n\/tasks\/oom ev-b\n\/tasks\/exit ev-b 137\n\/tasks\/delete ev-b 137$/,
+    // A watch that takes its baseline at start and stops without a last look missed the OOM
+    // kill of a container that dies within its first poll (no /tasks/oom at all).
+    async run(ctx, rt) {
+      const [a, b] = [`ev-a-${rt}`, `ev-b-${rt}`];
+      const events = new Deno.Command(ctx.ctr, {
+        args: ["-n", NS, "events"],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      let text = "";
+      const reading = (async () => {
+        const dec = new TextDecoder();
+        for await (const chunk of events.stdout) text += dec.decode(chunk, { stream: true });
+      })();
+      // ctr events subscribes asynchronously: wait until it sees an event of its own making.
+      await until(async () => {
+        await ctr(ctx, ["namespace", "label", NS, `probe=${Date.now()}`]);
+        return text.includes("/namespaces/update");
+      });
+      await runDetached(ctx, rt, a, ["sleep", "1000"]);
+      await ctr(ctx, ["task", "exec", "--exec-id", "e1", a, "sh", "-c", "exit 5"]);
+      await killAndDelete(ctx, a);
+      await ctr(ctx, [
+        "run",
+        "--rm",
+        "--memory-limit",
+        String(32 << 20),
+        ...runtimeFlags(ctx, rt, b),
+        IMAGE,
+        b,
+        "sh",
+        "-c",
+        "tail /dev/zero",
+      ]);
+      await until(() => Promise.resolve(text.includes(`/tasks/delete {"container_id":"${b}"`)));
+      events.kill("SIGKILL");
+      await reading.catch(() => {});
+      await events.status;
+      return text.split("\n").flatMap((l) => {
+        const m = / (\/tasks\/\S+) (\{.*\})$/.exec(l);
+        if (!m) return [];
+        const ev = JSON.parse(m[2]);
+        const who = ev.exec_id ?? ev.id ?? ev.container_id;
+        return [`${m[1]} ${who}${ev.exit_status !== undefined ? ` ${ev.exit_status}` : ""}`];
+      }).join("\n").replaceAll(`-${rt}`, "");
+    },
+  },
+  {
     name: "two containers of one pod (CRI sandbox id): one shim serves both",
     expect: /running: true\nshims: 1\n/,
     async run(ctx, rt) {
