@@ -71,6 +71,18 @@ export function cgroupInfo(): CgroupInfo {
   };
 }
 
+/**
+ * The command prefix crun runs under here: crun 1.8 refuses a hybrid layout, so on one it runs
+ * in a private mount namespace (unshare(1) makes it private, so nothing propagates back) where
+ * the cgroup2 mounts are gone. Empty when crun needs nothing.
+ */
+export function crunWrapper(info: CgroupInfo): string[] {
+  const unmounts = info.mode === "hybrid" ? info.unifiedMounts : [];
+  if (!unmounts.length) return [];
+  const umounts = unmounts.map((m) => `umount ${m} && `).join("");
+  return ["unshare", "-m", "sh", "-c", `${umounts}exec "$0" "$@"`];
+}
+
 /** Directories under the cgroup mounts whose name starts with `prefix` (deepest first). */
 export function findCgroups(info: CgroupInfo, prefix: string): string[] {
   const out: string[] = [];

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultSpec } from "../../lib/spec/default.ts";
 import type { LinuxSeccomp, Spec } from "../../lib/spec/types.ts";
-import { type CgroupInfo, commandLine, which } from "./host.ts";
+import { type CgroupInfo, commandLine, crunWrapper, which } from "./host.ts";
 import { check, type RunOptions, type RunResult, runTimed } from "./proc.ts";
 
 /** The repository root. */
@@ -147,21 +147,10 @@ export class Workspace {
     } else this.missing.runc = "not installed";
     const crun = which("crun");
     if (crun) {
-      // crun 1.8 refuses a hybrid layout: it runs in a private mount namespace (unshare(1)
-      // makes it private, so nothing propagates back) where the cgroup2 mount is gone.
-      const unmounts = this.cgroups.mode === "hybrid" ? this.cgroups.unifiedMounts : [];
-      const wrap = unmounts.length
-        ? [
-          "unshare",
-          "-m",
-          "sh",
-          "-c",
-          `${unmounts.map((m) => `umount ${m} && `).join("")}exec "$0" "$@"`,
-        ]
-        : [];
+      const wrap = crunWrapper(this.cgroups);
       this.add({
         name: "crun",
-        label: unmounts.length ? "crun (private mntns)" : "crun",
+        label: wrap.length ? "crun (private mntns)" : "crun",
         version: commandLine(crun, ["--version"]) ?? "crun",
         bin: crun,
         root: state("crun"),

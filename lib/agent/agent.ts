@@ -22,7 +22,7 @@ import {
   type Response,
   toNotification,
 } from "./notification.ts";
-import { type ContainerProcessState, readHandshake } from "./state.ts";
+import { type ContainerProcessState, DEFAULT_MAX_STATE_BYTES, readHandshake } from "./handshake.ts";
 import { readMemory, readString } from "./memory.ts";
 
 /** What a handler gets besides the notification: the listener and helpers bound to it. */
@@ -91,6 +91,8 @@ export interface AgentOptions {
   pollMs?: number;
   /** How long a runtime may take to send the state and fd (ms, default 5000). */
   handshakeTimeoutMs?: number;
+  /** Largest container state accepted, in bytes (default 64 MiB). */
+  maxStateBytes?: number;
   /** How many events `events` keeps, oldest dropped first (default 10000). */
   maxEvents?: number;
 }
@@ -125,6 +127,7 @@ export class SeccompAgent {
       handler: () => ({ continue: true }),
       pollMs: 200,
       handshakeTimeoutMs: 5000,
+      maxStateBytes: DEFAULT_MAX_STATE_BYTES,
       maxEvents: 10000,
       ...opts,
     };
@@ -202,7 +205,11 @@ export class SeccompAgent {
   async #serveConnection(conn: number): Promise<void> {
     let hs;
     try {
-      hs = await readHandshake(conn, this.#opts.handshakeTimeoutMs);
+      hs = await readHandshake(
+        conn,
+        this.#opts.handshakeTimeoutMs,
+        this.#opts.maxStateBytes,
+      );
     } catch (e) {
       this.#error("connection", e);
       return;

@@ -28,12 +28,13 @@ export {
 } from "./notification.ts";
 export {
   type ContainerProcessState,
+  DEFAULT_MAX_STATE_BYTES,
   type Handshake,
   HandshakeError,
   type OciStateSnapshot,
   parseProcessState,
   readHandshake,
-} from "./state.ts";
+} from "./handshake.ts";
 export { type MemoryGuard, readMemory, readString } from "./memory.ts";
 export { ErrnoError } from "./ffi.ts";
 export {

@@ -10,7 +10,7 @@ import {
   X32_SYSCALL_BIT,
 } from "../seccomp/tables.generated.ts";
 import { type RawNotif, USER_NOTIF_FLAG_CONTINUE } from "./ffi.ts";
-import type { ContainerProcessState } from "./state.ts";
+import type { ContainerProcessState } from "./handshake.ts";
 
 /** One notified syscall. */
 export interface Notification {

@@ -8,7 +8,7 @@ import { embeddedArtifacts, libdrunMemfdPath } from "./load.ts";
 const SYMBOLS = {
   drun_launch: { parameters: ["buffer", "usize", "i32", "buffer", "buffer"], result: "i64" },
   drun_sealed_memfd: { parameters: ["buffer", "buffer", "usize"], result: "i64" },
-  drun_send: { parameters: ["i32", "buffer", "usize"], result: "i64" },
+  drun_send_with_fd: { parameters: ["i32", "buffer", "usize", "i32"], result: "i64" },
   drun_wait: { parameters: ["i32", "i32"], result: "i64", nonblocking: true },
   drun_unix_connect: { parameters: ["buffer"], result: "i64" },
   drun_close: { parameters: ["i32"], result: "i32" },
@@ -179,12 +179,22 @@ export async function recvMessage(fd: number, timeoutMs: number): Promise<SyncMe
 
 /** Sends GO (or another kind) with an optional payload and value to the child. */
 export function sendMessage(fd: number, kind: number, payload?: Uint8Array, value = 0n): void {
-  const buf = new Uint8Array(MSG_SIZE + (payload?.length ?? 0));
+  const buf = new Uint8Array(MSG_SIZE);
   new DataView(buf.buffer).setUint32(0, kind, true);
   new DataView(buf.buffer).setBigInt64(16, value, true);
-  if (payload) buf.set(payload, MSG_SIZE);
-  const n = Number(native().drun_send(fd, buf, BigInt(buf.length)));
-  if (n < 0) throw errnoError("send", -n);
+  // A payload of any size travels as a sealed memfd the init maps (the packet stays small).
+  let pass = -1;
+  if (payload?.length) {
+    const bytes = new Uint8Array(payload) as Uint8Array<ArrayBuffer>;
+    pass = Number(native().drun_sealed_memfd(cstr("drun-go"), bytes, BigInt(bytes.length)));
+    if (pass < 0) throw errnoError("memfd for the init's payload", -pass);
+  }
+  try {
+    const n = Number(native().drun_send_with_fd(fd, buf, BigInt(buf.length), pass));
+    if (n < 0) throw errnoError("send", -n);
+  } finally {
+    if (pass >= 0) closeFd(pass);
+  }
 }
 
 /** Decoded wait status. */

@@ -8,7 +8,7 @@ import type { Hook, Linux, LinuxNamespace, Mount, Process, Spec } from "../spec/
 import { SpecError } from "../errors.ts";
 import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
-import { bindRemountFlags, MS, parseMountOptions } from "./mount_options.ts";
+import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
@@ -172,7 +172,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
     if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
-    addMount(add, m, dest, field, rootfs, input.cgroupLines, {
+    addMount(add, m, dest, field, input.cgroupLines, {
       cgroupns: newNs.has("cgroup"),
       userns,
       paths: input.cgroupPaths,
@@ -394,7 +394,6 @@ function addMount(
   m: Mount,
   dest: string,
   field: string,
-  rootfs: string,
   cgroupLines?: string[],
   cg: CgroupView = { cgroupns: false, userns: false },
 ) {
@@ -425,7 +424,7 @@ function addMount(
     return;
   }
   if (m.type === "cgroup" || m.type === "cgroup2") {
-    addCgroupMount(add, o.flags, dest, label, rootfs, m.type, cgroupLines, cg);
+    addCgroupMount(add, o.flags, dest, label, m.type, cgroupLines, cg);
     return;
   }
   add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0, o.attrSet, o.attrClr], [
@@ -464,7 +463,6 @@ function addCgroupMount(
   flags: number,
   dest: string,
   label: string,
-  rootfs: string,
   type: string,
   lines?: string[],
   cg: CgroupView = { cgroupns: false, userns: false },
@@ -476,12 +474,18 @@ function addCgroupMount(
     add(Op.MOUNT_IN_ROOT, label, [flags, 0, 1, 0, 0], ["cgroup2", rel, "cgroup2", ""]);
     return;
   }
-  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [MS.NOSUID | MS.NODEV | MS.NOEXEC, 0, 1, 0, 0], [
-    "tmpfs",
-    rel,
-    "tmpfs",
-    "mode=755",
-  ]);
+  // Keep the tmpfs's fd (slot 1) when it turns read-only after its submounts exist.
+  const keep = flags & MS.RDONLY ? 1 : 0;
+  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [
+    MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    keep,
+  ], ["tmpfs", rel, "tmpfs", "mode=755"]);
   for (const [, controllers, path] of v1) {
     const name = controllers.startsWith("name=") ? controllers.slice(5) : controllers;
     const data = controllers.startsWith("name=") ? `none,${controllers}` : controllers;
@@ -507,10 +511,14 @@ function addCgroupMount(
       0,
     ], ["cgroup", `${rel}/${name}`, "cgroup", data]);
   }
-  if (flags & MS.RDONLY) {
-    add(Op.MOUNT, `${label} (read-only)`, [
-      MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
-    ], ["", join(rootfs, rel), "", ""]);
+  if (keep) {
+    // Through the fd kept above: a path here would be resolved again, on the host, where a
+    // symlink swapped into the rootfs could point it at any filesystem.
+    add(Op.SETATTR_SLOT, `${label} (read-only)`, [
+      1,
+      MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC,
+      0,
+    ]);
   }
 }
 

@@ -51,6 +51,7 @@ export const Op = {
   KEYRING: 40,
   IOPRIO: 41,
   SCHED: 42,
+  SETATTR_SLOT: 43,
 } as const;
 
 /** An op kind number. */
@@ -77,7 +78,9 @@ export interface LaunchPlan {
 }
 
 const MAGIC = 0x4e555244;
-const VERSION = 1;
+const VERSION = 2;
+/** An op's header: u16 kind, u8 number count, u8 zero, u32 size, u32 string count. */
+const OP_HEADER = 12;
 
 /** The u64 the child reads as "no value" (-1). */
 export const NONE = 0xffffffffffffffffn;
@@ -93,18 +96,17 @@ export function encodePlan(plan: LaunchPlan): Uint8Array<ArrayBuffer> {
   hv.setBigUint64(8, BigInt(plan.cloneFlags), true);
   parts.push(header);
   for (const op of plan.ops) {
-    if (op.nums.length > 255 || op.strs.length > 255) {
-      throw new Error(`${op.label}: too many arguments for one plan op`);
-    }
+    if (op.nums.length > 255) throw new Error(`${op.label}: too many numbers for one plan op`);
     const strs = op.strs.map((s) => typeof s === "string" ? enc.encode(s) : s);
-    const size = 8 + op.nums.length * 8 + strs.reduce((n, s) => n + 4 + s.length + 1, 0);
+    const size = OP_HEADER + op.nums.length * 8 +
+      strs.reduce((n, s) => n + 4 + s.length + 1, 0);
     const buf = new Uint8Array(size);
     const dv = new DataView(buf.buffer);
     dv.setUint16(0, op.kind, true);
     buf[2] = op.nums.length;
-    buf[3] = strs.length;
     dv.setUint32(4, size, true);
-    let at = 8;
+    dv.setUint32(8, strs.length, true);
+    let at = OP_HEADER;
     for (const n of op.nums) {
       dv.setBigUint64(at, BigInt.asUintN(64, BigInt(n)), true);
       at += 8;

@@ -34,12 +34,18 @@ Deno.test("agent: the container state must be an object with pid and state.id", 
   );
   assert.equal(ok.pid, 5);
   assert.equal(ok.state.id, "c");
+  // crun indents its state and ends it with a newline.
+  const spaced = parseProcessState('\n {\n  "pid": 5,\n  "state": {\n    "id": "c"\n  }\n}\n\t ');
+  assert.equal(spaced.state.id, "c");
+  // crun 1.8 says pid 0 for an exec'd process.
+  assert.equal(parseProcessState('{"pid":0,"state":{"id":"c","pid":0}}').pid, 0);
   for (
     const bad of [
       '{"pid":5,"state":{"id":"c"}',
       "[]",
       '{"state":{"id":"c"}}',
-      '{"pid":0,"state":{"id":"c"}}',
+      '{"pid":-1,"state":{"id":"c"}}',
+      '{"pid":1.5,"state":{"id":"c"}}',
       '{"pid":5}',
       '{"pid":5,"state":{"id":"c"},"fds":["other"]}',
       '{"pid":5,"state":{"id":"c"},"metadata":3}',

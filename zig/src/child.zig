@@ -51,20 +51,20 @@ pub const Kind = enum(u16) {
     keyring = 40,
     ioprio = 41,
     sched = 42,
+    setattr_slot = 43,
     _,
 };
 
 const Fail = struct { errno: i32, detail: []const u8 };
 
-var go_buf: [sync.MSG_SIZE + 65536]u8 align(8) = undefined;
 var go_payload: []const u8 = "";
 /// The container state JSON for hooks the init runs itself: [0] creating, [1] created.
 var hook_state: [2][]const u8 = .{ "", "" };
 var root_fd: usize = 0;
+/// The verified null device masks bind from (0 until the first masked file).
+var null_fd: usize = 0;
 var slots: [8]usize = [_]usize{0} ** 8;
 var exec_path: [4096]u8 = undefined;
-var argv_buf: [2048]?[*:0]const u8 = undefined;
-var envp_buf: [8192]?[*:0]const u8 = undefined;
 var path_a: [32]u8 = undefined;
 var path_b: [32]u8 = undefined;
 var comp_buf: [4096]u8 = undefined;
@@ -92,18 +92,25 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
     const kind: Kind = @enumFromInt(op.kind);
     switch (kind) {
         .wait_parent => {
-            // MSG_TRUNC: a packet larger than the buffer reports its real length instead of
-            // being cut silently (the payload is the state the seccomp agent gets).
-            const n = sys.syscall6(.recvfrom, sync_fd, sys.ptr(&go_buf), go_buf.len, 0x20, 0, 0);
+            // GO; its payload (hook states, the seccomp agent's message: any size) comes as
+            // a sealed memfd we map, never through a fixed buffer.
+            var m: sync.Msg = .{};
+            var pfd: i32 = -1;
+            const n = sys.recvWithFd(sync_fd, @ptrCast(&m), sync.MSG_SIZE, &pfd);
             if (chk(n, "recv from parent")) |f| return f;
             if (n < sync.MSG_SIZE) return .{ .errno = 0, .detail = "parent went away" };
-            if (n > go_buf.len) return .{ .errno = 7, .detail = "container state for the seccomp agent too large" }; // E2BIG
-            const m: *const sync.Msg = @ptrCast(&go_buf);
             if (m.kind != sync.GO) return .{ .errno = 0, .detail = "parent aborted" };
+            var body: []const u8 = "";
+            if (pfd >= 0) {
+                body = switch (sys.mapFd(@intCast(pfd))) {
+                    .ok => |b| b,
+                    .err => |e| return .{ .errno = e, .detail = "map the GO payload" },
+                };
+                sys.close(@intCast(pfd));
+            }
             // Payload: the two hook states (lengths packed in value), then the seccomp state.
             const n1: usize = @intCast(@as(u64, @bitCast(m.value)) & 0xffffffff);
             const n2: usize = @intCast(@as(u64, @bitCast(m.value)) >> 32);
-            const body = go_buf[sync.MSG_SIZE..n];
             if (n1 + n2 > body.len) return .{ .errno = 22, .detail = "malformed GO payload" };
             hook_state[0] = body[0..n1];
             hook_state[1] = body[n1 .. n1 + n2];
@@ -257,14 +264,8 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .resolve_exec => return resolveExec(op.str(0), op.str(1)),
         .exec => {
-            const argc: usize = @intCast(op.num(0));
-            var k: usize = 0;
-            while (k < argc and k < argv_buf.len - 1) : (k += 1) argv_buf[k] = op.str(k).p;
-            argv_buf[k] = null;
-            var e: usize = 0;
-            while (argc + e < op.nstr and e < envp_buf.len - 1) : (e += 1) envp_buf[e] = op.str(argc + e).p;
-            envp_buf[e] = null;
-            const rc = sys.syscall3(.execve, sys.ptr(&exec_path), sys.ptr(&argv_buf), sys.ptr(&envp_buf));
+            const v = vectors(op, 0, @intCast(op.num(0))) orelse return .{ .errno = 12, .detail = "argv and envp" };
+            const rc = sys.syscall3(.execve, sys.ptr(&exec_path), sys.ptr(v.argv), sys.ptr(v.envp));
             return chk(rc, "execve");
         },
         .signals_reset => {
@@ -352,8 +353,22 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             if (sys.errnoOf(rc) == 38 or sys.errnoOf(rc) == 1) return null;
             return chk(rc, "join a new session keyring");
         },
+        .setattr_slot => {
+            // Change a mount we made earlier through the fd kept then: never re-resolve its
+            // path, which the rootfs could have redirected in the meantime.
+            const slot: usize = @intCast(op.num(0) & 7);
+            const fd = slots[slot];
+            if (fd == 0) return .{ .errno = 9, .detail = "no mount kept in that slot" };
+            var attr = extern struct { set: u64, clr: u64, propagation: u64, userns_fd: u64 }{ .set = op.num(1), .clr = op.num(2), .propagation = 0, .userns_fd = 0 };
+            const rc = sys.syscall5(.mount_setattr, fd, sys.ptr(""), 0x1000, sys.ptr(&attr), @sizeOf(@TypeOf(attr))); // AT_EMPTY_PATH
+            sys.close(fd);
+            slots[slot] = 0;
+            return chk(rc, "mount_setattr");
+        },
         .mask_path => {
-            // A directory is hidden under an empty read-only tmpfs, anything else under /dev/null.
+            // A directory is hidden under an empty read-only tmpfs, anything else under the
+            // null device: one we opened without following links and checked is char 1:3,
+            // bound through its fd, never the image's /dev/null by path (it may be a link).
             const p = op.str(0).p;
             var st: [256]u8 align(8) = undefined;
             const rc = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(p), sys.ptr(&st), 0);
@@ -363,7 +378,20 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             if (mode & 0o170000 == 0o040000) {
                 return chk(sys.syscall5(.mount, sys.ptr("tmpfs"), sys.ptr(p), sys.ptr("tmpfs"), sys.MS_RDONLY, sys.ptr("size=0")), "mask directory");
             }
-            return chk(sys.syscall5(.mount, sys.ptr("/dev/null"), sys.ptr(p), 0, sys.MS_BIND, 0), "mask file");
+            if (null_fd == 0) {
+                const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr("/dev/null"), sys.O_PATH | sys.O_NOFOLLOW | sys.O_CLOEXEC, 0);
+                if (chk(fd, "open /dev/null")) |f| return f;
+                var nst: [144]u8 align(8) = undefined;
+                if (chk(sys.syscall2(.fstat, fd, sys.ptr(&nst)), "stat /dev/null")) |f| return f;
+                const nmode = std.mem.readInt(u32, nst[24..28], .little);
+                const rdev = std.mem.readInt(u64, nst[40..48], .little);
+                if (nmode & 0o170000 != 0o020000 or rdev != 0x103) {
+                    sys.close(fd);
+                    return .{ .errno = 19, .detail = "/dev/null in the container is not the null device (char 1:3)" }; // ENODEV
+                }
+                null_fd = fd;
+            }
+            return chk(sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, null_fd)), sys.ptr(p), 0, sys.MS_BIND, 0), "mask file");
         },
         _ => return .{ .errno = 22, .detail = "unknown plan op" },
     }
@@ -383,6 +411,7 @@ fn mkdirInRoot(rel: []const u8, last_is_file: bool) ?Fail {
         if (i != rel.len and rel[i] != '/') continue;
         if (i == 0) continue;
         const is_last = i == rel.len;
+        if (i >= comp_buf.len) return .{ .errno = 36, .detail = "mount destination" }; // ENAMETOOLONG
         @memcpy(comp_buf[0..i], rel[0..i]);
         comp_buf[i] = 0;
         const fd = openInRoot(@ptrCast(&comp_buf), sys.O_PATH);
@@ -449,11 +478,13 @@ fn mountInRoot(op: plan.Op) ?Fail {
     const prop = op.num(1);
     const attr_set = op.num(5);
     const attr_clr = op.num(6);
-    if (remount == 0 and prop == 0 and attr_set == 0 and attr_clr == 0) return null;
+    const keep = op.num(7); // a slot to keep the new mount's fd in, for a later SETATTR_SLOT
+    if (remount == 0 and prop == 0 and attr_set == 0 and attr_clr == 0 and keep == 0) return null;
     // The fd above names the covered directory; reopen to reach the new mount's root.
     const nfd = openInRoot(dst.p, sys.O_PATH);
     if (chk(nfd, "reopen mount destination")) |f| return f;
-    defer sys.close(nfd);
+    defer if (keep == 0) sys.close(nfd);
+    if (keep != 0) slots[@intCast(keep & 7)] = nfd;
     const target = sys.ptr(sys.fdPath(&path_b, nfd));
     if (remount != 0) {
         if (chk(sys.syscall5(.mount, 0, target, 0, remount, 0), "remount bind mount")) |f| return f;
@@ -470,9 +501,34 @@ fn mountInRoot(op: plan.Op) ?Fail {
     return null;
 }
 
+const Vectors = struct { argv: [*]?[*:0]const u8, envp: [*]?[*:0]const u8 };
+
+/// argv and envp for execve from an op's strings: `skip` leading ones, then `argc` of argv,
+/// the rest envp. The pointer arrays live in an anonymous mapping sized from the plan, so
+/// there is no limit but the kernel's (no allocator: one mmap the execve discards).
+fn vectors(op: plan.Op, skip: usize, argc: usize) ?Vectors {
+    const n: usize = op.nstr;
+    if (skip + argc > n) return null;
+    const slots_needed = n - skip + 2;
+    const addr = sys.syscall6(.mmap, 0, slots_needed * 8, 3, 0x22, std.math.maxInt(usize), 0); // RW, PRIVATE|ANONYMOUS
+    if (sys.errnoOf(addr) != 0) return null;
+    const v: [*]?[*:0]const u8 = @ptrFromInt(addr);
+    var it = op.strs();
+    var i: usize = 0;
+    while (it.next()) |str| : (i += 1) {
+        if (i < skip) continue;
+        const j = i - skip;
+        v[if (j < argc) j else j + 1] = str.p;
+    }
+    if (i != n) return null; // a string ran past the op: a malformed plan
+    v[argc] = null;
+    v[slots_needed - 1] = null;
+    return .{ .argv = v, .envp = v + argc + 1 };
+}
+
 /// Finds args[0] along PATH inside the container, as execvp would, so a missing binary
 /// fails `create` instead of surfacing after `start`.
-fn resolveExec(arg0s: anytype, paths: anytype) ?Fail {
+fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
     const arg0 = arg0s.p[0..arg0s.len];
     if (std.mem.indexOfScalar(u8, arg0, '/') != null) {
         if (arg0.len >= exec_path.len) return .{ .errno = 36, .detail = "executable path" };
@@ -519,17 +575,12 @@ fn runHook(op: plan.Op) ?Fail {
     defer sys.close(mfd);
     if (chk(sys.syscall3(.write, mfd, sys.ptr(state.ptr), state.len), "write hook state")) |f| return f;
     if (chk(sys.syscall3(.lseek, mfd, 0, 0), "rewind hook state")) |f| return f;
-    var k: usize = 0;
-    while (k < argc and k < argv_buf.len - 1) : (k += 1) argv_buf[k] = op.str(1 + k).p;
-    argv_buf[k] = null;
-    var e: usize = 0;
-    while (1 + argc + e < op.nstr and e < envp_buf.len - 1) : (e += 1) envp_buf[e] = op.str(1 + argc + e).p;
-    envp_buf[e] = null;
+    const v = vectors(op, 1, argc) orelse return .{ .errno = 12, .detail = "hook argv and envp" };
     const pid = sys.syscall5(.clone, sys.SIGCHLD, 0, 0, 0, 0);
     if (chk(pid, "fork hook")) |f| return f;
     if (pid == 0) {
         _ = sys.syscall3(.dup3, mfd, 0, 0);
-        _ = sys.syscall3(.execve, sys.ptr(op.str(0).p), sys.ptr(&argv_buf), sys.ptr(&envp_buf));
+        _ = sys.syscall3(.execve, sys.ptr(op.str(0).p), sys.ptr(v.argv), sys.ptr(v.envp));
         sys.exit(127);
     }
     const timeout_ms = op.num(1);
@@ -570,14 +621,7 @@ fn setupConsole(op: plan.Op, sync_fd: usize) ?Fail {
     }
     // Hand the master over with SCM_RIGHTS on the sync socket.
     var m = sync.Msg{ .kind = sync.CONSOLE };
-    var iov = [1]std.posix.iovec_const{.{ .base = @ptrCast(&m), .len = sync.MSG_SIZE }};
-    var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
-    std.mem.writeInt(u64, cbuf[0..8], 20, .little);
-    std.mem.writeInt(i32, cbuf[8..12], 1, .little);
-    std.mem.writeInt(i32, cbuf[12..16], 1, .little);
-    std.mem.writeInt(i32, cbuf[16..20], @intCast(master), .little);
-    const msg = std.os.linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = 24, .flags = 0 };
-    if (chk(sys.syscall3(.sendmsg, sync_fd, sys.ptr(&msg), 0x4000), "send pty master")) |f| return f;
+    if (chk(sys.sendWithFd(sync_fd, @ptrCast(&m), sync.MSG_SIZE, @intCast(master)), "send pty master")) |f| return f;
     sys.close(master);
     if (chk(sys.syscall3(.ioctl, slave, 0x540E, 0), "make the pty the controlling terminal")) |f| return f; // TIOCSCTTY
     var fd: usize = 0;

@@ -124,27 +124,22 @@ fn helper(shared: *volatile Shared, sock: usize, payload: []const u8, timeout_ms
     shared.t_installed = nowNs();
     if (fd < 0) sys.exit(2);
 
-    var iov = [1]std.posix.iovec_const{.{ .base = payload.ptr, .len = payload.len }};
-    var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
-    // struct cmsghdr { size_t len; int level; int type; } + one int
-    std.mem.writeInt(u64, cbuf[0..8], 20, .little);
-    std.mem.writeInt(i32, cbuf[8..12], 1, .little); // SOL_SOCKET
-    std.mem.writeInt(i32, cbuf[12..16], 1, .little); // SCM_RIGHTS
-    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
-    const msg = std.os.linux.msghdr_const{
-        .name = null,
-        .namelen = 0,
-        .iov = &iov,
-        .iovlen = 1,
-        .control = &cbuf,
-        .controllen = 24,
-        .flags = 0,
-    };
-    var rc = sys.syscall3(.sendmsg, sock, sys.ptr(&msg), 0x4000); // MSG_NOSIGNAL
-    while (sys.errnoOf(rc) == 4) rc = sys.syscall3(.sendmsg, sock, sys.ptr(&msg), 0x4000);
-    shared.t_sent = nowNs();
+    // The fd rides with the first bytes; a state larger than the socket buffer follows in
+    // further writes (the agent reads to the end of the JSON document).
+    var rc = sys.sendWithFd(sock, payload.ptr, payload.len, fd);
+    while (sys.errnoOf(rc) == 4) rc = sys.sendWithFd(sock, payload.ptr, payload.len, fd);
     var e = sys.errnoOf(rc);
-    if (e == 0 and rc != payload.len) e = 11; // EAGAIN: SO_SNDTIMEO cut the state short
+    var sent: usize = if (e == 0) rc else 0;
+    while (e == 0 and sent < payload.len) {
+        const n = sys.syscall6(.sendto, sock, sys.ptr(payload.ptr + sent), payload.len - sent, 0x4000, 0, 0);
+        e = sys.errnoOf(n);
+        if (e == 4) {
+            e = 0;
+            continue;
+        }
+        if (e == 0) sent += n;
+    }
+    shared.t_sent = nowNs();
     if (e == 0) {
         // Close both here, in the fd table we share with the filtered process, and not there:
         // the agent sees EOF at once and holds the only listener, without waiting on any

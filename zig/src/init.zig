@@ -47,14 +47,12 @@ fn entry(sp: [*]usize) callconv(.c) noreturn {
     // Close-on-exec again: it crossed our own execve, it must not reach the container's.
     _ = sys.syscall3(.fcntl, sync_fd, 2, 1); // F_SETFD, FD_CLOEXEC
     // The plan is mapped, not copied into a fixed buffer: any size the runtime built fits.
-    var st: [144]u8 align(8) = undefined;
-    var rc = sys.syscall2(.fstat, plan_fd, sys.ptr(&st));
-    if (sys.errnoOf(rc) != 0) fail(sync_fd, sys.errnoOf(rc), "fstat(plan)");
-    const len = std.mem.readInt(u64, st[48..56], .little);
-    rc = sys.syscall6(.mmap, 0, len, 1, 2, plan_fd, 0); // PROT_READ, MAP_PRIVATE
-    if (sys.errnoOf(rc) != 0) fail(sync_fd, sys.errnoOf(rc), "mmap(plan)");
+    const bytes = switch (sys.mapFd(plan_fd)) {
+        .ok => |b| b,
+        .err => |e| fail(sync_fd, e, "map the plan"),
+    };
     sys.close(plan_fd);
-    child.run(@ptrFromInt(rc), len, sync_fd);
+    child.run(bytes.ptr, bytes.len, sync_fd);
 }
 
 fn fail(sync_fd: usize, errno: i32, detail: []const u8) noreturn {

@@ -154,13 +154,6 @@ export fn drun_sealed_memfd(name: [*:0]const u8, bytes: [*]const u8, len: usize)
     return @intCast(fd);
 }
 
-/// Sends one packet on the sync socket. Returns bytes sent or -errno.
-export fn drun_send(fd: i32, buf: [*]const u8, len: usize) i64 {
-    const n = sys.syscall6(.sendto, @intCast(fd), sys.ptr(buf), len, 0x4000, 0, 0); // MSG_NOSIGNAL
-    if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
-    return @intCast(n);
-}
-
 /// wait4 on pid; returns the raw wait status, or -errno. flags: WNOHANG = 1.
 export fn drun_wait(pid: i32, flags: i32) i64 {
     var status: u32 = 0;
@@ -253,15 +246,15 @@ export fn drun_send_fd(path: [*:0]const u8, fd: i32, name: [*:0]const u8) i64 {
     const s = drun_unix_connect(path);
     if (s < 0) return s;
     defer sys.close(@intCast(s));
-    var iov = [1]std.posix.iovec_const{.{ .base = name, .len = sys.strlen(name) }};
-    var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
-    std.mem.writeInt(u64, cbuf[0..8], 20, .little);
-    std.mem.writeInt(i32, cbuf[8..12], 1, .little);
-    std.mem.writeInt(i32, cbuf[12..16], 1, .little);
-    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
-    const msg = std.os.linux.msghdr_const{ .name = null, .namelen = 0, .iov = &iov, .iovlen = 1, .control = &cbuf, .controllen = 24, .flags = 0 };
-    const rc = sys.syscall3(.sendmsg, @intCast(s), sys.ptr(&msg), 0x4000);
-    return -@as(i64, sys.errnoOf(rc));
+    return -@as(i64, sys.errnoOf(sys.sendWithFd(@intCast(s), name, sys.strlen(name), fd)));
+}
+
+/// Sends one packet on the sync socket with `pass` attached (SCM_RIGHTS; none when < 0).
+/// Returns bytes sent or -errno.
+export fn drun_send_with_fd(fd: i32, buf: [*]const u8, len: usize, pass: i32) i64 {
+    const n = sys.sendWithFd(@intCast(fd), buf, len, pass);
+    if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
+    return @intCast(n);
 }
 
 /// read(2) with a poll timeout, for proxying a pty. Bytes, 0 at EOF, -110 timeout, -errno.

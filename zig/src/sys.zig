@@ -114,3 +114,70 @@ pub fn waitReadable(fd: i32, timeout_ms: i32) i64 {
     }
 }
 
+
+/// sendmsg(MSG_NOSIGNAL) of `data` with `fd` attached as SCM_RIGHTS (no fd when fd < 0).
+/// Returns the raw syscall result. The one place drun passes an fd over a unix socket.
+pub fn sendWithFd(sock: usize, data: [*]const u8, len: usize, fd: i32) usize {
+    var iov = [1]std.posix.iovec_const{.{ .base = data, .len = len }};
+    var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
+    // struct cmsghdr { size_t len; int level; int type; } + one int
+    std.mem.writeInt(u64, cbuf[0..8], 20, .little);
+    std.mem.writeInt(i32, cbuf[8..12], 1, .little); // SOL_SOCKET
+    std.mem.writeInt(i32, cbuf[12..16], 1, .little); // SCM_RIGHTS
+    std.mem.writeInt(i32, cbuf[16..20], fd, .little);
+    const msg = linux.msghdr_const{
+        .name = null,
+        .namelen = 0,
+        .iov = &iov,
+        .iovlen = 1,
+        .control = if (fd >= 0) &cbuf else null,
+        .controllen = if (fd >= 0) 24 else 0,
+        .flags = 0,
+    };
+    return syscall3(.sendmsg, sock, ptr(&msg), 0x4000); // MSG_NOSIGNAL
+}
+
+/// recvmsg into buf; the first fd passed with it (close-on-exec) goes to out_fd, any further
+/// ones are closed; out_fd is -1 when none came. MSG_TRUNC: a longer packet reports its real
+/// length. Returns the raw syscall result.
+pub fn recvWithFd(sock: usize, buf: [*]u8, len: usize, out_fd: *i32) usize {
+    out_fd.* = -1;
+    var iov = [1]std.posix.iovec{.{ .base = buf, .len = len }};
+    var cbuf: [16 + 4 * 16]u8 align(8) = undefined;
+    var msg = linux.msghdr{
+        .name = null,
+        .namelen = 0,
+        .iov = &iov,
+        .iovlen = 1,
+        .control = &cbuf,
+        .controllen = cbuf.len,
+        .flags = 0,
+    };
+    const n = syscall3(.recvmsg, sock, ptr(&msg), 0x40000000 | 0x20); // MSG_CMSG_CLOEXEC | MSG_TRUNC
+    if (errnoOf(n) != 0) return n;
+    if (msg.controllen >= 20) {
+        const clen = std.mem.readInt(u64, cbuf[0..8], .little);
+        const level = std.mem.readInt(i32, cbuf[8..12], .little);
+        const typ = std.mem.readInt(i32, cbuf[12..16], .little);
+        if (level == 1 and typ == 1 and clen >= 20 and clen <= cbuf.len) {
+            var i: usize = 0;
+            while (i < (clen - 16) / 4) : (i += 1) {
+                const f = std.mem.readInt(i32, cbuf[16 + 4 * i ..][0..4], .little);
+                if (i == 0) out_fd.* = f else close(@intCast(f));
+            }
+        }
+    }
+    return n;
+}
+
+/// Maps the whole of a (sealed) memfd read-only; returns the bytes or the errno.
+pub fn mapFd(fd: usize) union(enum) { ok: []const u8, err: i32 } {
+    var st: [144]u8 align(8) = undefined;
+    const rc = syscall2(.fstat, fd, ptr(&st));
+    if (errnoOf(rc) != 0) return .{ .err = errnoOf(rc) };
+    const len = std.mem.readInt(u64, st[48..56], .little);
+    if (len == 0) return .{ .ok = "" };
+    const addr = syscall6(.mmap, 0, len, 1, 2, fd, 0); // PROT_READ, MAP_PRIVATE
+    if (errnoOf(addr) != 0) return .{ .err = errnoOf(addr) };
+    return .{ .ok = @as([*]const u8, @ptrFromInt(addr))[0..len] };
+}
