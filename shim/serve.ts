@@ -36,11 +36,9 @@ export async function serve(f: ShimFlags): Promise<void> {
   // Shutdown answers first, then the process goes.
   const service = new TaskService(stateRoot(f.namespace), events, () => setTimeout(stop, 20));
   const services = { "containerd.task.v2.Task": service.methods() };
-  for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    Deno.addSignalListener(sig, () => {
-      if (service.size === 0) stop();
-    });
-  }
+  // As the runc shim: the containers outlive a shim that is told to go; containerd runs
+  // `delete` for what it leaves.
+  for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, stop);
   try {
     for await (const conn of listener) serveConn(conn, services);
   } catch { /* closed by stop */ }

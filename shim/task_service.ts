@@ -245,7 +245,8 @@ export class TaskService {
     }
     if (!execId) {
       await this.#rt.start(id);
-      p.status = "running";
+      // A process that exits at once may be reaped before start returns.
+      if (p.status === "created") p.status = "running";
       task.oom?.start();
       await this.#events.publish("containerd.events.TaskStart", { containerId: id, pid: p.pid });
       return { pid: p.pid };
