@@ -30,6 +30,8 @@ export class Publisher {
   #tail: Promise<void> = Promise.resolve();
 
   /**
+   * A publisher to containerd at `address` for `namespace`.
+   *
    * @example
    * ```ts ignore
    * import { Publisher } from "./events.ts";
@@ -37,7 +39,15 @@ export class Publisher {
    * await p.publish("containerd.events.TaskStart", { containerId: "c1", pid: 42 });
    * ```
    */
-  constructor(readonly address: string, readonly namespace: string) {}
+  constructor(address: string, namespace: string) {
+    this.address = address;
+    this.namespace = namespace;
+  }
+
+  /** containerd's ttrpc address ("" publishes nothing). */
+  readonly address: string;
+  /** The containerd namespace events belong to. */
+  readonly namespace: string;
 
   /** Queues an event; resolves when containerd took it (or it was given up on). */
   publish(type: string, event: Message): Promise<void> {

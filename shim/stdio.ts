@@ -133,7 +133,7 @@ export class ProcessIO {
   }
 
   /** The pty master, with a terminal once the process has one. */
-  master = -1;
+  master: number = -1;
 
   /** Ends the process's stdin (CloseIO): it reads EOF. */
   closeStdin(): void {

@@ -81,6 +81,8 @@ export class TaskService {
   readonly #onShutdown: () => void;
 
   /**
+   * The service over drun state root `root`, publishing to `events`; `onShutdown` ends the shim.
+   *
    * @example
    * ```ts ignore
    * import { TaskService } from "./task_service.ts";
@@ -164,6 +166,7 @@ export class TaskService {
     return p;
   }
 
+  /** Create: mounts the rootfs, creates the container (its init waits for Start). */
   async create(m: Message): Promise<Message> {
     const id = m.id as string;
     if (this.#tasks.has(id)) {
@@ -237,6 +240,7 @@ export class TaskService {
     });
   }
 
+  /** Start: releases the init, or runs an exec added before. */
   async start(id: string, execId: string): Promise<Message> {
     const task = this.#task(id);
     const p = this.#proc(id, execId);
@@ -275,6 +279,7 @@ export class TaskService {
     return { pid: p.pid };
   }
 
+  /** Exec: records an exec process (Start runs it). */
   async exec(m: Message): Promise<void> {
     const task = this.#task(m.id);
     if (task.execs.has(m.execId)) {
@@ -301,12 +306,14 @@ export class TaskService {
     });
   }
 
+  /** Wait: the exit status, once the exit was recorded and published. */
   async wait(id: string, execId: string): Promise<Message> {
     const p = this.#proc(id, execId);
     await p.exited;
     return { exitStatus: p.exitStatus, exitedAt: M.timestamp(p.exitedAt!) };
   }
 
+  /** Delete: an exec's record, or the container with its rootfs mount. */
   async delete(id: string, execId: string): Promise<Message> {
     const task = this.#task(id);
     const p = this.#proc(id, execId);
@@ -347,6 +354,7 @@ export class TaskService {
     };
   }
 
+  /** State of a process. */
   state(m: Message): Message {
     const task = this.#task(m.id);
     const p = this.#proc(m.id, m.execId);
@@ -371,6 +379,7 @@ export class TaskService {
     };
   }
 
+  /** Kill: a signal to the init (with `all`, to every process) or to an exec. */
   async kill(m: Message): Promise<void> {
     const task = this.#task(m.id);
     const p = this.#proc(m.id, m.execId);
@@ -384,24 +393,28 @@ export class TaskService {
     await this.#rt.kill(task.id, m.signal, m.all);
   }
 
+  /** Pids: every process in the container's cgroup. */
   async pids(id: string): Promise<Message> {
     this.#task(id);
     const pids = await this.#rt.ps(id);
     return { processes: pids.map((pid) => ({ pid })) };
   }
 
+  /** Pause: freezes the container. */
   async pause(id: string): Promise<void> {
     this.#task(id);
     await this.#rt.pause(id);
     await this.#events.publish("containerd.events.TaskPaused", { containerId: id });
   }
 
+  /** Resume: thaws it. */
   async resume(id: string): Promise<void> {
     this.#task(id);
     await this.#rt.resume(id);
     await this.#events.publish("containerd.events.TaskResumed", { containerId: id });
   }
 
+  /** Stats: cgroup v1 metrics as an Any. */
   async stats(id: string): Promise<Message> {
     this.#task(id);
     for await (const ev of this.#rt.events(id, { stats: true })) {
@@ -410,6 +423,7 @@ export class TaskService {
     throw new RpcError(Code.NOT_FOUND, `container ${id}: no statistics`);
   }
 
+  /** Update: new resource limits (an OCI LinuxResources as JSON in an Any). */
   async update(m: Message): Promise<void> {
     this.#task(m.id);
     const value = (m.resources as Message | undefined)?.value;
@@ -417,6 +431,7 @@ export class TaskService {
     await this.#rt.update(m.id, JSON.parse(dec.decode(value)));
   }
 
+  /** ResizePty: the terminal size of a process with a terminal. */
   resize(m: Message): Promise<void> {
     const p = this.#proc(m.id, m.execId);
     if (!p.io || p.io.master < 0) {

@@ -30,6 +30,8 @@ export class RpcError extends Error {
   readonly code: number;
 
   /**
+   * An error with gRPC status `code`.
+   *
    * @example
    * ```ts
    * import { Code, RpcError } from "./ttrpc.ts";

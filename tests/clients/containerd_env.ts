@@ -229,6 +229,16 @@ export function ctrScenarios(runtimeFlags: RuntimeFlags): Scenario<ContainerdEnv
   ];
 }
 
+/** What a CRI-enabled containerd needs besides the default setup. */
+export interface CriOptions {
+  /** TOML for the CRI plugin, given the test's temp dir; the plugin stays off without it. */
+  criConfig?: (dir: string) => string;
+  /** Also import busybox as this image with a long sleep as its entrypoint (the sandbox). */
+  pauseImage?: string;
+  /** A directory (given the test's temp dir) put first on containerd's PATH. */
+  path?: (dir: string) => string;
+}
+
 /**
  * Starts a private containerd with the image imported, runs fn, then removes every task,
  * container, image, shim, container process and cgroup the run left, and fails if a cgroup
@@ -238,10 +248,13 @@ export async function withContainerd(
   tag: string,
   ns: string,
   fn: (env: ContainerdEnv) => Promise<void>,
+  opts: CriOptions = {},
 ): Promise<void> {
   await ensureClients();
   const dir = Deno.makeTempDirSync({ prefix: `${tag}-` });
   const engine = join(dir, "engine");
+  const criConfig = opts.criConfig && join(dir, "cri.toml");
+  if (criConfig) Deno.writeTextFileSync(criConfig, opts.criConfig!(dir));
   const scope = new CgroupScope(tag);
   const env: ContainerdEnv = {
     ctr: "",
@@ -252,9 +265,18 @@ export async function withContainerd(
     runc: (await must(["sh", "-c", "command -v runc"])).trim(),
   };
   try {
-    env.ctr = (await must(["bash", SETUP, "containerd-start", engine])).trim();
+    const vars = [
+      ...(criConfig ? [`CONTAINERD_CRI_CONFIG=${criConfig}`] : []),
+      ...(opts.path ? [`PATH=${opts.path(dir)}:${Deno.env.get("PATH")}`] : []),
+    ];
+    env.ctr = (await must(["env", ...vars, "bash", SETUP, "containerd-start", engine])).trim();
     const { tar } = await busyboxTarball(dir);
     await must([env.ctr, "-n", ns, "image", "import", await ociImageTarball(dir, tar, IMAGE)]);
+    if (opts.pauseImage) {
+      // A pod sandbox's process: it only has to stay (and die on SIGKILL).
+      const image = await ociImageTarball(dir, tar, opts.pauseImage, ["/bin/sleep", "100000"]);
+      await must([env.ctr, "-n", ns, "image", "import", image]);
+    }
     await fn(env);
   } finally {
     if (env.ctr) {
@@ -264,7 +286,7 @@ export async function withContainerd(
         await ctrIn(env, ["task", "delete", "--force", id]);
         await ctrIn(env, ["container", "delete", id]);
       }
-      await ctrIn(env, ["image", "rm", IMAGE]);
+      await ctrIn(env, ["image", "rm", IMAGE, ...(opts.pauseImage ? [opts.pauseImage] : [])]);
     }
     await sh(["bash", SETUP, "containerd-stop", engine]);
     // What a hung step can leave: shims (they outlive containerd) and container processes.
