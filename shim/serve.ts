@@ -6,6 +6,7 @@
 import { serveConn } from "./ttrpc.ts";
 import { Publisher } from "./events.ts";
 import { TaskService } from "./task_service.ts";
+import { OrphanReaper } from "./reaper.ts";
 import { loadNative, setSubreaper } from "../lib/native/ffi.ts";
 import { type ShimFlags, stateRoot } from "./flags.ts";
 
@@ -36,6 +37,7 @@ export async function serve(f: ShimFlags): Promise<void> {
   // Shutdown answers first, then the process goes.
   const service = new TaskService(stateRoot(f.namespace), events, () => setTimeout(stop, 20));
   const services = { "containerd.task.v2.Task": service.methods() };
+  new OrphanReaper((pid) => service.tracks(pid)).start();
   // As the runc shim: the containers outlive a shim that is told to go; containerd runs
   // `delete` for what it leaves.
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, stop);

@@ -147,6 +147,15 @@ export class TaskService {
     };
   }
 
+  /** Whether pid is a process this service waits for (the orphan reaper leaves it). */
+  tracks(pid: number): boolean {
+    for (const t of this.#tasks.values()) {
+      if (t.init.pid === pid) return true;
+      for (const e of t.execs.values()) if (e.pid === pid) return true;
+    }
+    return false;
+  }
+
   /** How many containers this shim serves. */
   get size(): number {
     return this.#tasks.size;

@@ -54,9 +54,9 @@ async function killAndDelete(ctx: Ctx, id: string): Promise<string> {
   return r;
 }
 
-/** Shim processes serving this containerd (either kind). */
-function shimCount(ctx: Ctx, rt: Runtime): number {
-  let n = 0;
+/** Pids of the shim processes serving this containerd (either kind). */
+function shimPids(ctx: Ctx, rt: Runtime): number[] {
+  const pids: number[] = [];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
@@ -64,7 +64,25 @@ function shimCount(ctx: Ctx, rt: Runtime): number {
       if (!cmd.includes(join(ctx.engine, "containerd.sock"))) continue;
       const drun = cmd.some((a) => a.endsWith("shim/main.ts")) && cmd.includes("serve");
       const runc = cmd.some((a) => a.endsWith("containerd-shim-runc-v2"));
-      if (rt === "drun" ? drun : runc) n++;
+      if (rt === "drun" ? drun : runc) pids.push(Number(e.name));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+function shimCount(ctx: Ctx, rt: Runtime): number {
+  return shimPids(ctx, rt).length;
+}
+
+/** Zombie children of pid. */
+function zombiesOf(pid: number): number {
+  let n = 0;
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const st = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      if (f[0] === "Z" && Number(f[1]) === pid) n++;
     } catch { /* gone */ }
   }
   return n;
@@ -173,6 +191,29 @@ const scenarios: Scenario<Ctx>[] = [
         const who = ev.exec_id ?? ev.id ?? ev.container_id;
         return [`${m[1]} ${who}${ev.exit_status !== undefined ? ` ${ev.exit_status}` : ""}`];
       }).join("\n").replaceAll(`-${rt}`, "");
+    },
+  },
+  {
+    name: "orphans of a container in the host's pid namespace are reaped by the shim",
+    expect:
+      /^run -d: code=0 out=""\nrunning: true\nzombies under the shim: 0\ntask delete: code=0 out="" exit-code-warning=137$/,
+    // Its init's orphans go to the shim, the subreaper (a pid namespace of the container's
+    // own would have its init reap them). Without the orphan reaper the shim kept them as
+    // zombies for as long as it lived.
+    async run(ctx, rt) {
+      const id = `orphan-${rt}`;
+      const hostPidNs = `pid:/proc/${
+        Deno.readTextFileSync(join(ctx.engine, "holder.pid")).trim()
+      }/ns/pid`;
+      const script = "for i in 1 2 3; do (sleep 0.2 &); done; sleep 1000";
+      const out = await runDetached(ctx, rt, id, ["sh", "-c", script], ["--with-ns", hostPidNs]);
+      const [shim] = shimPids(ctx, rt);
+      // The sleeps end after 0.2 s; the drun shim sweeps every second.
+      await new Promise((r) => setTimeout(r, 1000));
+      await until(() => Promise.resolve(zombiesOf(shim) === 0), 4000);
+      out.push(`zombies under the shim: ${zombiesOf(shim)}`);
+      out.push(await killAndDelete(ctx, id));
+      return out.join("\n");
     },
   },
   {
