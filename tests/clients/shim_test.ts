@@ -24,6 +24,7 @@ import {
   IMAGE,
   runDetached as runDetachedWith,
   type Runtime,
+  taskPid,
   taskStatus,
   withContainerd,
 } from "./containerd_env.ts";
@@ -213,6 +214,31 @@ const scenarios: Scenario<Ctx>[] = [
       await until(() => Promise.resolve(zombiesOf(shim) === 0), 4000);
       out.push(`zombies under the shim: ${zombiesOf(shim)}`);
       out.push(await killAndDelete(ctx, id));
+      return out.join("\n");
+    },
+  },
+  {
+    name: "a shim killed under a running container: containerd's cleanup through `delete`",
+    expect: /^run -d: code=0 out=""\nrunning: true\ninit gone: true\ntask: none\n/,
+    async run(ctx, rt) {
+      const id = `dead-${rt}`;
+      const out = await runDetached(ctx, rt, id, ["sleep", "1000"]);
+      const pid = await taskPid(ctx, id);
+      const [shim] = shimPids(ctx, rt);
+      Deno.kill(shim, "SIGKILL");
+      // containerd sees the connection drop and runs `<shim> delete`, which removes the rest.
+      const gone = () => {
+        try {
+          Deno.statSync(`/proc/${pid}`);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      out.push(`init gone: ${await until(() => Promise.resolve(gone()))}`);
+      await until(async () => await taskStatus(ctx, id) === "none");
+      out.push(`task: ${await taskStatus(ctx, id)}`);
+      out.push(line("container delete", await ctr(ctx, ["container", "delete", id])));
       return out.join("\n");
     },
   },
