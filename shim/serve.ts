@@ -37,11 +37,16 @@ export async function serve(f: ShimFlags): Promise<void> {
   // Shutdown answers first, then the process goes.
   const service = new TaskService(stateRoot(f.namespace), events, () => setTimeout(stop, 20));
   const services = { "containerd.task.v2.Task": service.methods() };
+  // With DRUN_SHIM_LOG, every call with its duration (and its error).
+  const trace = Deno.env.get("DRUN_SHIM_LOG")
+    ? (call: string, ms: number, error?: string) =>
+      console.error(`${call} ${ms.toFixed(1)} ms${error ? `: ${error}` : ""}`)
+    : undefined;
   new OrphanReaper((pid) => service.tracks(pid)).start();
   // As the runc shim: the containers outlive a shim that is told to go; containerd runs
   // `delete` for what it leaves.
   for (const sig of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(sig, stop);
   try {
-    for await (const conn of listener) serveConn(conn, services);
+    for await (const conn of listener) serveConn(conn, services, trace);
   } catch { /* closed by stop */ }
 }

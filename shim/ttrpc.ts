@@ -113,23 +113,31 @@ async function* frames(conn: Deno.Conn): AsyncGenerator<[number, number, Uint8Ar
  * for await (const c of l) serveConn(c, { "x.Echo": { Say: (p) => Promise.resolve(p) } });
  * ```
  */
-export async function serveConn(conn: Deno.Conn, services: Services): Promise<void> {
+export async function serveConn(
+  conn: Deno.Conn,
+  services: Services,
+  trace?: (call: string, ms: number, error?: string) => void,
+): Promise<void> {
   const out = new FrameWriter(conn);
   try {
     for await (const [stream, type, body] of frames(conn)) {
       if (type !== TYPE_REQUEST) continue;
       (async () => {
         let response: Uint8Array;
+        const t0 = performance.now();
+        let call = "?";
         try {
           const req = decode(TtrpcRequest, body);
+          call = req.method;
           const method = services[req.service]?.[req.method];
           if (!method) throw new RpcError(Code.UNIMPLEMENTED, `${req.service}/${req.method}`);
           response = encode(TtrpcResponse, { payload: await method(req.payload) });
+          trace?.(call, performance.now() - t0);
         } catch (e) {
           const code = e instanceof RpcError ? e.code : Code.UNKNOWN;
-          response = encode(TtrpcResponse, {
-            status: { code, message: (e as Error).message ?? String(e) },
-          });
+          const message = (e as Error).message ?? String(e);
+          trace?.(call, performance.now() - t0, message);
+          response = encode(TtrpcResponse, { status: { code, message } });
         }
         await out.write(frame(stream, TYPE_RESPONSE, response)).catch(() => {});
       })();

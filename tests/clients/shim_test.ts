@@ -111,6 +111,40 @@ const scenarios: Scenario<Ctx>[] = [
     },
   },
   {
+    name: "a missing executable: run and exec fail, the container and the next exec are fine",
+    expect:
+      /^run: code=1 out=""\nrun -d: code=0 out=""\nrunning: true\nexec: code=1 out=""\nexec again: code=4 out=""\ntask delete: code=0 out="" exit-code-warning=137$/,
+    async run(ctx, rt) {
+      const out = [
+        line(
+          "run",
+          await ctr(ctx, [
+            "run",
+            "--rm",
+            ...runtimeFlags(ctx, rt, `nx-${rt}`),
+            IMAGE,
+            `nx-${rt}`,
+            "/nonexistent",
+          ]),
+        ),
+      ];
+      await ctr(ctx, ["container", "delete", `nx-${rt}`]);
+      const id = `ex-${rt}`;
+      out.push(...await runDetached(ctx, rt, id, ["sleep", "1000"]));
+      out.push(
+        line("exec", await ctr(ctx, ["task", "exec", "--exec-id", "e1", id, "/nonexistent"])),
+      );
+      out.push(
+        line(
+          "exec again",
+          await ctr(ctx, ["task", "exec", "--exec-id", "e1", id, "sh", "-c", "exit 4"]),
+        ),
+      );
+      out.push(await killAndDelete(ctx, id));
+      return out.join("\n");
+    },
+  },
+  {
     name: "kill -a SIGKILL, then delete",
     expect: /stopped: true\ntask delete: code=0 out="" exit-code-warning=137/,
     async run(ctx, rt) {
