@@ -295,18 +295,21 @@ const scenarios: Scenario<Ctx>[] = [
     },
   },
   {
-    name: "task exec -t: a terminal in a running container",
-    expect: /\ncode=6 exec-tty-9,\/dev\/pts\/\d+\ntask delete: code=0/,
+    name: "task exec -t: a terminal in a running container, sized as the client's (ResizePty)",
+    expect: /\ncode=6 exec-tty-9,\/dev\/pts\/\d+,33 111\ntask delete: code=0/,
     async run(ctx, rt) {
       const id = `xtty-${rt}`;
       const started = await runDetached(ctx, rt, id, ["sleep", "1000"]);
+      const exec = [ctx.ctr, "-n", NS, "task", "exec", "-t", "--exec-id", "t1", id, "sh"];
       const r = await ptySession(
-        [ctx.ctr, "-n", NS, "task", "exec", "-t", "--exec-id", "t1", id, "sh"],
-        "echo exec-tty-$((3*3)); tty; exit 6\n",
+        ["sh", "-c", `stty rows 33 cols 111; exec ${exec.join(" ")}`],
+        "echo exec-tty-$((3*3)); tty; busybox stty size; exit 6\n",
         { timeoutMs: 15_000 },
       );
       const deleted = await killAndDelete(ctx, id);
-      const shown = r.stdout.split("\n").filter((l) => /^(exec-tty-|\/dev\/pts\/)/.test(l));
+      const shown = r.stdout.split("\n").filter((l) =>
+        /^(exec-tty-|\/dev\/pts\/|\d+ \d+$)/.test(l)
+      );
       return `${started.join("\n")}\ncode=${r.code} ${shown.join(",")}\n${deleted}`;
     },
   },
