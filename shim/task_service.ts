@@ -20,6 +20,9 @@ import { mountRootfs, unmountRootfs } from "./mounts.ts";
 import { encodeMetricsV1, METRICS_V1_TYPE } from "./metrics.ts";
 import { resizePty } from "./pty.ts";
 import { OomWatch } from "./oom.ts";
+import { cgroupsFromPaths } from "../lib/cgroup/mod.ts";
+import { killCgroup } from "../lib/cgroup/ops.ts";
+import type { CgroupManager } from "../lib/cgroup/types.ts";
 
 /** One process of a task: its init or an exec. */
 interface Proc {
@@ -45,6 +48,8 @@ interface Task {
   init: Proc;
   execs: Map<string, Proc>;
   oom?: OomWatch;
+  /** The container's cgroups, when it shares a pid namespace (its init's exit kills them). */
+  sharedPidCgroups?: CgroupManager;
 }
 
 function newProc(execId: string, paths: StdioPaths): Proc {
@@ -201,7 +206,9 @@ export class TaskService {
         pidFile: join(bundle, "init.pid"),
       });
       init.pid = c.created!.state.pid;
-      task.oom = new OomWatch(c.created!.state.cgroupPaths, () => {
+      const st = c.created!.state;
+      if (!st.ownPidNamespace) task.sharedPidCgroups = cgroupsFromPaths(st.cgroupPaths);
+      task.oom = new OomWatch(st.cgroupPaths, () => {
         this.#events.publish("containerd.events.TaskOOM", { containerId: id });
       });
     } catch (e) {
@@ -232,8 +239,9 @@ export class TaskService {
       p.exitStatus = code;
       p.exitedAt = Date.now();
       if (!p.execId) {
-        // Without its own pid namespace the container's other processes outlive the init.
-        await this.#rt.kill(task.id, 9, true).catch(() => {});
+        // Without its own pid namespace the container's other processes outlive the init;
+        // as the runc shim, the shim ends them with it.
+        if (task.sharedPidCgroups) await killCgroup(task.sharedPidCgroups).catch(() => {});
         // An OOM kill is published before the exit it caused.
         task.oom?.stop();
       }

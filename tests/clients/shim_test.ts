@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import {
+  cgroupsOf,
   compareScenarios,
   must,
   ptySession,
@@ -248,6 +249,35 @@ const scenarios: Scenario<Ctx>[] = [
       await until(() => Promise.resolve(zombiesOf(shim) === 0), 4000);
       out.push(`zombies under the shim: ${zombiesOf(shim)}`);
       out.push(await killAndDelete(ctx, id));
+      return out.join("\n");
+    },
+  },
+  {
+    name: "a container in the host's pid namespace: its processes end with its init",
+    expect: /^run -d: code=0 out=""\nrunning: true\nstopped: true\nleft in its cgroup: 0\n/,
+    // The shim asked drun to kill a container whose init was already gone, which drun
+    // refuses: the background sleep lived on until the delete.
+    async run(ctx, rt) {
+      const id = `hostpid-${rt}`;
+      const hostPidNs = `pid:/proc/${
+        Deno.readTextFileSync(join(ctx.engine, "holder.pid")).trim()
+      }/ns/pid`;
+      const script = "sleep 1000 & sleep 0.3; exit 0";
+      const out = await runDetached(ctx, rt, id, ["sh", "-c", script], ["--with-ns", hostPidNs]);
+      out.push(`stopped: ${await until(async () => await taskStatus(ctx, id) === "STOPPED")}`);
+      const inCgroup = () =>
+        [...Deno.readDirSync("/proc")].filter((e) => {
+          try {
+            return /^\d+$/.test(e.name) &&
+              cgroupsOf(Number(e.name)).get("memory")?.endsWith(`/${id}`);
+          } catch {
+            return false;
+          }
+        }).length;
+      await until(() => Promise.resolve(inCgroup() === 0), 3000);
+      out.push(`left in its cgroup: ${inCgroup()}`);
+      out.push(line("task delete", await ctr(ctx, ["task", "delete", id])));
+      await ctr(ctx, ["container", "delete", id]);
       return out.join("\n");
     },
   },
