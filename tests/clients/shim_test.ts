@@ -146,6 +146,28 @@ const scenarios: Scenario<Ctx>[] = [
     },
   },
   {
+    name: "stdin: what the client pipes in reaches the process",
+    expect: /^run: code=0 out="piped first\\n"$/,
+    async run(ctx, rt) {
+      const id = `stdin-${rt}`;
+      const r = await sh([
+        ctx.ctr,
+        "-n",
+        NS,
+        "run",
+        "--rm",
+        ...runtimeFlags(ctx, rt, id),
+        IMAGE,
+        id,
+        "sh",
+        "-c",
+        // ctr does not end a task's stdin when its own ends (with either shim).
+        'read -r a; read -r b; echo "$b $a"',
+      ], { stdin: "first\npiped\n", timeoutMs: 20_000 });
+      return line("run", r);
+    },
+  },
+  {
     name: "kill -a SIGKILL, then delete",
     expect: /stopped: true\ntask delete: code=0 out="" exit-code-warning=137/,
     async run(ctx, rt) {
