@@ -134,6 +134,8 @@ function logTo(path: string | undefined): void {
 }
 
 async function main(args: string[]): Promise<number> {
+  // Set by the launcher for bin/drun; not for the shim's own children (hooks, mount).
+  Deno.env.delete("DRUN_ENTRY");
   let f: ShimFlags;
   try {
     f = parseFlags(args);
