@@ -10,7 +10,12 @@
  * @module
  */
 import { main } from "./cli/main.ts";
+import { exitUnlessPermitted } from "./lib/permissions.ts";
 
 export { main };
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // Before anything can start a process or write state: one line naming what is missing.
+  exitUnlessPermitted();
+  Deno.exit(await main(Deno.args));
+}

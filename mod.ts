@@ -1,16 +1,27 @@
 /**
  * drun: an OCI container runtime as a typed library.
  *
+ * `run` is `runc run` in the foreground: create, start, wait, delete, with the output.
+ * `create` gives a handle to drive by hand, its stdio as Deno streams when piped.
+ *
  * ```ts
- * import { Runtime, defaultSpec } from "jsr:@drun/drun";
+ * import { defaultSpec, Runtime } from "jsr:@drun/drun";
  *
  * const rt = new Runtime("/run/drun");
- * const spec = defaultSpec({ args: ["/bin/true"] });
+ * // No terminal: the process's stdio is pipes to this program (or inherited).
+ * const spec = defaultSpec({ args: ["/bin/echo", "hello"], terminal: false });
  * spec.root = { path: "/path/to/rootfs" };
- * const c = await rt.create("demo", { spec, bundle: "/path/to" });
+ * console.log(await rt.run(spec, { text: true })); // { code: 0, stdout: "hello\n", stderr: "" }
+ *
+ * spec.process!.args = ["/bin/cat"];
+ * await using c = await rt.create("demo", { spec, stdio: "pipe" });
  * await c.start();
- * console.log(await c.wait()); // { code: 0 }
- * await c.delete();
+ * const out = new Response(c.stdout).text();
+ * const w = c.stdin!.getWriter();
+ * await w.write(new TextEncoder().encode("fed through stdin\n"));
+ * await w.close();
+ * console.log(await out, await c.wait()); // "fed through stdin\n" { code: 0 }
+ * // Leaving the block deletes the container.
  * ```
  * @module
  */
@@ -21,7 +32,13 @@ export {
   type ExecOptions,
   type ExecResult,
   type OciState,
+  type RunOptions,
+  type RunResult,
   Runtime,
+  type StdioMode,
+  type StdioOption,
+  type StdioStreams,
+  type WaitStatus,
   type Warn,
 } from "./lib/runtime.ts";
 export type { ContainerState, Status } from "./lib/state/store.ts";

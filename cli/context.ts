@@ -76,6 +76,7 @@ export function runtimeLoader(root: string, log: Logger): () => Promise<Runtime>
     if (rt) return rt;
     const { Runtime } = await import("../lib/runtime.ts");
     rt = new Runtime(root, (m) => log.warn(m));
+    rt.debug = (m) => log.debug(m);
     rt.hookOutput = (kind, i, stream, text) =>
       log.log("info", `hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
     return rt;

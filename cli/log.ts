@@ -44,6 +44,13 @@ export class Logger {
   /** Creates a logger. */
   constructor(opts: LogOptions = {}) {
     this.#opts = opts;
+    // Engines read the file whatever happened (containerd's shim: "unable to retrieve OCI
+    // runtime error" when it is missing), so it exists from the start, as runc makes it.
+    if (opts.file) {
+      try {
+        Deno.writeFileSync(opts.file, new Uint8Array(), { append: true, create: true });
+      } catch { /* reported by the first line that cannot be written */ }
+    }
   }
 
   /** Writes one message at a level. */

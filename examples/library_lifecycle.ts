@@ -9,21 +9,16 @@
  * @module
  */
 import { defaultSpec, Runtime } from "../mod.ts"; // jsr:@drun/drun
+import { exampleRootfs } from "./rootfs.ts";
 
 const tmp = Deno.makeTempDirSync({ prefix: "drun-example-" });
-let rootfs = Deno.args[0];
-if (!rootfs) {
-  rootfs = `${tmp}/rootfs`;
-  for (const d of ["bin", "proc", "dev", "sys", "tmp"]) {
-    Deno.mkdirSync(`${rootfs}/${d}`, { recursive: true });
-  }
-  Deno.copyFileSync("/bin/busybox", `${rootfs}/bin/busybox`);
-  Deno.chmodSync(`${rootfs}/bin/busybox`, 0o755);
-  Deno.symlinkSync("busybox", `${rootfs}/bin/sh`);
-}
+const rootfs = exampleRootfs(tmp, Deno.args[0]);
 
-const spec = defaultSpec({ args: ["/bin/sh", "-c", "echo hello from $(hostname); exit 3"] });
-spec.process!.terminal = false;
+// No terminal: the process writes to this program's own stdout.
+const spec = defaultSpec({
+  args: ["/bin/sh", "-c", "echo hello from $(hostname); exit 3"],
+  terminal: false,
+});
 spec.hostname = "example";
 spec.root = { path: rootfs, readonly: true };
 

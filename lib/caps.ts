@@ -3,6 +3,7 @@
  * @module
  */
 import { SpecError } from "./errors.ts";
+import type { LinuxCapabilities } from "./spec/types.ts";
 
 /** Capability names in number order (CAP_CHOWN = 0 ...). */
 export const CAPABILITIES = [
@@ -70,4 +71,30 @@ export function capMask(names: string[] | undefined, path: string, last = lastCa
     if (n <= last) mask |= 1n << BigInt(n);
   });
   return mask;
+}
+
+/**
+ * The capability sets of a process run by `exec`, as runc computes them: the process's own
+ * sets when it has any, else the container's (never the runtime's); then each name of `add`
+ * (`exec --cap`) joins the bounding, effective and permitted sets. It joins the ambient set
+ * only when the process has an inheritable set, and never the inheritable set itself, so
+ * an added cap is not handed on to whatever the process execs next.
+ *
+ * @example
+ * ```ts
+ * const caps = execCapabilities(undefined, { bounding: ["CAP_KILL"] }, ["CAP_CHOWN"]);
+ * // caps.bounding: ["CAP_KILL", "CAP_CHOWN"]; caps.inheritable: undefined
+ * ```
+ */
+export function execCapabilities(
+  own: LinuxCapabilities | undefined,
+  container: LinuxCapabilities | undefined,
+  add: string[] = [],
+): LinuxCapabilities {
+  const caps: LinuxCapabilities = structuredClone(own ?? container ?? {});
+  if (add.length === 0) return caps;
+  const sets: (keyof LinuxCapabilities)[] = ["bounding", "effective", "permitted"];
+  if (caps.inheritable) sets.push("ambient");
+  for (const set of sets) caps[set] = [...new Set([...(caps[set] ?? []), ...add])];
+  return caps;
 }

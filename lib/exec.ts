@@ -18,17 +18,25 @@ import {
   MsgKind,
   recvMessage,
   sendMessage,
-  unixConnect,
   waitPid,
 } from "./native/ffi.ts";
 import { containerDir, readState } from "./state/store.ts";
 import { toOciState } from "./state/oci.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
-import { cgroupsFromPaths } from "./cgroup/mod.ts";
+import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
+import { cgroupsFromPaths, isPaused } from "./cgroup/mod.ts";
+import { execCapabilities } from "./caps.ts";
 import { awaitReady, consoleHandler, launchError, seccompPayload } from "./launch.ts";
 import { NS_FILES, writePidFile } from "./processes.ts";
 
-/** Options for `exec`. */
+/**
+ * Options for `exec`.
+ *
+ * @example
+ * ```ts
+ * const opts: ExecOptions = { detach: true, pidFile: "/run/web-exec.pid" };
+ * ```
+ */
 export interface ExecOptions {
   /** Return once the process has exec'd instead of waiting for it. */
   detach?: boolean;
@@ -42,9 +50,25 @@ export interface ExecOptions {
   onConsole?: (fd: number) => void;
   /** The process's stdin, stdout and stderr as fds of this process (-1 or absent: ours). */
   stdioFds?: readonly number[];
+  /** Capabilities to add to the bounding, effective and permitted sets (runc's `--cap`). */
+  addCapabilities?: string[];
+  /**
+   * Exec even into a paused container (runc's `--ignore-paused`): the process joins the
+   * frozen cgroup, so this waits until the container is resumed.
+   */
+  ignorePaused?: boolean;
 }
 
-/** What `exec` returns. */
+/**
+ * What `exec` returns.
+ *
+ * @example
+ * ```ts
+ * const c = new Runtime("/run/drun").get("web");
+ * const r: ExecResult = await c.exec({ args: ["/bin/true"], cwd: "/", user: { uid: 0, gid: 0 } });
+ * console.log(r.pid, r.status); // 1234 { code: 0 }
+ * ```
+ */
 export interface ExecResult {
   /** Host pid of the new process. */
   pid: number;
@@ -60,14 +84,28 @@ export async function execInContainer(
   opts: ExecOptions = {},
 ): Promise<ExecResult> {
   await loadNative();
-  const st = readState(root, id);
-  if (st.status !== "running" && st.status !== "created") {
+  const st = readState(root, id, isPaused);
+  // A process joining a frozen cgroup would wait for a resume that may never come.
+  if (st.status === "paused" && !opts.ignorePaused) {
+    throw new DrunError(
+      "EBADSTATE",
+      "cannot exec in a paused container (use --ignore-paused to override)",
+    );
+  }
+  if (st.status !== "running" && st.status !== "created" && st.status !== "paused") {
     throw new DrunError("EBADSTATE", `cannot exec in a container that is ${st.status}`);
   }
   const spec = JSON.parse(
     Deno.readTextFileSync(join(containerDir(root, id), "config.json")),
   ) as Spec;
-  const checked = validateSpec({ ...spec, process }, { bundle: st.bundle }).process!;
+  const capabilities = execCapabilities(
+    process.capabilities,
+    spec.process?.capabilities,
+    opts.addCapabilities,
+  );
+  const checked = validateSpec({ ...spec, process: { ...process, capabilities } }, {
+    bundle: st.bundle,
+  }).process!;
   const onConsole = consoleHandler(checked.terminal, opts);
   const seccomp = spec.linux?.seccomp
     ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
@@ -87,11 +125,7 @@ export async function execInContainer(
   let pid = 0;
   try {
     if (seccomp?.usesNotify) {
-      try {
-        listenerFd = unixConnect(spec.linux!.seccomp!.listenerPath!);
-      } catch (e) {
-        throw new DrunError("ESECCOMP", (e as Error).message, "linux.seccomp.listenerPath");
-      }
+      listenerFd = connectListener(spec.linux!.seccomp!.listenerPath!);
     }
     const plan = buildExecPlan({
       process: checked,
@@ -103,6 +137,7 @@ export async function execInContainer(
           program: seccomp.program,
           flags: seccomp.flags,
           listenerFd: listenerFd >= 0 ? listenerFd : undefined,
+          timeoutMs: seccompTimeoutMs(spec.annotations),
         }
         : undefined,
     });
@@ -126,7 +161,17 @@ export async function execInContainer(
       })
       : undefined;
     sendMessage(syncFd, MsgKind.GO, payload);
-    await awaitReady(plan, syncFd, pid, 60_000, undefined, onConsole);
+    await awaitReady(
+      plan,
+      syncFd,
+      pid,
+      {
+        timeoutMs: 60_000,
+        agentTimeoutMs: seccomp ? seccompTimeoutMs(spec.annotations) : undefined,
+      },
+      undefined,
+      onConsole,
+    );
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
     const m2 = await recvMessage(syncFd, -1);
     if (m2?.kind === MsgKind.ERROR) throw launchError(plan, m2);

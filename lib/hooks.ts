@@ -9,7 +9,14 @@ import type { Hook } from "./spec/types.ts";
 import { DrunError } from "./errors.ts";
 import { drain } from "./streams.ts";
 
-/** The six hook kinds of the runtime spec, in lifecycle order. */
+/**
+ * The six hook kinds of the runtime spec, in lifecycle order.
+ *
+ * @example
+ * ```ts
+ * for (const kind of HOOK_KINDS) console.log(kind); // "prestart", "createRuntime", ...
+ * ```
+ */
 export const HOOK_KINDS = [
   "prestart",
   "createRuntime",
@@ -19,10 +26,25 @@ export const HOOK_KINDS = [
   "poststop",
 ] as const;
 
-/** One of HOOK_KINDS. */
+/**
+ * One of HOOK_KINDS.
+ *
+ * @example
+ * ```ts
+ * const kind: HookKind = "poststop";
+ * ```
+ */
 export type HookKind = typeof HOOK_KINDS[number];
 
-/** Where hook output goes (the runtime's log). */
+/**
+ * Where hook output goes (the runtime's log).
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun");
+ * rt.hookOutput = (kind, i, stream, text) => console.log(`${kind}[${i}] ${stream}: ${text}`);
+ * ```
+ */
 export type HookOutput = (
   kind: HookKind,
   index: number,
@@ -30,7 +52,7 @@ export type HookOutput = (
   text: string,
 ) => void;
 
-/** Parses `KEY=value` entries into an env object (the hook gets nothing else). */
+/** Parses `KEY=value` entries into an env object (the hook then gets nothing else). */
 function envOf(env: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of env ?? []) {
@@ -41,24 +63,50 @@ function envOf(env: string[] | undefined): Record<string, string> {
 }
 
 /**
- * Runs `hooks` in order with `state` on stdin. The first failure (non-zero exit, timeout,
- * missing binary) throws a DrunError naming `hooks.<kind>[i]`.
+ * Runs `hooks` in order with `state` on stdin. A failure (non-zero exit, timeout, missing
+ * binary) is a DrunError naming `hooks.<kind>[i]`: thrown at once, or, with `onFailure`
+ * (poststart and poststop, whose failures the runtime spec makes warnings), handed to it
+ * while the remaining hooks still run.
+ *
+ * @example
+ * ```ts ignore
+ * await runHooks("poststop", spec.hooks?.poststop, state, undefined, (e) => warn(e.message));
+ * ```
  */
 export async function runHooks(
   kind: HookKind,
   hooks: Hook[] | undefined,
   state: unknown,
   output?: HookOutput,
+  onFailure?: (e: DrunError) => void,
 ): Promise<void> {
   for (const [i, hook] of (hooks ?? []).entries()) {
+    try {
+      await runHook(kind, i, hook, state, output);
+    } catch (e) {
+      if (!onFailure || !(e instanceof DrunError)) throw e;
+      onFailure(e);
+    }
+  }
+}
+
+async function runHook(
+  kind: HookKind,
+  i: number,
+  hook: Hook,
+  state: unknown,
+  output?: HookOutput,
+): Promise<void> {
+  {
     const field = `hooks.${kind}[${i}]`;
     let child: Deno.ChildProcess;
     try {
       // Deno cannot set argv[0] apart from the path; args[0] is the path in practice.
+      // No `env` at all: the runtime's own environment, as runc and crun give it.
       child = new Deno.Command(hook.path, {
         args: (hook.args ?? [hook.path]).slice(1),
-        env: envOf(hook.env),
-        clearEnv: true,
+        env: hook.env === undefined ? undefined : envOf(hook.env),
+        clearEnv: hook.env !== undefined,
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",

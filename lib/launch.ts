@@ -18,37 +18,58 @@ import {
   waitPid,
 } from "./native/ffi.ts";
 import { OCI_VERSION, type OciState } from "./state/oci.ts";
+import { blockedSyscall } from "./seccomp/listener.ts";
 
-/** Waits for READY; an ERROR becomes a LaunchError naming the step's field. */
+/** How long {@link awaitReady} waits. */
+export interface ReadyTimeouts {
+  /** For the whole setup (ms). */
+  timeoutMs: number;
+  /**
+   * With a seccomp filter: once it is installed (and any listener handed over, TIMING), the
+   * init has only a few steps left; READY must follow within this (ms), or the error names
+   * the syscall the init is blocked in (one a profile notifies to an agent that never answers).
+   */
+  agentTimeoutMs?: number;
+}
+
+/**
+ * Waits for READY; an ERROR becomes a LaunchError naming the step's field.
+ *
+ * @example
+ * ```ts ignore
+ * const handoffNs = await awaitReady(plan, syncFd, pid, { timeoutMs: 60_000 });
+ * ```
+ */
 export async function awaitReady(
   plan: LaunchPlan,
   fd: number,
   pid: number,
-  timeoutMs: number,
+  timeouts: ReadyTimeouts,
   onHooks?: () => Promise<void>,
   onConsole?: (fd: number) => void,
 ): Promise<number | undefined> {
   let handoffNs: number | undefined;
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Date.now() + timeouts.timeoutMs;
+  let agentWait = false;
   while (true) {
     const left = Math.max(0, deadline - Date.now());
     let m;
     try {
       m = await recvMessage(fd, left);
     } catch (e) {
-      if (e instanceof Deno.errors.TimedOut) {
-        throw new LaunchError(
-          `container init did not finish its setup within ${timeoutMs} ms`,
-          110,
-        );
-      }
+      if (e instanceof Deno.errors.TimedOut) throw setupTimeout(pid, timeouts, agentWait);
       throw e;
     }
     if (m === null) {
       throw new LaunchError(`container init (pid ${pid}) exited during setup`, 0);
     }
-    if (m.kind === MsgKind.TIMING) handoffNs = Number(m.value);
-    else if (m.kind === MsgKind.READY) return handoffNs;
+    if (m.kind === MsgKind.TIMING) {
+      handoffNs = Number(m.value);
+      if (timeouts.agentTimeoutMs !== undefined) {
+        deadline = Math.min(deadline, Date.now() + timeouts.agentTimeoutMs);
+        agentWait = true;
+      }
+    } else if (m.kind === MsgKind.READY) return handoffNs;
     else if (m.kind === MsgKind.ERROR) throw launchError(plan, m);
     else if (m.kind === MsgKind.CONSOLE && m.fd !== undefined) {
       if (onConsole) onConsole(m.fd);
@@ -58,6 +79,25 @@ export async function awaitReady(
       sendMessage(fd, MsgKind.GO);
     }
   }
+}
+
+/** The error for an init that did not get READY in time, naming what it is blocked in. */
+function setupTimeout(pid: number, t: ReadyTimeouts, agentWait: boolean): LaunchError {
+  const blocked = blockedSyscall(pid);
+  if (agentWait) {
+    return new LaunchError(
+      `the seccomp agent did not answer the init's ${
+        blocked ?? "syscall"
+      } within ${t.agentTimeoutMs} ms`,
+      110,
+      "linux.seccomp.listenerPath",
+    );
+  }
+  const where = blocked ? ` (blocked in ${blocked})` : "";
+  return new LaunchError(
+    `container init did not finish its setup within ${t.timeoutMs} ms${where}`,
+    110,
+  );
 }
 
 /**
@@ -77,11 +117,13 @@ export function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
   // A step past the plan is drun-init failing before its first op (zig/src/init.zig).
   const label = plan.ops[m.step]?.label ?? "start the container init";
   const colon = label.indexOf(": ");
+  const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
+  // A label that is a bare field ("process.capabilities") names the field and nothing else.
+  if (colon < 0 && !label.includes(" ")) return new LaunchError(why, m.errno, label);
   const field = colon > 0 && !label.slice(0, colon).includes(" ")
     ? label.slice(0, colon)
     : undefined;
   const action = field ? label.slice(colon + 2) : label;
-  const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
   return new LaunchError(`${action}: ${why}`, m.errno, field);
 }
 

@@ -21,7 +21,6 @@ import {
   recvMessage,
   releaseFifo,
   sendMessage,
-  unixConnect,
   waitPid,
 } from "./native/ffi.ts";
 import {
@@ -29,18 +28,25 @@ import {
   type ContainerState,
   fifoPath,
   listIds,
+  makeContainerDir,
   procStartTime,
   readState,
   type Status,
   validateId,
   withLock,
+  writeContainerConfig,
   writeState,
 } from "./state/store.ts";
 import { compileSeccompCached } from "./seccomp/compile.ts";
+import { UNKNOWN_SYSCALL } from "./seccomp/plan.ts";
+import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
+import { permissionProblem } from "./permissions.ts";
 import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
 import { mark } from "./timing.ts";
+import { type ContainerStdio, openStdio, type StdioOption, wantsPipes } from "./stdio.ts";
+import { waitInit, type WaitStatus } from "./wait.ts";
 import { containerPids, waitGone, writePidFile } from "./processes.ts";
 import { execInContainer, type ExecOptions, type ExecResult } from "./exec.ts";
 import {
@@ -53,6 +59,8 @@ import {
 } from "./launch.ts";
 
 export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
+export type { StdioMode, StdioOption, StdioStreams } from "./stdio.ts";
+export type { WaitStatus } from "./wait.ts";
 import { type HookOutput, runHooks } from "./hooks.ts";
 import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
 import {
@@ -69,7 +77,19 @@ import {
 /** Default state root, as runc's /run/runc. */
 export const DEFAULT_ROOT = "/run/drun";
 
-/** Options for `create`. */
+/**
+ * Options for `create`.
+ *
+ * @example
+ * ```ts
+ * const opts: CreateOptions = {
+ *   bundle: "/srv/web",
+ *   stdio: { stdin: "null", stdout: "pipe", stderr: "inherit" },
+ *   signal: AbortSignal.timeout(30_000),
+ * };
+ * const c = await new Runtime("/run/drun").create("web", opts);
+ * ```
+ */
 export interface CreateOptions {
   /** Bundle directory (config.json and, usually, the rootfs). Defaults to the cwd. */
   bundle?: string;
@@ -100,13 +120,35 @@ export interface CreateOptions {
    */
   stdioFds?: readonly number[];
   /**
+   * The container process's stdin, stdout and stderr (all three, or one mode per stream):
+   * `"inherit"` (default), `"pipe"` (then `Container.stdin`, `.stdout`, `.stderr` are
+   * streams), `"null"`, or an fd of this process. The init holds them until `start` hands
+   * them to the process. Only `Runtime.create` and `run` read it; excludes `stdioFds`.
+   */
+  stdio?: StdioOption;
+  /**
+   * Aborting it during the call kills the init and leaves nothing behind (no state dir,
+   * cgroup or process); the call rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
+  /**
    * Keep the sync socket so `CreateResult.execDone` can report a failure between `start`
    * and execve (only meaningful when this process also starts the container).
    */
   watchExec?: boolean;
 }
 
-/** What `create` learned on the way (for benchmarks and tests). */
+/**
+ * What `create` learned on the way (for benchmarks and tests).
+ *
+ * @example
+ * ```ts
+ * const r: CreateResult = await new Runtime("/run/drun").createWithResult("web", {
+ *   bundle: "/srv/web",
+ * });
+ * console.log(r.state.pid, r.handoffNs);
+ * ```
+ */
 export interface CreateResult {
   /** The stored state. */
   state: ContainerState;
@@ -119,15 +161,40 @@ export interface CreateResult {
   execDone?: () => Promise<void>;
 }
 
-/** Logger hook used for warnings (unknown seccomp syscalls etc.). */
+/**
+ * Logger hook used for warnings (unknown seccomp syscalls etc.).
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun", (msg) => console.warn(`drun: ${msg}`));
+ * ```
+ */
 export type Warn = (msg: string) => void;
 
-/** A runtime rooted at one state directory. */
+/**
+ * A runtime rooted at one state directory.
+ *
+ * @example
+ * ```ts
+ * const rt = new Runtime("/run/drun");
+ * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
+ * spec.root = { path: "/srv/rootfs" };
+ * const { code, stdout } = await rt.run(spec, { text: true });
+ * console.log(code, stdout); // 0 "hi\n"
+ * console.log(rt.list().map((s) => `${s.id} ${s.status}`));
+ * ```
+ */
 export class Runtime {
   /** The state root. */
   readonly root: string;
   /** Where warnings go. */
   warn: Warn;
+  /**
+   * Where debug notes go (nowhere by default): what engines should not show as a warning,
+   * such as syscall names a profile lists that this kernel's tables do not know (podman's
+   * default profile has several).
+   */
+  debug: Warn = () => {};
   /** Where hook output goes (the CLI sends it to the runtime's log). */
   hookOutput: HookOutput = (kind, i, stream, text) =>
     this.warn(`hooks.${kind}[${i}] ${stream}: ${text.trimEnd()}`);
@@ -143,8 +210,79 @@ export class Runtime {
    * Cleans up fully (process, state dir, fds) on any failure.
    */
   async create(id: string, opts: CreateOptions = {}): Promise<Container> {
-    const r = await this.createWithResult(id, opts);
-    return new Container(this, id, r);
+    if (opts.stdio !== undefined && opts.stdioFds) {
+      throw new DrunError("EINVALID_ARG", "give stdio or stdioFds, not both", "stdio");
+    }
+    if (wantsPipes(opts.stdio) && this.wantsTerminal(opts)) {
+      throw new DrunError(
+        "EINVALID_ARG",
+        "no pipes with process.terminal (the process's stdio is its terminal)",
+        "stdio",
+      );
+    }
+    const io = openStdio(opts.stdio);
+    try {
+      const stdioFds = opts.stdio === undefined ? opts.stdioFds : io.childFds;
+      const r = await this.createWithResult(id, { ...opts, stdioFds });
+      return new Container(this, id, r, io);
+    } catch (e) {
+      io.close();
+      throw e;
+    } finally {
+      // The init has its own copies now: ours would keep the pipes open past its exit.
+      io.closeChildEnds();
+    }
+  }
+
+  /** Whether the spec `create` will use asks for a terminal (false when it cannot be read). */
+  private wantsTerminal(opts: CreateOptions): boolean {
+    if (opts.spec) return opts.spec.process?.terminal === true;
+    try {
+      const path = join(resolve(opts.bundle ?? Deno.cwd()), "config.json");
+      return JSON.parse(Deno.readTextFileSync(path))?.process?.terminal === true;
+    } catch {
+      return false; // create reports the unreadable config itself
+    }
+  }
+
+  /**
+   * Runs a container in the foreground, as `runc run` does: creates it from a spec or a
+   * bundle directory, starts it, waits for it and deletes it. stdout and stderr are captured
+   * by default (`stdio: { stdin: "null", stdout: "pipe", stderr: "pipe" }`); `input` feeds
+   * stdin. Aborting `signal` kills the container and deletes it.
+   */
+  async run(source: Spec | string, opts: RunOptions & { text: true }): Promise<RunResult<string>>;
+  /** `run`, the output as bytes. */
+  async run(source: Spec | string, opts?: RunOptions): Promise<RunResult<Uint8Array>>;
+  async run(source: Spec | string, opts: RunOptions = {}): Promise<RunResult<string | Uint8Array>> {
+    const { id = `run-${crypto.randomUUID()}`, input, text, ...rest } = opts;
+    const stdio: StdioOption = opts.stdio ?? {
+      stdin: input !== undefined ? "pipe" : "null",
+      stdout: "pipe",
+      stderr: "pipe",
+    };
+    // watchExec: a process that cannot exec fails `start` with the step, not a bare code.
+    const create: CreateOptions = typeof source === "string"
+      ? { ...rest, bundle: source, stdio, watchExec: true }
+      : { ...rest, spec: source, stdio, watchExec: true };
+    await using c = await this.create(id, create);
+    const stdout = collect(c.stdout);
+    const stderr = collect(c.stderr);
+    const fed = feed(c.stdin, input);
+    await c.start({ signal: opts.signal });
+    let status: WaitStatus;
+    const kill = () => killPid(c.created!.state.pid, 9);
+    opts.signal?.addEventListener("abort", kill, { once: true });
+    try {
+      // Our own child: the status is known.
+      status = await c.wait();
+    } finally {
+      opts.signal?.removeEventListener("abort", kill);
+    }
+    opts.signal?.throwIfAborted();
+    const [out, err] = await Promise.all([stdout, stderr, fed]);
+    const dec = (b: Uint8Array) => text ? new TextDecoder().decode(b) : b;
+    return { ...status, code: status.code!, stdout: dec(out), stderr: dec(err) };
   }
 
   /** A handle on an existing container (throws ENOTFOUND when there is none). */
@@ -155,6 +293,11 @@ export class Runtime {
 
   /** `create`, returning what the launch learned (handoff timing, exec watch). */
   async createWithResult(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
+    // A library caller with less than -A would get as far as an init that can never be
+    // watched (Deno hides /proc): refuse before anything exists.
+    const denied = permissionProblem();
+    if (denied) throw new DrunError("EPERMISSION", denied);
+    opts.signal?.throwIfAborted();
     await loadNative();
     mark("create");
     validateId(id);
@@ -178,7 +321,9 @@ export class Runtime {
       // cache (keyed by profile, compiler and table hashes) under 1 ms.
       ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
       : undefined;
-    for (const w of seccomp?.warnings ?? []) this.warn(w);
+    for (const w of seccomp?.warnings ?? []) {
+      (w.includes(UNKNOWN_SYSCALL) ? this.debug : this.warn)(w);
+    }
     mark("seccomp");
     const fifo = fifoPath(this.root, id);
     // Plan first: every config error must surface before anything exists on the host.
@@ -190,11 +335,14 @@ export class Runtime {
       preserveFds: Math.max(opts.preserveFds ?? 0, opts.listenFds ?? 0),
       id,
       noNewKeyring: opts.noNewKeyring,
+      // The same process starts it (run, the library): the init dies with us until then.
+      bindUntilStart: opts.watchExec,
       seccomp: seccomp
         ? {
           program: seccomp.program,
           flags: seccomp.flags,
           listenerFd: seccomp.usesNotify ? -1 : undefined,
+          timeoutMs: seccompTimeoutMs(spec.annotations),
         }
         : undefined,
     };
@@ -203,30 +351,40 @@ export class Runtime {
     planInput.cgroupPaths = cgroups?.paths;
     let plan: LaunchPlan = buildPlan(planInput);
     mark("plan");
-    Deno.mkdirSync(this.root, { recursive: true, mode: 0o711 });
-    const dir = containerDir(this.root, id);
-    try {
-      Deno.mkdirSync(dir, { mode: 0o711 });
-    } catch (e) {
-      if (e instanceof Deno.errors.AlreadyExists) {
-        throw new DrunError("EEXISTS", `container with id ${id} already exists`, "id");
-      }
-      throw e;
-    }
+    const dir = makeContainerDir(this.root, id);
+    // Written before anything else exists, and again at each step that adds something: a
+    // runtime killed at any point leaves a state that names what to remove (its cgroups
+    // before they exist too) and reads as stopped once we are gone, so `delete --force`
+    // cleans it and the id can be used again.
+    const state: ContainerState = {
+      ociVersion: OCI_VERSION,
+      id,
+      status: "creating",
+      pid: 0,
+      bundle,
+      annotations: spec.annotations,
+      rootfs,
+      created: new Date().toISOString(),
+      startTime: 0,
+      owner: "root",
+      ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
+      cgroupPaths: cgroups?.paths,
+      creator: { pid: Deno.pid, startTime: procStartTime(Deno.pid) ?? 0 },
+    };
+    writeState(this.root, state);
     let pid = 0;
     let syncFd = -1;
     let listenerFd = -1;
+    // Once the init is known, an abort kills it: whatever step create is at then fails, and
+    // the cleanup below removes what exists.
+    const onAbort = () => killPid(pid, 9);
     try {
       mkfifo(fifo, 0o622);
       // umask trimmed the mode; the init may write it after dropping to a non-root uid.
       Deno.chmodSync(fifo, 0o622);
       if (seccomp?.usesNotify) {
         const lp = spec.linux!.seccomp!.listenerPath!;
-        try {
-          listenerFd = unixConnect(lp);
-        } catch (e) {
-          throw new DrunError("ESECCOMP", (e as Error).message, "linux.seccomp.listenerPath");
-        }
+        listenerFd = connectListener(lp);
         planInput.seccomp!.listenerFd = listenerFd;
         plan = buildPlan(planInput);
       }
@@ -237,6 +395,11 @@ export class Runtime {
         pid = await initFromFork(plan, syncFd, pid);
       }
       mark("clone");
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      opts.signal?.throwIfAborted();
+      state.pid = pid;
+      state.startTime = procStartTime(pid) ?? 0;
+      writeState(this.root, state);
       if (listenerFd >= 0) {
         closeFd(listenerFd);
         listenerFd = -1;
@@ -247,25 +410,12 @@ export class Runtime {
         cgroups.create();
         cgroups.apply(spec.linux?.resources);
         cgroups.join(pid);
+        // Now with the parents create() made for a nested cgroupsPath, for delete to remove.
+        state.cgroupPaths = cgroups.paths;
+        writeState(this.root, state);
       }
       mark("cgroups");
-      const state: ContainerState = {
-        ociVersion: OCI_VERSION,
-        id,
-        status: "creating",
-        pid,
-        bundle,
-        annotations: spec.annotations,
-        rootfs,
-        created: new Date().toISOString(),
-        startTime: procStartTime(pid) ?? 0,
-        owner: "root",
-        ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
-        cgroupPaths: cgroups?.paths,
-      };
-      writeState(this.root, state);
-      // exec needs the container's process defaults and filter, whatever the bundle becomes.
-      Deno.writeTextFileSync(join(dir, "config.json"), JSON.stringify(spec));
+      writeContainerConfig(this.root, id, spec);
       // GO carries the two states the init's own hooks read, then the seccomp agent's message.
       const ociState = (status: Status) => ({
         ...toOciState({ ...state, status }),
@@ -284,24 +434,23 @@ export class Runtime {
         plan,
         syncFd,
         pid,
-        opts.timeoutMs ?? 60_000,
+        { timeoutMs: opts.timeoutMs ?? 60_000, agentTimeoutMs: planInput.seccomp?.timeoutMs },
         async () => {
           // The mounts exist and the init waits before pivot_root: the runtime's hooks now.
+          // prestart sees "created", as crun shows it (the legacy hook of the start step).
           const st = ociState("creating");
-          await runHooks("prestart", spec.hooks?.prestart, st, this.hookOutput);
+          await runHooks("prestart", spec.hooks?.prestart, ociState("created"), this.hookOutput);
           await runHooks("createRuntime", spec.hooks?.createRuntime, st, this.hookOutput);
         },
         onConsole,
       );
       mark("ready");
+      opts.signal?.throwIfAborted();
       state.status = "created";
+      delete state.creator;
       writeState(this.root, state);
       mark("created");
-      if (opts.pidFile) {
-        await writePidFile(opts.pidFile, pid).catch((e) => {
-          throw new DrunError("EINVALID_ARG", (e as Error).message, "--pid-file");
-        });
-      }
+      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
       if (!opts.watchExec) return { state, handoffNs };
       const fd = syncFd;
       syncFd = -1;
@@ -336,8 +485,9 @@ export class Runtime {
           owner: "root",
         });
       }
-      throw e;
+      throw opts.signal?.aborted ? opts.signal.reason : e;
     } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
       if (syncFd >= 0) closeFd(syncFd);
     }
   }
@@ -364,8 +514,13 @@ export class Runtime {
   /** Runs poststop hooks; the spec makes their failure a warning. */
   private async poststop(spec: Spec, state: OciState): Promise<void> {
     if (!spec.hooks?.poststop?.length) return;
-    await runHooks("poststop", spec.hooks.poststop, state, this.hookOutput)
-      .catch((e) => this.warn((e as Error).message));
+    await runHooks(
+      "poststop",
+      spec.hooks.poststop,
+      state,
+      this.hookOutput,
+      (e) => this.warn(e.message),
+    );
   }
 
   /** Releases a created container's process. */
@@ -392,8 +547,13 @@ export class Runtime {
           ...toOciState({ ...st, status: "running" }),
           annotations: spec.annotations ?? {},
         };
-        await runHooks("poststart", spec.hooks.poststart, running, this.hookOutput)
-          .catch((e) => this.warn((e as Error).message));
+        await runHooks(
+          "poststart",
+          spec.hooks.poststart,
+          running,
+          this.hookOutput,
+          (e) => this.warn(e.message),
+        );
       }
     });
     mark("started");
@@ -442,8 +602,23 @@ export class Runtime {
     await loadNative();
     mark("delete");
     await withLock(this.root, id, async () => {
-      const st = readState(this.root, id, isPaused);
-      if ((st.status === "running" || st.status === "paused") && !opts.force) {
+      let st: ContainerState;
+      try {
+        st = readState(this.root, id, isPaused);
+      } catch (e) {
+        // A directory with no state at all (a runtime killed between the two): nothing else
+        // can exist yet, so force removes the directory and frees the id.
+        if (!opts.force || !(e instanceof DrunError)) throw e;
+        const gone = await Deno.remove(containerDir(this.root, id), { recursive: true })
+          .then(() => false, (err) => {
+            if (err instanceof Deno.errors.NotFound) return true;
+            throw err;
+          });
+        if (gone) throw e;
+        return;
+      }
+      const busy = ["running", "paused", "creating"];
+      if (busy.includes(st.status) && !opts.force) {
         throw new DrunError(
           "EBADSTATE",
           `cannot delete container ${id} that is not stopped: ${st.status}`,
@@ -480,13 +655,13 @@ export class Runtime {
   }
 
   /**
-   * Waits for the init of a container this process created, and returns its exit status.
-   * Only the creating process can wait (it is the init's parent).
+   * Waits for the init of a container to exit, from any process. The process that created
+   * it gets the exit status; any other gets `{}` (only the init's parent can read a status).
+   * Aborting `signal` stops the wait and leaves the container alone.
    */
-  async wait(id: string): Promise<ExitStatus> {
+  async wait(id: string, opts: { signal?: AbortSignal } = {}): Promise<WaitStatus> {
     await loadNative();
-    const st = readState(this.root, id);
-    return await waitPid(st.pid);
+    return await waitInit(readState(this.root, id), opts.signal);
   }
 
   /** Freezes every process of a created or running container; its status becomes `paused`. */
@@ -518,26 +693,58 @@ export class Runtime {
   }
 }
 
-/** One container of a Runtime. */
-export class Container {
+/**
+ * One container of a Runtime. With `await using`, it is deleted (with force) when the scope
+ * ends, and the parent's ends of its stdio pipes are closed.
+ *
+ * @example
+ * ```ts ignore
+ * import { defaultSpec, Runtime } from "jsr:@drun/drun";
+ * const rt = new Runtime("/run/drun");
+ * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
+ * spec.root = { path: "/srv/rootfs" };
+ * await using c = await rt.create("demo", { spec, stdio: { stdout: "pipe" } });
+ * await c.start();
+ * console.log(await new Response(c.stdout).text()); // "hi\n"
+ * console.log(await c.wait()); // { code: 0 }
+ * ```
+ */
+export class Container implements AsyncDisposable {
   /** The runtime it belongs to. */
   readonly runtime: Runtime;
   /** Its id. */
   readonly id: string;
   /** What `create` learned, when this handle came from `create`. */
   readonly created?: CreateResult;
+  /** Writes to the process's stdin, when `create` had `stdio` `"pipe"` for it. */
+  readonly stdin?: WritableStream<Uint8Array>;
+  /** The process's stdout, when `create` had `stdio` `"pipe"` for it. */
+  readonly stdout?: ReadableStream<Uint8Array>;
+  /** The process's stderr, when `create` had `stdio` `"pipe"` for it. */
+  readonly stderr?: ReadableStream<Uint8Array>;
+  #stdio?: ContainerStdio;
+  #exit?: Promise<WaitStatus>;
 
   /** A handle; prefer Runtime.create / Runtime.get. */
-  constructor(runtime: Runtime, id: string, created?: CreateResult) {
+  constructor(runtime: Runtime, id: string, created?: CreateResult, stdio?: ContainerStdio) {
     this.runtime = runtime;
     this.id = id;
     this.created = created;
+    this.#stdio = stdio;
+    this.stdin = stdio?.stdin;
+    this.stdout = stdio?.stdout;
+    this.stderr = stdio?.stderr;
   }
 
-  /** Releases the process (runs `execve`). */
-  async start(): Promise<void> {
-    await this.runtime.start(this.id);
-    if (this.created?.execDone) await this.created.execDone();
+  /**
+   * Releases the process (runs `execve`). Aborting `signal` before it has exec'd deletes the
+   * container (with force) and rejects with the signal's reason.
+   */
+  async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.undoOnAbort(opts.signal, async () => {
+      await this.runtime.start(this.id);
+      if (this.created?.execDone) await this.created.execDone();
+    }, () => this.delete({ force: true }));
   }
 
   /** The OCI state. */
@@ -550,21 +757,164 @@ export class Container {
     await this.runtime.kill(this.id, signal, all);
   }
 
-  /** Waits for the init to exit (only from the process that created it). */
-  async wait(): Promise<ExitStatus> {
+  /**
+   * Waits for the init to exit. In the process that created the container it resolves to the
+   * exit status (the same one on every call); in any other process to `{}`: the kernel gives
+   * a status only to the parent. Aborting `signal` stops the wait, not the container.
+   */
+  async wait(opts: { signal?: AbortSignal } = {}): Promise<WaitStatus> {
     await loadNative();
-    return await waitPid(this.created?.state.pid ?? this.runtime.state(this.id).pid);
+    if (!this.#exit) {
+      const st = this.created?.state ?? readState(this.runtime.root, this.id);
+      const exit = waitInit(st, opts.signal);
+      this.#exit = exit;
+      // An aborted wait must not stick: the next call waits afresh.
+      exit.catch(() => this.#exit === exit && (this.#exit = undefined));
+      return await exit;
+    }
+    const exit = this.#exit;
+    const signal = opts.signal;
+    if (!signal) return await exit;
+    signal.throwIfAborted();
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([exit, aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   }
 
-  /** Runs another process in the container (see Runtime.exec). */
-  async exec(process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
-    return await this.runtime.exec(this.id, process, opts);
+  /**
+   * Runs another process in the container (see Runtime.exec). Aborting `signal` kills that
+   * process (SIGKILL) and rejects with the signal's reason; with `detach`, the signal covers
+   * the call only (until the process has exec'd).
+   */
+  async exec(
+    process: Process,
+    opts: ExecOptions & { signal?: AbortSignal } = {},
+  ): Promise<ExecResult> {
+    const { signal, ...rest } = opts;
+    if (!signal) return await this.runtime.exec(this.id, process, rest);
+    signal.throwIfAborted();
+    // Detached, so the pid is known before the wait an abort must cut short.
+    const { pid } = await this.runtime.exec(this.id, process, { ...rest, detach: true });
+    const kill = async () => {
+      killPid(pid, 9);
+      await waitPid(pid).catch(() => {});
+    };
+    if (signal.aborted) {
+      await kill();
+      throw signal.reason;
+    }
+    if (opts.detach) return { pid };
+    try {
+      const st = await waitInit({ pid }, signal);
+      // The exec'd process is a child of this one: its status is known.
+      return { pid, status: st.code === undefined ? undefined : st as ExitStatus };
+    } catch (e) {
+      if (signal.aborted) await kill();
+      throw e;
+    }
   }
 
   /** Deletes the container; `force` kills it first if it runs. */
   async delete(opts: { force?: boolean } = {}): Promise<void> {
     await this.runtime.delete(this.id, opts);
   }
+
+  /** `await using`: deletes the container with force (if it still exists), closes its pipes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.delete({ force: true });
+    } catch (e) {
+      if (!(e instanceof DrunError && e.code === "ENOTFOUND")) throw e;
+    } finally {
+      this.#stdio?.close();
+    }
+  }
+
+  /** Runs `work`; when `signal` aborts meanwhile, runs `undo` and rejects with its reason. */
+  private async undoOnAbort(
+    signal: AbortSignal | undefined,
+    work: () => Promise<void>,
+    undo: () => Promise<void>,
+  ): Promise<void> {
+    signal?.throwIfAborted();
+    try {
+      await work();
+    } catch (e) {
+      if (!signal?.aborted) throw e;
+    }
+    if (signal?.aborted) {
+      await undo();
+      throw signal.reason;
+    }
+  }
+}
+
+/**
+ * Options of `Runtime.run`: those of `create`, and what to feed and capture.
+ *
+ * @example
+ * ```ts
+ * const opts: RunOptions = { id: "job1", input: "data for stdin", text: true };
+ * const r = await new Runtime("/run/drun").run("/srv/job", opts);
+ * ```
+ */
+export interface RunOptions extends Omit<CreateOptions, "spec" | "bundle" | "watchExec"> {
+  /** The container id (default `run-<uuid>`). */
+  id?: string;
+  /** With a Spec as the source: the bundle directory its relative paths are under (cwd). */
+  bundle?: string;
+  /** Written to the process's stdin, then closed (stdin becomes a pipe). */
+  input?: string | Uint8Array;
+  /** Decode the captured stdout and stderr as UTF-8 text. */
+  text?: boolean;
+}
+
+/**
+ * What `Runtime.run` returns.
+ *
+ * @example
+ * ```ts
+ * const r: RunResult<string> = await new Runtime("/run/drun").run("/srv/job", { text: true });
+ * if (r.code !== 0) console.error(`failed (${r.code}): ${r.stderr}`);
+ * ```
+ */
+export interface RunResult<T extends string | Uint8Array = Uint8Array> {
+  /** Exit code (128+signal when killed). */
+  code: number;
+  /** The signal that ended the process, if any. */
+  signal?: number;
+  /** Everything the process wrote to stdout (empty unless it was a pipe). */
+  stdout: T;
+  /** Everything the process wrote to stderr (empty unless it was a pipe). */
+  stderr: T;
+}
+
+/** Reads a stream (if any) to its end. */
+async function collect(stream: ReadableStream<Uint8Array> | undefined): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array();
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Writes `input` (if any) to stdin and closes it. */
+async function feed(
+  stdin: WritableStream<Uint8Array> | undefined,
+  input: string | Uint8Array | undefined,
+): Promise<void> {
+  if (!stdin) return;
+  const w = stdin.getWriter();
+  try {
+    if (input !== undefined) {
+      await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
+    }
+  } catch { /* the process closed its stdin early: what it read is what it got */ }
+  await w.close().catch(() => {});
 }
 
 /**

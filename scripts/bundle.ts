@@ -36,8 +36,14 @@ function gitCommit(): string {
   }
 }
 
-/** Bundles entry into outfile; returns its size. */
-export async function bundle(entry = "cli.ts", outfile = "dist/drun.js"): Promise<number> {
+/**
+ * Bundles entry into outfile; returns its size. The default entry exports the library and
+ * the command line's `main` (scripts/bundle_entry.ts).
+ */
+export async function bundle(
+  entry = "scripts/bundle_entry.ts",
+  outfile = "dist/drun.js",
+): Promise<number> {
   const [cmd, ...pre] = esbuildCommand();
   const out = await new Deno.Command(cmd, {
     args: [

@@ -7,7 +7,9 @@
 #                                           from Debian if missing (idempotent)
 #   setup_clients.sh podman-start DIR       DIR/podman: podman with storage, state, locks,
 #                                           events and network config under DIR, runtimes
-#                                           "drun" and "runc" (state roots under DIR/state)
+#                                           "drun" and "runc" (state roots under DIR/state);
+#                                           drun is $DRUN_LAUNCHER (an installed launcher,
+#                                           `deno task install`), else bin/drun
 #   setup_clients.sh podman-stop DIR        removes every container and image, ends DIR's
 #                                           mount namespace
 #   setup_clients.sh containerd-start DIR   containerd on DIR/containerd.sock (root, state
@@ -69,7 +71,8 @@ stop_pid() { # stop_pid FILE: SIGTERM, then SIGKILL after 10 s, for a pid we sta
 runtime_wrappers() {
   local dir=$1
   mkdir -p "$dir/bin" "$dir/state"
-  printf '#!/bin/sh\nexec %s --root %s "$@"\n' "$here/bin/drun" "$dir/state/drun" >"$dir/bin/drun"
+  printf '#!/bin/sh\nexec %s --root %s "$@"\n' "${DRUN_LAUNCHER:-$here/bin/drun}" "$dir/state/drun" \
+    >"$dir/bin/drun"
   printf '#!/bin/sh\nexec %s --root %s "$@"\n' "$(command -v runc)" "$dir/state/runc" \
     >"$dir/bin/runc"
   chmod +x "$dir/bin/drun" "$dir/bin/runc"

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultSpec } from "../lib/spec/default.ts";
 import type { Spec } from "../lib/spec/types.ts";
+import { Runtime } from "../lib/runtime.ts";
 
 /** The repository root. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -15,8 +16,74 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const PROBE = join(REPO, "zig/out/probe");
 /** The CLI entry point. */
 export const CLI = join(REPO, "cli.ts");
-/** Path of ../shared (profiles, data). */
-export const SHARED = join(REPO, "..", "shared");
+/**
+ * PATH without this checkout's `.tools/` (where scripts/setup.sh puts Deno, esbuild and Zig),
+ * as a clone or an engine on a fresh machine would see it.
+ * @example
+ * ```ts
+ * new Deno.Command("podman", { args: ["ps"], env: { PATH: pathWithoutTools() } });
+ * ```
+ */
+export function pathWithoutTools(path = Deno.env.get("PATH") ?? "/usr/bin:/bin"): string {
+  let tools: string | undefined;
+  try {
+    tools = Deno.realPathSync(join(REPO, ".tools"));
+  } catch { /* no .tools here */ }
+  return path.split(":").filter((p) => {
+    try {
+      return !tools || !Deno.realPathSync(p).startsWith(tools);
+    } catch {
+      return false; // a PATH entry that does not exist
+    }
+  }).join(":");
+}
+
+/**
+ * Pids (other than this one) whose command line mentions fragment, a unique temp path.
+ * @example
+ * ```ts
+ * const left = pidsMentioning("/tmp/drun-test-abc"); // a container init still waiting
+ * ```
+ */
+export function pidsMentioning(fragment: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes(fragment)) {
+        pids.push(Number(e.name));
+      }
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/**
+ * `deno task install --prefix prefix` from this checkout; returns the installed launcher.
+ * @example
+ * ```ts
+ * const drun = await installDrun(await Deno.makeTempDir()); // <dir>/bin/drun
+ * ```
+ */
+export async function installDrun(prefix: string): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "install", "--prefix", prefix],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`deno task install: ${new TextDecoder().decode(out.stderr)}`);
+  return join(prefix, "bin", "drun");
+}
+
+/**
+ * Docker's default seccomp profile for amd64, vendored (vendor/README.md).
+ * @example
+ * ```ts
+ * spec.linux!.seccomp = JSON.parse(Deno.readTextFileSync(DOCKER_PROFILE));
+ * ```
+ */
+export const DOCKER_PROFILE = join(REPO, "vendor", "docker-default-amd64.json");
 
 /** A bundle in a temp dir, removed by `cleanup`. */
 export interface Bundle {
@@ -171,4 +238,30 @@ export function busyboxRootfs(rootfs: string): void {
   ) {
     Deno.symlinkSync("busybox", join(rootfs, "bin", applet));
   }
+}
+
+/** A probe bundle with a busybox rootfs, a Runtime on its state root, and specs on it. */
+export function busyboxBundle(): { b: Bundle; rt: Runtime; spec: (args: string[]) => Spec } {
+  const b = makeProbeBundle();
+  busyboxRootfs(b.rootfs);
+  const spec = (args: string[]): Spec => {
+    const s = defaultSpec({ args, terminal: false });
+    s.root = { path: b.rootfs, readonly: false };
+    return s;
+  };
+  return { b, rt: new Runtime(b.root), spec };
+}
+
+/**
+ * Runs `runc run` on the bundle at `dir` (state under `dir/runc-state`), for tests that
+ * compare drun with runc on the same config.
+ */
+export async function runcRun(dir: string, id: string): Promise<CliResult> {
+  const out = await new Deno.Command("runc", {
+    args: ["--root", join(dir, "runc-state"), "run", "--bundle", dir, id],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -23,7 +23,7 @@ export async function lifecycleCase(ctx: Ctx, seccomp: boolean): Promise<CaseRes
     rts.map((rt) => ({ key: rt.name, label: rt.label })),
   );
   if (seccomp && !ctx.docker) {
-    c.errors.push(`Docker's profile not found (../shared/profiles); case skipped`);
+    c.errors.push(`Docker's profile not found (vendor/docker-default-amd64.json); case skipped`);
     return c;
   }
   const spec = probeSpec(ws.rootfs, ["exit", "0"]);

@@ -15,8 +15,8 @@ import { check, type RunOptions, type RunResult, runTimed } from "./proc.ts";
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The static probe put in the rootfs. */
 export const PROBE = join(REPO, "zig/out/probe");
-/** Docker's default seccomp profile for amd64 (../shared, as the tests use it). */
-export const DOCKER_PROFILE = join(REPO, "..", "shared", "profiles", "docker-default-amd64.json");
+/** Docker's default seccomp profile for amd64 (vendored, as the tests use it). */
+export const DOCKER_PROFILE = join(REPO, "vendor", "docker-default-amd64.json");
 /** Prefix of every container id and cgroup the bench makes. */
 export const PREFIX = "drun-bench-";
 /** File in a workspace naming the pid of the bench that made it. */
@@ -58,7 +58,7 @@ export function probeSpec(rootfs: string, args: string[]): Spec {
   return spec;
 }
 
-/** Docker's default profile, or undefined when ../shared is not there. */
+/** Docker's default profile (vendored), or undefined when it cannot be read. */
 export function dockerProfile(): LinuxSeccomp | undefined {
   try {
     return JSON.parse(Deno.readTextFileSync(DOCKER_PROFILE));

@@ -51,7 +51,7 @@ const FLAGS: readonly Flag[] = [
     help: "pass fds 3 .. 3+N-1 on to the process",
   },
   { name: "cgroup", type: "string", value: "PATH", help: "not supported by drun (refused)" },
-  { name: "ignore-paused", type: "bool", help: "accepted for runc compatibility" },
+  { name: "ignore-paused", type: "bool", help: "exec even into a paused container" },
 ];
 
 /**
@@ -94,7 +94,7 @@ async function processFrom(p: Parsed, base: Process): Promise<Process> {
   }
 }
 
-/** Applies the flags that change the process (env, cwd, user, groups, caps). */
+/** Applies the flags that change the process (env, cwd, user, groups); caps are the library's. */
 function applyFlags(p: Parsed, proc: Process): void {
   const env = p.list("env");
   if (env.length) proc.env = [...(proc.env ?? []), ...env];
@@ -112,14 +112,6 @@ function applyFlags(p: Parsed, proc: Process): void {
       if (!/^\d+$/.test(g)) throw new ArgError(`--additional-gids: not a gid: ${g}`);
     }
     proc.user = { ...proc.user, additionalGids: gids.map(Number) };
-  }
-  const caps = p.list("cap");
-  if (caps.length) {
-    const sets = proc.capabilities ?? {};
-    for (const set of ["bounding", "effective", "permitted", "ambient", "inheritable"] as const) {
-      sets[set] = [...new Set([...(sets[set] ?? []), ...caps])];
-    }
-    proc.capabilities = sets;
   }
   if (p.bool("no-new-privs")) proc.noNewPrivileges = true;
 }
@@ -141,6 +133,9 @@ async function execute(ctx: Context, p: Parsed): Promise<number> {
     detach,
     pidFile: absPath(p.string("pid-file")),
     preserveFds,
+    // runc's --cap: bounding, effective and permitted (the library merges the sets).
+    addCapabilities: p.list("cap"),
+    ignorePaused: p.bool("ignore-paused"),
   });
   if (proxy) {
     await Promise.race([proxy.done, new Promise((r) => setTimeout(r, 500))]);

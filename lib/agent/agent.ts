@@ -25,7 +25,17 @@ import {
 import { type ContainerProcessState, DEFAULT_MAX_STATE_BYTES, readHandshake } from "./handshake.ts";
 import { readMemory, readString } from "./memory.ts";
 
-/** What a handler gets besides the notification: the listener and helpers bound to it. */
+/**
+ * What a handler gets besides the notification: the listener and helpers bound to it.
+ *
+ * @example
+ * ```ts
+ * const handler: NotificationHandler = async (n, ctx: NotificationContext) => {
+ *   const path = await ctx.readString(n.args[1]); // mkdirat's pathname
+ *   return path.startsWith("/tmp/") ? { continue: true } : { error: 13 };
+ * };
+ * ```
+ */
 export interface NotificationContext {
   /** The listener fd of this container. */
   notifFd: number;
@@ -45,13 +55,30 @@ export interface NotificationContext {
   addFd(srcfd: number, opts?: { newfd?: number; send?: boolean }): number;
 }
 
-/** Answers one notification. Throwing or rejecting answers ENOSYS and reports via onError. */
+/**
+ * Answers one notification. Throwing or rejecting answers ENOSYS and reports via onError.
+ *
+ * @example
+ * ```ts
+ * const handler: NotificationHandler = (n) =>
+ *   n.syscall === "mkdir" ? { error: 1 } : { continue: true };
+ * ```
+ */
 export type NotificationHandler = (
   n: Notification,
   ctx: NotificationContext,
 ) => Response | Promise<Response>;
 
-/** Something the agent did, for logs and tests. */
+/**
+ * Something the agent did, for logs and tests.
+ *
+ * @example
+ * ```ts
+ * const log = (e: AgentEvent) => {
+ *   if (e.type === "notification") console.log(e.containerId, e.syscall, e.response);
+ * };
+ * ```
+ */
 export type AgentEvent =
   | {
     type: "connection";
@@ -79,7 +106,17 @@ export type AgentEvent =
   }
   | { type: "error"; at: number; where: string; message: string };
 
-/** Options of {@link SeccompAgent.listen}. */
+/**
+ * Options of {@link SeccompAgent.listen}.
+ *
+ * @example
+ * ```ts
+ * const opts: AgentOptions = {
+ *   handler: () => ({ continue: true }),
+ *   onError: (e, where) => console.error(where, e.message),
+ * };
+ * ```
+ */
 export interface AgentOptions {
   /** The policy; by default every syscall continues. */
   handler?: NotificationHandler;
@@ -101,7 +138,18 @@ const ENOENT = 2;
 const EINTR = 4;
 const ENOSYS = 38;
 
-/** A listening agent. Create with {@link SeccompAgent.listen}; stop with {@link close}. */
+/**
+ * A listening agent. Create with {@link SeccompAgent.listen}; stop with {@link close}.
+ *
+ * @example
+ * ```ts
+ * const agent = await SeccompAgent.listen("/run/agent.sock", {
+ *   handler: (n) => n.syscall === "mkdir" ? { error: 1 } : { continue: true },
+ * });
+ * // ... containers with linux.seccomp.listenerPath "/run/agent.sock" run ...
+ * await agent.close();
+ * ```
+ */
 export class SeccompAgent {
   /** The socket path. */
   readonly path: string;
@@ -315,6 +363,14 @@ export class SeccompAgent {
 /**
  * Installs `srcfd` into the task behind notification `id` on listener `notifFd` and returns its
  * fd number there (see {@link NotificationContext.addFd} for the bound form).
+ *
+ * @example
+ * ```ts
+ * declare const socketFd: number; // a raw fd of this process, e.g. from an FFI call
+ * const handler: NotificationHandler = (n, ctx) => ({
+ *   value: addFd(ctx.notifFd, n.id, socketFd), // the fd number in the task answers the call
+ * });
+ * ```
  */
 export function addFd(notifFd: number, id: bigint, srcfd: number): number {
   return notifAddFd(notifFd, id, srcfd);

@@ -39,7 +39,18 @@ export const ADDFD_FLAG_SETFD = 1;
 /** `SECCOMP_ADDFD_FLAG_SEND`: install the fd and answer the notification with its number. */
 export const ADDFD_FLAG_SEND = 2;
 
-/** An errno carried by an Error, as Node's and drun's native errors do. */
+/**
+ * An errno carried by an Error, as Node's and drun's native errors do.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await readMemory(1234, 0x7ffd0000n, 16);
+ * } catch (e) {
+ *   if (e instanceof ErrnoError && e.errno === 3) console.log("the task is gone");
+ * }
+ * ```
+ */
 export class ErrnoError extends Error {
   /** The positive errno. */
   readonly errno: number;

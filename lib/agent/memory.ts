@@ -7,7 +7,14 @@
 import { concatBytes } from "../bytes.ts";
 import { ErrnoError, notifIdValid } from "./ffi.ts";
 
-/** The notification a read belongs to; when given, the read is checked against it. */
+/**
+ * The notification a read belongs to; when given, the read is checked against it.
+ *
+ * @example
+ * ```ts
+ * const guard: MemoryGuard = { notifFd: 5, id: 0x1234n };
+ * ```
+ */
 export interface MemoryGuard {
   /** The listener fd. */
   notifFd: number;
@@ -54,6 +61,13 @@ async function withMem<T>(
 /**
  * Reads `len` bytes at `addr` of process `pid`. Throws when the range is not fully readable
  * or, with a guard, when the notification stopped being valid before or after the read.
+ *
+ * @example
+ * ```ts
+ * declare const n: Notification;
+ * declare const notifFd: number;
+ * const bytes = await readMemory(n.pid, n.args[1], 64, { notifFd, id: n.id });
+ * ```
  */
 export async function readMemory(
   pid: number,
@@ -75,6 +89,13 @@ export async function readMemory(
  * Reads a NUL-terminated string of at most `max` bytes (NUL excluded) at `addr`, a page at a
  * time so a string ending just before an unmapped page still reads. Throws ENAMETOOLONG when
  * no NUL comes within `max`, EFAULT when the memory is unreadable.
+ *
+ * @example
+ * ```ts
+ * declare const n: Notification;
+ * declare const notifFd: number;
+ * const path = await readString(n.pid, n.args[0], 4096, { notifFd, id: n.id });
+ * ```
  */
 export async function readString(
   pid: number,

@@ -12,7 +12,14 @@ import {
 import { type RawNotif, USER_NOTIF_FLAG_CONTINUE } from "./ffi.ts";
 import type { ContainerProcessState } from "./handshake.ts";
 
-/** One notified syscall. */
+/**
+ * One notified syscall.
+ *
+ * @example
+ * ```ts
+ * const log = (n: Notification) => console.log(n.state.state.id, n.pid, n.syscall ?? n.nr);
+ * ```
+ */
 export interface Notification {
   /** The kernel's cookie; answers and id-valid checks use it. */
   id: bigint;
@@ -35,10 +42,22 @@ export interface Notification {
 /**
  * A handler's answer: let the syscall run (`continue`), fail it with a positive errno
  * (`error`), or skip it and return `value`.
+ *
+ * @example
+ * ```ts
+ * const deny: Response = { error: 1 }; // EPERM
+ * ```
  */
 export type Response = { continue: true } | { error: number } | { value: number | bigint };
 
-/** The fields of `struct seccomp_notif_resp` other than the id. */
+/**
+ * The fields of `struct seccomp_notif_resp` other than the id.
+ *
+ * @example
+ * ```ts
+ * const e: EncodedResponse = encodeResponse({ error: 1 }); // { val: 0n, error: -1, flags: 0 }
+ * ```
+ */
 export interface EncodedResponse {
   /** Return value. */
   val: bigint;
@@ -48,7 +67,14 @@ export interface EncodedResponse {
   flags: number;
 }
 
-/** Turns a handler's answer into the kernel's fields; throws TypeError when it is malformed. */
+/**
+ * Turns a handler's answer into the kernel's fields; throws TypeError when it is malformed.
+ *
+ * @example
+ * ```ts
+ * console.log(encodeResponse({ value: 7 })); // { val: 7n, error: 0, flags: 0 }
+ * ```
+ */
 export function encodeResponse(r: Response): EncodedResponse {
   if (r && typeof r === "object") {
     if ("continue" in r && r.continue === true) {
@@ -93,7 +119,14 @@ function reverseTables(): Map<number, Map<number, string>[]> {
   return byArch;
 }
 
-/** The name of syscall `nr` under the AUDIT_ARCH value `arch`, or undefined. */
+/**
+ * The name of syscall `nr` under the AUDIT_ARCH value `arch`, or undefined.
+ *
+ * @example
+ * ```ts
+ * console.log(syscallName(0xc000003e, 83)); // "mkdir" (AUDIT_ARCH_X86_64)
+ * ```
+ */
 export function syscallName(arch: number, nr: number): string | undefined {
   const tables = reverseTables().get(arch >>> 0);
   if (!tables) return undefined;

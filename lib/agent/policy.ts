@@ -24,10 +24,24 @@
 import { SECCOMP_ARCHES, SYSCALLS } from "../seccomp/tables.generated.ts";
 import type { Response } from "./notification.ts";
 
-/** What a rule does: let the syscall run, fail it with an errno, or let it run and log it. */
+/**
+ * What a rule does: let the syscall run, fail it with an errno, or let it run and log it.
+ *
+ * @example
+ * ```ts
+ * const action: PolicyAction = "deny";
+ * ```
+ */
 export type PolicyAction = "allow" | "deny" | "log";
 
-/** One rule of a {@link Policy}. */
+/**
+ * One rule of a {@link Policy}.
+ *
+ * @example
+ * ```ts
+ * const rule: PolicyRule = { syscalls: ["mkdir", "mkdirat"], paths: ["/etc/**"], action: "deny" };
+ * ```
+ */
 export interface PolicyRule {
   /** Syscall names the rule applies to. */
   syscalls: string[];
@@ -39,7 +53,14 @@ export interface PolicyRule {
   errno?: number;
 }
 
-/** A validated policy. */
+/**
+ * A validated policy.
+ *
+ * @example
+ * ```ts
+ * const policy: Policy = parsePolicy({ defaultAction: "allow", rules: [] });
+ * ```
+ */
 export interface Policy {
   /** Action when no rule matches (default `allow`). */
   defaultAction: PolicyAction;
@@ -49,7 +70,18 @@ export interface Policy {
   rules: PolicyRule[];
 }
 
-/** A policy document that is not valid; `path` is the JSON path of the offending field. */
+/**
+ * A policy document that is not valid; `path` is the JSON path of the offending field.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parsePolicy({ rules: [{ syscalls: ["mkdir"], action: "nope" }] });
+ * } catch (e) {
+ *   if (e instanceof PolicyError) console.error(e.path); // "rules[0].action"
+ * }
+ * ```
+ */
 export class PolicyError extends Error {
   /** JSON path of the field (`rules[2].errno`), or `""` for the document itself. */
   readonly path: string;
@@ -61,7 +93,15 @@ export class PolicyError extends Error {
   }
 }
 
-/** What the policy decided for one notification. */
+/**
+ * What the policy decided for one notification.
+ *
+ * @example
+ * ```ts
+ * const d: Decision = decide(ALLOW_ALL, "mkdir", []);
+ * console.log(d.action, d.rule); // "allow" -1
+ * ```
+ */
 export interface Decision {
   /** The action taken. */
   action: PolicyAction;
@@ -73,7 +113,14 @@ export interface Decision {
   response: Response;
 }
 
-/** The Linux errno names (generic numbering: x86, arm, aarch64, riscv, s390 share it). */
+/**
+ * The Linux errno names (generic numbering: x86, arm, aarch64, riscv, s390 share it).
+ *
+ * @example
+ * ```ts
+ * console.log(ERRNO.EROFS); // 30
+ * ```
+ */
 // deno-fmt-ignore
 export const ERRNO: Readonly<Record<string, number>> = {
   EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
@@ -102,7 +149,14 @@ export const ERRNO: Readonly<Record<string, number>> = {
 
 let names: Map<number, string> | undefined;
 
-/** The usual name of errno `n` (`ENOMEDIUM` for 123), or undefined. */
+/**
+ * The usual name of errno `n` (`ENOMEDIUM` for 123), or undefined.
+ *
+ * @example
+ * ```ts
+ * console.log(errnoName(123)); // "ENOMEDIUM"
+ * ```
+ */
 export function errnoName(n: number): string | undefined {
   if (!names) {
     names = new Map();
@@ -112,7 +166,14 @@ export function errnoName(n: number): string | undefined {
   return names.get(n);
 }
 
-/** An errno given as a name (`"ENOMEDIUM"`) or a number (1..4095); undefined if neither. */
+/**
+ * An errno given as a name (`"ENOMEDIUM"`) or a number (1..4095); undefined if neither.
+ *
+ * @example
+ * ```ts
+ * console.log(parseErrno("EROFS"), parseErrno(13), parseErrno("nope")); // 30 13 undefined
+ * ```
+ */
 export function parseErrno(v: unknown): number | undefined {
   if (typeof v === "number") return Number.isInteger(v) && v > 0 && v <= 4095 ? v : undefined;
   if (typeof v === "string") {
@@ -122,7 +183,14 @@ export function parseErrno(v: unknown): number | undefined {
   return undefined;
 }
 
-/** Where a syscall takes a path: the argument index, and the dirfd a relative one is under. */
+/**
+ * Where a syscall takes a path: the argument index, and the dirfd a relative one is under.
+ *
+ * @example
+ * ```ts
+ * const [arg]: readonly PathArg[] = pathArgs("mkdirat"); // { index: 1, dirfd: 0 }
+ * ```
+ */
 export interface PathArg {
   /** Index of the pointer argument. */
   index: number;
@@ -166,18 +234,37 @@ const PATH_ARGS: ReadonlyMap<string, readonly PathArg[]> = new Map<string, PathA
   ["fanotify_mark", [{ index: 4, dirfd: 3 }]],
 ]);
 
-/** The path arguments of syscall `name` (empty when it takes none this module knows). */
+/**
+ * The path arguments of syscall `name` (empty when it takes none this module knows).
+ *
+ * @example
+ * ```ts
+ * console.log(pathArgs("renameat2")); // [{ index: 1, dirfd: 0 }, { index: 3, dirfd: 2 }]
+ * ```
+ */
 export function pathArgs(name: string | undefined): readonly PathArg[] {
   return (name && PATH_ARGS.get(name)) || [];
 }
 
-/** `AT_FDCWD` as the low 32 bits of an argument. */
+/**
+ * `AT_FDCWD` as the low 32 bits of an argument.
+ *
+ * @example
+ * ```ts
+ * const relativeToCwd = (dirfd: bigint) => Number(BigInt.asIntN(32, dirfd)) === AT_FDCWD;
+ * ```
+ */
 export const AT_FDCWD: number = -100;
 
 /**
  * Normalises `path` lexically: made absolute against `base` when relative and a base is
  * given, `.` and empty components dropped, `..` taking one off (never above `/`). Symlinks
  * are not resolved. A relative path without a base stays relative, normalised.
+ *
+ * @example
+ * ```ts
+ * console.log(normalizePath("../etc//passwd", "/tmp/x")); // "/tmp/etc/passwd"
+ * ```
  */
 export function normalizePath(path: string, base?: string): string {
   let abs = path.startsWith("/");
@@ -211,6 +298,11 @@ function escapeRe(c: string): string {
  * such character, `[abc]`/`[a-z]`/`[!a]` a class (never `/`), `**` as a whole component any
  * number of components, zero included (`/tmp/**` matches `/tmp` and all below it), `\x` a
  * literal `x`. The glob is normalised like a path first.
+ *
+ * @example
+ * ```ts
+ * console.log(globToRegExp("/etc/**").test("/etc/ssl/certs")); // true
+ * ```
  */
 export function globToRegExp(glob: string): RegExp {
   const cached = globCache.get(glob);
@@ -265,14 +357,29 @@ function segmentToRe(seg: string, glob: string): string {
   return re;
 }
 
-/** Whether normalised `path` matches `glob` (see {@link globToRegExp}). */
+/**
+ * Whether normalised `path` matches `glob` (see {@link globToRegExp}).
+ *
+ * @example
+ * ```ts
+ * console.log(matchGlob("/tmp/*.log", "/tmp/a.log")); // true
+ * console.log(matchGlob("/tmp/*", "/tmp/a/b")); // false
+ * ```
+ */
 export function matchGlob(glob: string, path: string): boolean {
   return globToRegExp(glob).test(path);
 }
 
 let known: Set<string> | undefined;
 
-/** Whether any architecture's table knows the syscall `name`. */
+/**
+ * Whether any architecture's table knows the syscall `name`.
+ *
+ * @example
+ * ```ts
+ * console.log(isKnownSyscall("mkdirat"), isKnownSyscall("mkdri")); // true false
+ * ```
+ */
 export function isKnownSyscall(name: string): boolean {
   if (!known) {
     known = new Set();
@@ -313,6 +420,14 @@ function errno(v: unknown, path: string): number {
  * Checks a parsed policy document and returns the policy; throws {@link PolicyError} naming
  * the JSON path of the first bad field. Unknown keys are errors (a typo would otherwise
  * silently change what the policy does); `comment` is allowed anywhere a key is.
+ *
+ * @example
+ * ```ts
+ * const policy = parsePolicy({
+ *   defaultAction: "allow",
+ *   rules: [{ syscalls: ["chmod"], paths: ["/etc/**"], action: "deny", errno: "EROFS" }],
+ * });
+ * ```
  */
 export function parsePolicy(doc: unknown): Policy {
   if (!isObject(doc)) throw new PolicyError("", "the policy must be a JSON object");
@@ -383,7 +498,14 @@ function parseRule(r: unknown, at: string): PolicyRule {
   return rule;
 }
 
-/** Parses and checks a policy file's text (see {@link parsePolicy}). */
+/**
+ * Parses and checks a policy file's text (see {@link parsePolicy}).
+ *
+ * @example
+ * ```ts
+ * const policy = parsePolicyText(await Deno.readTextFile("/etc/drun/agent-policy.json"));
+ * ```
+ */
 export function parsePolicyText(text: string): Policy {
   let doc: unknown;
   try {
@@ -394,7 +516,17 @@ export function parsePolicyText(text: string): Policy {
   return parsePolicy(doc);
 }
 
-/** Whether some rule for `syscall` looks at paths (so the agent must read them). */
+/**
+ * Whether some rule for `syscall` looks at paths (so the agent must read them).
+ *
+ * @example
+ * ```ts
+ * const policy = parsePolicy({
+ *   rules: [{ syscalls: ["mkdir"], paths: ["/tmp/**"], action: "log" }],
+ * });
+ * console.log(needsPaths(policy, "mkdir"), needsPaths(policy, "read")); // true false
+ * ```
+ */
 export function needsPaths(policy: Policy, syscall: string | undefined): boolean {
   if (!syscall) return false;
   return policy.rules.some((r) => r.paths && r.syscalls.includes(syscall));
@@ -408,6 +540,14 @@ function responseFor(action: PolicyAction, errnoValue: number): Response {
  * Decides for one notification. `paths` are the syscall's path arguments, normalised
  * (undefined where one could not be read); a rule with globs matches when any of them
  * matches any glob. An unknown syscall (no name) gets the default action.
+ *
+ * @example
+ * ```ts
+ * const policy = parsePolicy({
+ *   rules: [{ syscalls: ["mkdir"], paths: ["/etc/**"], action: "deny" }],
+ * });
+ * console.log(decide(policy, "mkdir", ["/etc/x"]).response); // { error: 1 }
+ * ```
  */
 export function decide(
   policy: Policy,
@@ -440,7 +580,16 @@ export function decide(
   };
 }
 
-/** The policy without a file: every syscall continues and is logged. */
+/**
+ * The policy without a file: every syscall continues and is logged.
+ *
+ * @example
+ * ```ts
+ * const agent = await SeccompAgent.listen("/run/agent.sock", {
+ *   handler: (n) => decide(ALLOW_ALL, n.syscall, []).response,
+ * });
+ * ```
+ */
 export const ALLOW_ALL: Policy = Object.freeze({
   defaultAction: "allow",
   defaultErrno: 1,

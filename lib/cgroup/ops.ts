@@ -10,7 +10,17 @@ import { cgroupsFromPaths, isPaused } from "./mod.ts";
 import type { CgroupManager, CgroupStats } from "./types.ts";
 import { validateResources } from "./validate.ts";
 
-/** One line of `events`: runc's `{"type":"stats"|"oom","id":...,"data":...}`. */
+/**
+ * One line of `events`: runc's `{"type":"stats"|"oom","id":...,"data":...}`.
+ *
+ * @example
+ * ```ts
+ * for await (const ev of new Runtime("/run/drun").events("web")) {
+ *   const e: ContainerEvent = ev;
+ *   if (e.type === "oom") console.log(`${e.id}: a process was OOM-killed`);
+ * }
+ * ```
+ */
 export interface ContainerEvent {
   /** `stats` (with data) or `oom` (the OOM killer killed a process of the container). */
   type: "stats" | "oom";
@@ -20,7 +30,14 @@ export interface ContainerEvent {
   data?: CgroupStats;
 }
 
-/** Options of `events`. */
+/**
+ * Options of `events`.
+ *
+ * @example
+ * ```ts
+ * const opts: EventsOptions = { intervalMs: 1000, signal: AbortSignal.timeout(10_000) };
+ * ```
+ */
 export interface EventsOptions {
   /** Print one stats event and return (runc's `--stats`). */
   stats?: boolean;

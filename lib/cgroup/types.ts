@@ -73,7 +73,14 @@ export interface CgroupOptions {
   warn?: (msg: string) => void;
 }
 
-/** CPU time (nanoseconds). */
+/**
+ * CPU time (nanoseconds).
+ *
+ * @example
+ * ```ts
+ * const u: CpuUsage = { total: 1_500_000n, kernel: 500_000n, user: 1_000_000n };
+ * ```
+ */
 export interface CpuUsage {
   /** Total CPU time. */
   total?: bigint;
@@ -89,7 +96,14 @@ export interface CpuUsage {
   user: bigint;
 }
 
-/** CFS bandwidth throttling. */
+/**
+ * CFS bandwidth throttling.
+ *
+ * @example
+ * ```ts
+ * const t: Throttling = { periods: 100n, throttledPeriods: 3n, throttledTime: 12_000_000n };
+ * ```
+ */
 export interface Throttling {
   /** Enforcement periods elapsed. */
   periods?: bigint;
@@ -99,7 +113,14 @@ export interface Throttling {
   throttledTime?: bigint;
 }
 
-/** CPU statistics. */
+/**
+ * CPU statistics.
+ *
+ * @example
+ * ```ts
+ * const cpu: CpuStats = { usage: { kernel: 0n, user: 0n }, throttling: {} };
+ * ```
+ */
 export interface CpuStats {
   /** Usage. */
   usage: CpuUsage;
@@ -107,7 +128,14 @@ export interface CpuStats {
   throttling: Throttling;
 }
 
-/** One memory counter family (bytes). */
+/**
+ * One memory counter family (bytes).
+ *
+ * @example
+ * ```ts
+ * const e: MemoryEntry = { limit: 268_435_456n, usage: 12_288_000n, failcnt: 0n };
+ * ```
+ */
 export interface MemoryEntry {
   /** Limit (0 when unknown). */
   limit: bigint;
@@ -119,7 +147,15 @@ export interface MemoryEntry {
   failcnt: bigint;
 }
 
-/** Memory statistics. */
+/**
+ * Memory statistics.
+ *
+ * @example
+ * ```ts
+ * const zero: MemoryEntry = { limit: 0n, failcnt: 0n };
+ * const m: MemoryStats = { usage: zero, swap: zero, kernel: zero, kernelTCP: zero };
+ * ```
+ */
 export interface MemoryStats {
   /** Page cache. */
   cache?: bigint;
@@ -135,7 +171,14 @@ export interface MemoryStats {
   raw?: Record<string, bigint>;
 }
 
-/** Pids statistics. */
+/**
+ * Pids statistics.
+ *
+ * @example
+ * ```ts
+ * const pids: PidsStats = { current: 3n, limit: 64n };
+ * ```
+ */
 export interface PidsStats {
   /** Tasks now. */
   current?: bigint;
@@ -143,7 +186,14 @@ export interface PidsStats {
   limit?: bigint;
 }
 
-/** One block I/O counter. */
+/**
+ * One block I/O counter.
+ *
+ * @example
+ * ```ts
+ * const e: BlkioEntry = { major: 8, minor: 0, op: "Read", value: 4096n };
+ * ```
+ */
 export interface BlkioEntry {
   /** Device major. */
   major?: number;
@@ -155,7 +205,16 @@ export interface BlkioEntry {
   value?: bigint;
 }
 
-/** Block I/O statistics. */
+/**
+ * Block I/O statistics.
+ *
+ * @example
+ * ```ts
+ * const io: BlkioStats = {
+ *   ioServiceBytesRecursive: [{ major: 8, minor: 0, op: "Read", value: 4096n }],
+ * };
+ * ```
+ */
 export interface BlkioStats {
   /** Bytes transferred. */
   ioServiceBytesRecursive?: BlkioEntry[];
@@ -163,7 +222,14 @@ export interface BlkioStats {
   ioServicedRecursive?: BlkioEntry[];
 }
 
-/** Hugetlb statistics for one page size. */
+/**
+ * Hugetlb statistics for one page size.
+ *
+ * @example
+ * ```ts
+ * const h: HugetlbStats = { usage: 0n, max: 0n, failcnt: 0n };
+ * ```
+ */
 export interface HugetlbStats {
   /** Usage in bytes. */
   usage?: bigint;
@@ -173,7 +239,17 @@ export interface HugetlbStats {
   failcnt: bigint;
 }
 
-/** The statistics document (runc's `events --stats` data). */
+/**
+ * The statistics document (runc's `events --stats` data).
+ *
+ * @example
+ * ```ts
+ * for await (const ev of new Runtime("/run/drun").events("web", { stats: true })) {
+ *   const stats: CgroupStats | undefined = ev.data;
+ *   console.log(stats?.memory.usage.usage, stats?.pids.current);
+ * }
+ * ```
+ */
 export interface CgroupStats {
   /** CPU. */
   cpu: CpuStats;

@@ -39,8 +39,10 @@ export interface AllowedDevice {
 }
 
 /**
- * Devices every container needs once a rule denies all: mknod of any node (opening stays
- * denied), the standard nodes of /dev, and the pty devices.
+ * Devices every container needs once a rule denies all, as runc allows them: mknod of any
+ * node (opening stays denied), the standard nodes of /dev, the pty devices and tun. Not the
+ * console (c 5:1): that is the host's console, and with CAP_MKNOD a container could create
+ * and open it.
  */
 export const BASE_ALLOWED_DEVICES: AllowedDevice[] = [
   { type: "c", major: -1, minor: -1, access: "m" },
@@ -51,9 +53,9 @@ export const BASE_ALLOWED_DEVICES: AllowedDevice[] = [
   { type: "c", major: 1, minor: 8, access: "rwm" }, // random
   { type: "c", major: 1, minor: 9, access: "rwm" }, // urandom
   { type: "c", major: 5, minor: 0, access: "rwm" }, // tty
-  { type: "c", major: 5, minor: 1, access: "rwm" }, // console
   { type: "c", major: 5, minor: 2, access: "rwm" }, // ptmx
   { type: "c", major: 136, minor: -1, access: "rwm" }, // pts/*
+  { type: "c", major: 10, minor: 200, access: "rwm" }, // net/tun
 ];
 
 /** One rule as the devices.allow / devices.deny files take it. */
@@ -78,21 +80,35 @@ export function deviceRules(
 
 /**
  * The same list as {@link deviceRules}, as rules (the v2 driver compiles it to eBPF): the
- * config's rules with the base devices and `extra` allowed right after the last deny-all.
+ * config's rules in the config's order (so `devices.list` reads as configured, as the
+ * runtime-spec asks and crun does), then, when they deny everything somewhere, the base
+ * devices and `extra` allowed after them, except a device a later config rule denies.
+ *
+ * @example
+ * ```ts
+ * deviceRuleList([{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 200, access: "rwm" }], []);
+ * // the two config rules first, then c 1:3, c 1:5, ... allowed
+ * ```
  */
 export function deviceRuleList(
   rules: LinuxDeviceCgroup[],
   extra: AllowedDevice[],
 ): LinuxDeviceCgroup[] {
-  const out = [...rules];
   let lastDenyAll = -1;
   rules.forEach((r, i) => {
     if (!r.allow && (r.type ?? "a") === "a") lastDenyAll = i;
   });
-  if (lastDenyAll < 0) return out;
-  const defaults = [...BASE_ALLOWED_DEVICES, ...extra].map((d) => ({ allow: true, ...d }));
-  out.splice(lastDenyAll + 1, 0, ...defaults);
-  return out;
+  if (lastDenyAll < 0) return [...rules];
+  // A device the config denies after its last deny-all stays denied.
+  const deniedLater = rules.slice(lastDenyAll + 1).filter((r) => !r.allow);
+  const covers = (r: LinuxDeviceCgroup, d: AllowedDevice) =>
+    (r.type === undefined || r.type === "a" || r.type === d.type) &&
+    (r.major === undefined || r.major === -1 || r.major === d.major) &&
+    (r.minor === undefined || r.minor === -1 || r.minor === d.minor);
+  const defaults = [...BASE_ALLOWED_DEVICES, ...extra]
+    .filter((d) => !deniedLater.some((r) => covers(r, d)))
+    .map((d) => ({ allow: true, ...d }));
+  return [...rules, ...defaults];
 }
 
 const F = "linux.resources";

@@ -110,6 +110,12 @@ const CORE_FILES = new Set([
  * Checks a `LinuxResources` object (from a config, `update -r`, or the API) and returns it
  * typed. `path` is the field prefix used in messages (`linux.resources` for a config).
  * Unknown members are ignored, as the runtime spec asks.
+ *
+ * @example
+ * ```ts
+ * const r = validateResources({ memory: { limit: 1 << 28 } }); // throws SpecError on a bad field
+ * console.log(r.memory?.limit);
+ * ```
  */
 export function validateResources(resources: unknown, path = "linux.resources"): LinuxResources {
   if (resources === undefined || resources === null) return {};

@@ -35,6 +35,8 @@ const SYMBOLS = {
     nonblocking: true,
   },
   drun_open: { parameters: ["buffer", "u32", "u32"], result: "i64" },
+  drun_pidfd_open: { parameters: ["i32"], result: "i64" },
+  drun_pidfd_wait: { parameters: ["i32", "i32"], result: "i32", nonblocking: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -197,7 +199,18 @@ export function sendMessage(fd: number, kind: number, payload?: Uint8Array, valu
   }
 }
 
-/** Decoded wait status. */
+/**
+ * Decoded wait status.
+ *
+ * @example
+ * ```ts
+ * const r = await new Runtime("/run/drun").get("web").exec({
+ *   args: ["/bin/false"], cwd: "/", user: { uid: 0, gid: 0 },
+ * });
+ * const status: ExitStatus | undefined = r.status;
+ * console.log(status); // { code: 1 }
+ * ```
+ */
 export interface ExitStatus {
   /** Exit code, or 128+signal when killed, as a shell reports it. */
   code: number;
@@ -239,6 +252,8 @@ export function mkfifo(path: string, mode = 0o600): void {
 
 /** Sends signal number sig to pid. Returns 0 or -errno (ESRCH when gone). */
 export function killPid(pid: number, sig: number): number {
+  // 0 and negative pids name process groups (ours, for 0): never what a caller means here.
+  if (!(pid > 0)) return -3; // ESRCH
   return native().drun_kill(pid, sig);
 }
 
@@ -358,6 +373,38 @@ export function setSubreaper(): void {
 export async function writeFdAsync(fd: number, data: Uint8Array<ArrayBuffer>): Promise<void> {
   const n = Number(await native().drun_write_bg(fd, data, BigInt(data.length)));
   if (n < 0) throw errnoError("write", -n);
+}
+
+/**
+ * A pidfd on `pid` (close-on-exec): a handle that stays on this process even if its pid is
+ * reused, and that any process may wait on.
+ *
+ * @example
+ * ```ts ignore
+ * import { closeFd, pidfdOpen } from "./ffi.ts";
+ * closeFd(pidfdOpen(Deno.pid));
+ * ```
+ */
+export function pidfdOpen(pid: number): number {
+  const fd = Number(native().drun_pidfd_open(pid));
+  if (fd < 0) throw errnoError(`pidfd_open ${pid}`, -fd);
+  return fd;
+}
+
+/**
+ * Waits up to timeoutMs (negative: forever) off the JS thread for the process behind a
+ * pidfd to exit; true once it has.
+ *
+ * @example
+ * ```ts ignore
+ * import { pidfdOpen, pidfdWait } from "./ffi.ts";
+ * console.log(await pidfdWait(pidfdOpen(Deno.pid), 0)); // false
+ * ```
+ */
+export async function pidfdWait(fd: number, timeoutMs: number): Promise<boolean> {
+  const rc = await native().drun_pidfd_wait(fd, timeoutMs);
+  if (rc < 0) throw errnoError("poll pidfd", -rc);
+  return rc === 1;
 }
 
 /** A NUL-terminated copy of s for the native side. */

@@ -10,6 +10,9 @@ import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
+import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
+import { checkProcMount } from "./proc_mounts.ts";
+import { checkPreservedFds } from "../processes.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
 
 /** CLONE_NEW* flag per OCI namespace type. */
@@ -46,7 +49,6 @@ const PR_SET_PDEATHSIG = 1;
 const PR_SET_KEEPCAPS = 8;
 const PR_SET_DUMPABLE = 4;
 const PR_SET_NO_NEW_PRIVS = 38;
-const SECCOMP_HANDOFF_TIMEOUT_MS = 5000;
 
 /** What the plan needs besides the spec. */
 export interface PlanInput {
@@ -61,11 +63,22 @@ export interface PlanInput {
   /** Extra fds (from 3) the process keeps. */
   preserveFds?: number;
   /** The compiled filter, and the connected listener socket when it notifies. */
-  seccomp?: { program: Uint8Array; flags: number; listenerFd?: number };
+  seccomp?: {
+    program: Uint8Array;
+    flags: number;
+    listenerFd?: number;
+    /** How long the agent gets to accept and read the state (ms); default 10 s. */
+    timeoutMs?: number;
+  };
   /** The container id (names its session keyring). */
   id?: string;
   /** Do not give the container a session keyring of its own (runc's --no-new-keyring). */
   noNewKeyring?: boolean;
+  /**
+   * Keep the parent-death signal until `start` (the creating process also starts it, as
+   * `run` does): a runtime killed before then takes the waiting init with it.
+   */
+  bindUntilStart?: boolean;
   /** The container's cgroup directory per controller, when the runtime made them. */
   cgroupPaths?: Record<string, string>;
   /** Lines of /proc/self/cgroup of the caller; tests may inject them. */
@@ -92,6 +105,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const linux = spec.linux ?? {};
   const proc = spec.process;
   if (!proc) throw new SpecError("process", "required");
+  checkPreservedFds(input.preserveFds ?? 0);
+  checkNofile(proc, input.preserveFds ?? 0);
   const ops: PlanOp[] = [];
   const add = (
     kind: PlanOp["kind"],
@@ -155,23 +170,27 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   // Root filesystem: slave "/" so nothing we mount leaks to the host, then bind the rootfs
   // onto itself so it is a mount point pivot_root accepts.
+  // Always slave before the pivot (shared would make pivot_root fail, unbindable the bind);
+  // the requested propagation is applied to the new / after it.
   const rootProp = linux.rootfsPropagation;
   const propFlags = rootProp ? parseMountOptions([rootProp]).propagation[0] : MS.SLAVE | MS.REC;
-  add(Op.MOUNT, "linux.rootfsPropagation: set propagation of /", [propFlags | MS.REC], [
-    "",
-    "/",
-    "",
-    "",
-  ]);
+  add(Op.MOUNT, "make / a slave before pivot_root", [MS.SLAVE | MS.REC], ["", "/", "", ""]);
   add(Op.MOUNT, "root.path: bind rootfs onto itself", [MS.BIND | MS.REC], [rootfs, rootfs, "", ""]);
   add(Op.OPEN_ROOT, "root.path: open rootfs", [], [rootfs]);
 
   const mounts = spec.mounts ?? [];
   let devIsBound = false;
+  // Which field owns /dev and /proc in the container (for the labels of what goes there).
+  let devField = "root.path";
+  let procMounted = false;
   for (const [i, m] of mounts.entries()) {
     const field = `mounts[${i}]`;
     const dest = resolveInRoot(rootfs, m.destination, `${field}.destination`);
-    if (dest === "/dev" && parseMountOptions(m.options, m.type).bind) devIsBound = true;
+    const bind = parseMountOptions(m.options, m.type).bind;
+    checkProcMount(dest, m, bind, field);
+    if (dest === "/dev") devField = field;
+    if (dest === "/proc") procMounted = true;
+    if (dest === "/dev" && bind) devIsBound = true;
     addMount(add, m, dest, field, input.cgroupLines, {
       cgroupns: newNs.has("cgroup"),
       userns,
@@ -179,17 +198,28 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     });
   }
 
+  // The init re-opens its exec fifo through /proc/self/fd once the root is switched: with no
+  // /proc it could only die at `start`, far from the cause.
+  if (newNs.has("mount") && !procMounted) {
+    throw new SpecError("mounts", "a proc mount on /proc is required");
+  }
+
+  const defaults = devIsBound
+    ? []
+    : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }));
   const devices = [
-    ...(devIsBound
-      ? []
-      : DEFAULT_DEVICES.map((d) => ({ ...d, type: "c", fileMode: 0o666, uid: 0, gid: 0 }))),
-    ...(linux.devices ?? []),
+    ...defaults,
+    // A trailing slash names the same node (runc accepts /dev/net/tun/).
+    ...(linux.devices ?? []).map((d) => ({ ...d, path: d.path.replace(/(.)\/+$/, "$1") })),
   ];
+  // The config's own devices are named by their field; the defaults by whoever owns /dev.
+  const deviceLabel = (i: number, path: string) =>
+    i < defaults.length ? `${devField}: device ${path}` : `linux.devices[${i - defaults.length}]`;
   if (userns) {
     // mknod is refused in a user namespace: bind the host's node instead, as runc does.
-    for (const d of devices) {
+    for (const [i, d] of devices.entries()) {
       const dest = resolveInRoot(rootfs, d.path, "linux.devices");
-      add(Op.MOUNT_IN_ROOT, `device ${d.path}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
+      add(Op.MOUNT_IN_ROOT, `${deviceLabel(i, d.path)}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
         d.path,
         dest,
         "",
@@ -208,14 +238,13 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   addHookOps(add, "createContainer", hooks.createContainer, 0);
   if (input.noPivot) add(Op.MOVE_ROOT, "root.path: move rootfs to / (no pivot)");
   else add(Op.PIVOT, "root.path: pivot_root");
+  // A cwd the image lacks is made as root, before / can turn read-only (runc, crun too).
+  add(Op.CHDIR, "process.cwd: create if missing", [1], [proc.cwd]);
 
   if (!userns) {
     for (const [i, d] of devices.entries()) {
       const mode = ((d.fileMode ?? 0o666) & 0o7777) | (S_IF[d.type] ?? 0);
-      const label = i < devices.length - (linux.devices?.length ?? 0)
-        ? `device ${d.path}`
-        : `linux.devices[${i - (devices.length - (linux.devices?.length ?? 0))}]`;
-      add(Op.MKNOD, `${label}: mknod`, [
+      add(Op.MKNOD, `${deviceLabel(i, d.path)}: create ${d.path}`, [
         mode,
         makedev(d.major ?? 0, d.minor ?? 0),
         d.uid ?? 0,
@@ -225,7 +254,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   }
   if (!devIsBound) {
     for (const [target, link] of DEV_SYMLINKS) {
-      add(Op.SYMLINK, `symlink ${link}`, [], [target, link]);
+      add(Op.SYMLINK, `${devField}: symlink ${link}`, [], [target, link]);
     }
   }
   if (rootProp) add(Op.MOUNT, "linux.rootfsPropagation", [propFlags], ["", "/", "", ""]);
@@ -266,8 +295,49 @@ export function buildPlan(input: PlanInput): LaunchPlan {
       String(proc.oomScoreAdj),
     ]);
   }
-  addProcessOps(add, proc, linux, input, true, hooks.startContainer);
+  addProcessOps(add, withHome(proc, rootfs), linux, input, true, hooks.startContainer);
   return { cloneFlags, ops };
+}
+
+/**
+ * `process` with HOME set, when its env lacks one, to the home of `user.uid` in the image's
+ * /etc/passwd (else `/`), as runc and crun set it.
+ */
+export function withHome(proc: Process, rootfs: string): Process {
+  if ((proc.env ?? []).some((e) => e.startsWith("HOME="))) return proc;
+  const uid = proc.user?.uid ?? 0;
+  let home = "/";
+  try {
+    const path = join(rootfs, resolveInRoot(rootfs, "/etc/passwd", ""));
+    // An image's file, so no fifo (it would block) and nothing huge.
+    const st = Deno.lstatSync(path);
+    if (!st.isFile || st.size > 1 << 20) throw new Error("not a plain passwd file");
+    const passwd = Deno.readTextFileSync(path);
+    for (const line of passwd.split("\n")) {
+      const f = line.split(":");
+      if (f.length >= 7 && Number(f[2]) === uid && f[2] !== "") {
+        home = f[5] || "/";
+        break;
+      }
+    }
+  } catch { /* no passwd in the image: "/" */ }
+  return { ...proc, env: [...(proc.env ?? []), `HOME=${home}`] };
+}
+
+/**
+ * The init reopens its exec fifo after the rlimits apply, as its lowest free fd (3 plus the
+ * preserved fds): a smaller RLIMIT_NOFILE would only fail after `create` had said yes.
+ */
+function checkNofile(proc: Process, preserveFds: number): void {
+  const i = (proc.rlimits ?? []).findIndex((r) => r.type === "RLIMIT_NOFILE");
+  if (i < 0) return;
+  const least = 4 + preserveFds;
+  if (proc.rlimits![i].soft < least) {
+    throw new SpecError(
+      `process.rlimits[${i}].soft`,
+      `RLIMIT_NOFILE must be at least ${least}: the init opens one more fd before exec`,
+    );
+  }
 }
 
 /** What both the init and an exec'd process do last: limits, ids, caps, filter, exec. */
@@ -275,7 +345,7 @@ function addProcessOps(
   add: Add,
   proc: Process,
   linux: Linux,
-  input: Pick<PlanInput, "seccomp" | "preserveFds">,
+  input: Pick<PlanInput, "seccomp" | "preserveFds" | "bindUntilStart">,
   waitForStart: boolean,
   startHooks?: Hook[],
 ): void {
@@ -325,21 +395,25 @@ function addProcessOps(
   // late as possible so the profile need not allow the runtime's own setup.
   const seccompOp = () => {
     const s = input.seccomp!;
-    add(Op.SECCOMP, "linux.seccomp", [s.flags, s.listenerFd ?? NONE, SECCOMP_HANDOFF_TIMEOUT_MS], [
+    add(Op.SECCOMP, "linux.seccomp", [
+      s.flags,
+      s.listenerFd ?? NONE,
+      s.timeoutMs ?? DEFAULT_SECCOMP_TIMEOUT_MS,
+    ], [
       s.program,
     ]);
   };
   if (input.seccomp && !proc.noNewPrivileges) seccompOp();
 
   const user = proc.user;
-  const caps = proc.capabilities;
+  // No capabilities object means no capabilities, as runc reads it: a process must never
+  // keep the runtime's own full set (mount, module loading) because a field was left out.
+  const caps = proc.capabilities ?? {};
   const last = lastCap();
-  if (caps) {
-    add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
-      capMask(caps.bounding, "process.capabilities.bounding", last),
-      last,
-    ]);
-  }
+  add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
+    capMask(caps.bounding, "process.capabilities.bounding", last),
+    last,
+  ]);
   add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
   const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
   (user.additionalGids ?? []).forEach((g, i) =>
@@ -349,20 +423,18 @@ function addProcessOps(
   add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
   add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
   add(Op.PRCTL, "stop keeping capabilities", [PR_SET_KEEPCAPS, 0, 0]);
-  if (caps) {
-    const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
-    const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
-    add(Op.CAPSET, "process.capabilities", [
-      capMask(caps.effective, "process.capabilities.effective", last),
-      permitted,
-      inheritable,
-    ]);
-    // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
-    // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
-    const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
-      inheritable;
-    if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
-  }
+  const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
+  const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
+  add(Op.CAPSET, "process.capabilities", [
+    capMask(caps.effective, "process.capabilities.effective", last),
+    permitted,
+    inheritable,
+  ]);
+  // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
+  // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
+  const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
+    inheritable;
+  if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
   add(Op.UMASK, "process.user.umask", [user.umask ?? 0o022]);
   add(Op.CHDIR, "process.cwd", [], [proc.cwd]);
   if (proc.noNewPrivileges) add(Op.PRCTL, "process.noNewPrivileges", [PR_SET_NO_NEW_PRIVS, 1, 0]);
@@ -373,11 +445,16 @@ function addProcessOps(
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const args = proc.args ?? [];
   add(Op.RESOLVE_EXEC, `process.args[0]: ${args[0]}`, [], [args[0], pathVar]);
+  // Nothing of ours after the filter but READY (a store the seccomp helper sends), the
+  // exec fifo and execve: a profile may deny or notify any other syscall.
+  const bind = waitForStart && input.bindUntilStart;
+  if (!bind) add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
   if (input.seccomp && proc.noNewPrivileges) seccompOp();
-
-  add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
   add(Op.READY, "report ready");
   if (waitForStart) add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
+  // Best effort (num 3): after the filter a profile may deny prctl; the container then only
+  // keeps dying with its `run`.
+  if (bind) add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0, 1]);
   addHookOps(add, "startContainer", startHooks, 1);
   add(Op.EXEC, `process.args[0]: exec ${args[0]}`, [args.length], [...args, ...env]);
 }
@@ -542,6 +619,7 @@ export interface ExecPlanInput {
  * namespace, wait for the runtime (cgroup join), then the same process setup as the init.
  */
 export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
+  checkPreservedFds(input.preserveFds ?? 0);
   const ops: PlanOp[] = [];
   const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
   add(Op.SIGNALS_RESET, "reset signal handlers");

@@ -28,7 +28,14 @@ import { validateSeccomp } from "./validate.ts";
 export type { CompiledSeccomp, LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from "./types.ts";
 export type { HostArch } from "./plan.ts";
 
-/** Options of {@link compileSeccomp}. */
+/**
+ * Options of {@link compileSeccomp}.
+ *
+ * @example
+ * ```ts
+ * const opts: CompileOptions = { hostArch: "x86_64", path: "linux.seccomp" };
+ * ```
+ */
 export interface CompileOptions {
   /** Architecture of the kernel the filter is for; defaults to the one Deno runs on. */
   hostArch?: HostArch;
@@ -55,6 +62,15 @@ export function defaultHostArch(): HostArch {
  * Compiles `profile` into a seccomp filter for a kernel of `opts.hostArch`. Throws
  * {@link SpecError} for an invalid profile or one whose filter exceeds the kernel's 4096
  * instructions; skipped syscall names and adjusted flags are reported in `warnings`.
+ *
+ * @example
+ * ```ts
+ * const { program, warnings } = compileSeccomp({
+ *   defaultAction: "SCMP_ACT_ERRNO",
+ *   syscalls: [{ names: ["read", "write", "exit_group"], action: "SCMP_ACT_ALLOW" }],
+ * });
+ * for (const w of warnings) console.warn(w);
+ * ```
  */
 export function compileSeccomp(profile: LinuxSeccomp, opts: CompileOptions = {}): CompiledSeccomp {
   const path = opts.path ?? "linux.seccomp";
@@ -141,7 +157,14 @@ export function clearSeccompCache(): void {
   memory.clear();
 }
 
-/** The seccomp part of the OCI features document. */
+/**
+ * The seccomp part of the OCI features document.
+ *
+ * @example
+ * ```ts
+ * const f: SeccompFeatures = seccompFeatures();
+ * ```
+ */
 export interface SeccompFeatures {
   /** Supported `SCMP_ACT_*` names. */
   actions: string[];
@@ -153,7 +176,14 @@ export interface SeccompFeatures {
   flags: string[];
 }
 
-/** What this compiler supports, for `drun features`. */
+/**
+ * What this compiler supports, for `drun features`.
+ *
+ * @example
+ * ```ts
+ * console.log(seccompFeatures().actions); // ["SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", ...]
+ * ```
+ */
 export function seccompFeatures(): SeccompFeatures {
   return {
     actions: Object.keys(ACTIONS),

@@ -17,7 +17,14 @@ import {
 } from "./tables.generated.ts";
 import type { Condition, ValidProfile } from "./validate.ts";
 
-/** Architectures a kernel can run natively (the `hostArch` option). */
+/**
+ * Architectures a kernel can run natively (the `hostArch` option).
+ *
+ * @example
+ * ```ts
+ * const arch: HostArch = Deno.build.arch === "aarch64" ? "aarch64" : "x86_64";
+ * ```
+ */
 export type HostArch =
   | "x86_64"
   | "x86"
@@ -92,6 +99,17 @@ export function syscallNumber(arch: SeccompArch, name: string): number | undefin
   return arch === "x32" ? (table[name] | X32_SYSCALL_BIT) >>> 0 : table[name];
 }
 
+/**
+ * The words every unknown-name warning carries, so callers can log those at debug level.
+ *
+ * @example
+ * ```ts
+ * import { UNKNOWN_SYSCALL } from "./plan.ts";
+ * "x: unknown syscall \"foo\" on x86_64; skipped".includes(UNKNOWN_SYSCALL); // true
+ * ```
+ */
+export const UNKNOWN_SYSCALL = "unknown syscall";
+
 /** Warnings for names no handled architecture knows. */
 export function unknownNameWarnings(profile: ValidProfile, arches: SeccompArch[]): string[] {
   const out: string[] = [];
@@ -99,7 +117,7 @@ export function unknownNameWarnings(profile: ValidProfile, arches: SeccompArch[]
     rule.names.forEach((name, i) => {
       if (arches.every((a) => syscallNumber(a, name) === undefined)) {
         out.push(
-          `${rule.path}.names[${i}]: unknown syscall ${JSON.stringify(name)} on ` +
+          `${rule.path}.names[${i}]: ${UNKNOWN_SYSCALL} ${JSON.stringify(name)} on ` +
             `${arches.join(", ")}; skipped`,
         );
       }

@@ -4,7 +4,14 @@
  * @module
  */
 
-/** One argument condition of a syscall rule. */
+/**
+ * One argument condition of a syscall rule.
+ *
+ * @example
+ * ```ts
+ * const arg: LinuxSeccompArg = { index: 0, value: 2, op: "SCMP_CMP_EQ" };
+ * ```
+ */
 export interface LinuxSeccompArg {
   /** Argument index, 0..5. */
   index: number;
@@ -16,7 +23,14 @@ export interface LinuxSeccompArg {
   op: string;
 }
 
-/** One rule: an action for some syscalls, optionally only when argument conditions hold. */
+/**
+ * One rule: an action for some syscalls, optionally only when argument conditions hold.
+ *
+ * @example
+ * ```ts
+ * const rule: LinuxSyscall = { names: ["mkdir"], action: "SCMP_ACT_ERRNO", errnoRet: 1 };
+ * ```
+ */
 export interface LinuxSyscall {
   /** Syscall names; names unknown on every handled architecture are skipped with a warning. */
   names: string[];
@@ -28,7 +42,17 @@ export interface LinuxSyscall {
   args?: LinuxSeccompArg[];
 }
 
-/** The OCI `linux.seccomp` object. */
+/**
+ * The OCI `linux.seccomp` object.
+ *
+ * @example
+ * ```ts
+ * const seccomp: LinuxSeccomp = {
+ *   defaultAction: "SCMP_ACT_ALLOW",
+ *   syscalls: [{ names: ["ptrace"], action: "SCMP_ACT_ERRNO" }],
+ * };
+ * ```
+ */
 export interface LinuxSeccomp {
   /** Action for syscalls no rule matches. */
   defaultAction: string;
@@ -46,7 +70,15 @@ export interface LinuxSeccomp {
   syscalls?: LinuxSyscall[];
 }
 
-/** A compiled filter, ready for `seccomp(SECCOMP_SET_MODE_FILTER, flags, &sock_fprog)`. */
+/**
+ * A compiled filter, ready for `seccomp(SECCOMP_SET_MODE_FILTER, flags, &sock_fprog)`.
+ *
+ * @example
+ * ```ts
+ * const compiled: CompiledSeccomp = compileSeccomp({ defaultAction: "SCMP_ACT_ALLOW" });
+ * console.log(compiled.program.length / 8, "instructions", compiled.warnings);
+ * ```
+ */
 export interface CompiledSeccomp {
   /** `struct sock_filter[]`: 8 bytes each, little-endian `u16 code, u8 jt, u8 jf, u32 k`. */
   program: Uint8Array;

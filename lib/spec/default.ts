@@ -6,12 +6,24 @@
 
 import type { Mount, Spec } from "./types.ts";
 
-/** Options of {@link defaultSpec}. */
+/**
+ * Options of {@link defaultSpec}.
+ *
+ * @example
+ * ```ts
+ * const opts: DefaultSpecOptions = { args: ["/bin/echo", "hi"], terminal: false };
+ * ```
+ */
 export interface DefaultSpecOptions {
   /** Produce a configuration usable without root: own user namespace, no network namespace. */
   rootless?: boolean;
   /** Command to run instead of `sh`. */
   args?: string[];
+  /**
+   * Give the process a terminal (`process.terminal`), as `runc spec` does: the default. A
+   * library caller without a console socket, or one that wants stdio pipes, passes false.
+   */
+  terminal?: boolean;
   /** Host uid mapped to root in rootless mode; defaults to the calling user's. */
   hostUid?: number;
   /** Host gid mapped to root in rootless mode; defaults to the calling user's. */
@@ -24,6 +36,12 @@ const CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
  * Returns a fresh default {@link Spec}: `sh` on a terminal as root, read-only `rootfs` in the
  * bundle, the usual /proc, /dev, /sys mounts, and pid/ipc/uts/mount (plus network, or user when
  * rootless) namespaces. Callers may mutate the result freely.
+ *
+ * @example
+ * ```ts
+ * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
+ * spec.root = { path: "/srv/rootfs", readonly: true };
+ * ```
  */
 export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
   const rootless = opts.rootless ?? false;
@@ -87,7 +105,7 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
   const spec: Spec = {
     ociVersion: "1.2.0",
     process: {
-      terminal: true,
+      terminal: opts.terminal ?? true,
       user: { uid: 0, gid: 0 },
       args: opts.args ? [...opts.args] : ["sh"],
       env: [

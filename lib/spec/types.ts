@@ -11,7 +11,18 @@ import type { LinuxSeccomp } from "../seccomp/types.ts";
 /** The seccomp types are owned by lib/seccomp; re-exported so spec users need one import. */
 export type { LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from "../seccomp/types.ts";
 
-/** The whole `config.json` of a bundle. */
+/**
+ * The whole `config.json` of a bundle.
+ *
+ * @example
+ * ```ts
+ * const spec: Spec = {
+ *   ociVersion: "1.2.0",
+ *   process: { args: ["/bin/echo", "hi"], cwd: "/", user: { uid: 0, gid: 0 } },
+ *   root: { path: "rootfs" },
+ * };
+ * ```
+ */
 export interface Spec {
   /** Runtime-spec version the bundle complies with (SemVer, e.g. `1.2.0`). */
   ociVersion: string;
@@ -33,7 +44,14 @@ export interface Spec {
   linux?: Linux;
 }
 
-/** Size of the console window when `terminal` is set. */
+/**
+ * Size of the console window when `terminal` is set.
+ *
+ * @example
+ * ```ts
+ * const size: ConsoleSize = { height: 24, width: 80 };
+ * ```
+ */
 export interface ConsoleSize {
   /** Rows. */
   height: number;
@@ -41,7 +59,14 @@ export interface ConsoleSize {
   width: number;
 }
 
-/** I/O scheduling class and priority of the process (`ioprio_set`). */
+/**
+ * I/O scheduling class and priority of the process (`ioprio_set`).
+ *
+ * @example
+ * ```ts
+ * const io: LinuxIOPriority = { class: "IOPRIO_CLASS_BE", priority: 4 };
+ * ```
+ */
 export interface LinuxIOPriority {
   /** `IOPRIO_CLASS_RT`, `IOPRIO_CLASS_BE` or `IOPRIO_CLASS_IDLE`. */
   class: "IOPRIO_CLASS_RT" | "IOPRIO_CLASS_BE" | "IOPRIO_CLASS_IDLE";
@@ -49,7 +74,14 @@ export interface LinuxIOPriority {
   priority: number;
 }
 
-/** CPU scheduling policy of the process (`sched_setattr`). */
+/**
+ * CPU scheduling policy of the process (`sched_setattr`).
+ *
+ * @example
+ * ```ts
+ * const sched: Scheduler = { policy: "SCHED_OTHER", nice: 10 };
+ * ```
+ */
 export interface Scheduler {
   /** Policy name, e.g. `SCHED_OTHER`, `SCHED_FIFO`, `SCHED_DEADLINE`. */
   policy: string;
@@ -67,7 +99,14 @@ export interface Scheduler {
   period?: number;
 }
 
-/** CPU affinity of a process started by `exec`, before and after it joins the cgroup. */
+/**
+ * CPU affinity of a process started by `exec`, before and after it joins the cgroup.
+ *
+ * @example
+ * ```ts
+ * const affinity: CPUAffinity = { initial: "0-3", final: "2" };
+ * ```
+ */
 export interface CPUAffinity {
   /** CPU list applied before joining the container cgroup, e.g. `"0-3,7"`. */
   initial?: string;
@@ -75,7 +114,20 @@ export interface CPUAffinity {
   final?: string;
 }
 
-/** The container process. */
+/**
+ * The container process.
+ *
+ * @example
+ * ```ts
+ * const p: Process = {
+ *   args: ["/bin/sh", "-c", "echo $GREETING"],
+ *   env: ["GREETING=hello"],
+ *   cwd: "/",
+ *   user: { uid: 1000, gid: 1000 },
+ *   noNewPrivileges: true,
+ * };
+ * ```
+ */
 export interface Process {
   /** Whether to allocate a pseudo-terminal for the process. */
   terminal?: boolean;
@@ -111,7 +163,14 @@ export interface Process {
   execCPUAffinity?: CPUAffinity;
 }
 
-/** Identity of the container process. */
+/**
+ * Identity of the container process.
+ *
+ * @example
+ * ```ts
+ * const user: User = { uid: 1000, gid: 1000, additionalGids: [10], umask: 0o022 };
+ * ```
+ */
 export interface User {
   /** User id inside the container. */
   uid: number;
@@ -125,7 +184,14 @@ export interface User {
   username?: string;
 }
 
-/** The container's root filesystem. */
+/**
+ * The container's root filesystem.
+ *
+ * @example
+ * ```ts
+ * const root: Root = { path: "rootfs", readonly: true };
+ * ```
+ */
 export interface Root {
   /** Path to the root filesystem, absolute or relative to the bundle. */
   path: string;
@@ -133,7 +199,19 @@ export interface Root {
   readonly?: boolean;
 }
 
-/** One mount performed in the container's mount namespace. */
+/**
+ * One mount performed in the container's mount namespace.
+ *
+ * @example
+ * ```ts
+ * const m: Mount = {
+ *   destination: "/data",
+ *   type: "bind",
+ *   source: "/srv/data",
+ *   options: ["rbind", "ro"],
+ * };
+ * ```
+ */
 export interface Mount {
   /** Mount point inside the container. */
   destination: string;
@@ -149,7 +227,14 @@ export interface Mount {
   gidMappings?: LinuxIDMapping[];
 }
 
-/** Programs run at points of the container lifecycle. */
+/**
+ * Programs run at points of the container lifecycle.
+ *
+ * @example
+ * ```ts
+ * const hooks: Hooks = { poststop: [{ path: "/usr/bin/logger", args: ["logger", "stopped"] }] };
+ * ```
+ */
 export interface Hooks {
   /** Deprecated: run in the runtime namespace after the container is created. */
   prestart?: Hook[];
@@ -165,7 +250,14 @@ export interface Hooks {
   poststop?: Hook[];
 }
 
-/** One hook program. */
+/**
+ * One hook program.
+ *
+ * @example
+ * ```ts
+ * const hook: Hook = { path: "/bin/sh", args: ["sh", "-c", "echo started"], timeout: 5 };
+ * ```
+ */
 export interface Hook {
   /** Absolute path of the program. */
   path: string;
@@ -177,7 +269,18 @@ export interface Hook {
   timeout?: number;
 }
 
-/** The capability sets of the container process, as `CAP_*` names. */
+/**
+ * The capability sets of the container process, as `CAP_*` names.
+ *
+ * @example
+ * ```ts
+ * const caps: LinuxCapabilities = {
+ *   bounding: ["CAP_NET_BIND_SERVICE"],
+ *   effective: ["CAP_NET_BIND_SERVICE"],
+ *   permitted: ["CAP_NET_BIND_SERVICE"],
+ * };
+ * ```
+ */
 export interface LinuxCapabilities {
   /** Bounding set. */
   bounding?: string[];
@@ -191,7 +294,14 @@ export interface LinuxCapabilities {
   ambient?: string[];
 }
 
-/** One resource limit. */
+/**
+ * One resource limit.
+ *
+ * @example
+ * ```ts
+ * const nofile: POSIXRlimit = { type: "RLIMIT_NOFILE", hard: 1024, soft: 1024 };
+ * ```
+ */
 export interface POSIXRlimit {
   /** `RLIMIT_*` name. */
   type: string;
@@ -201,7 +311,14 @@ export interface POSIXRlimit {
   soft: number;
 }
 
-/** The kinds of Linux namespaces a container can create or join. */
+/**
+ * The kinds of Linux namespaces a container can create or join.
+ *
+ * @example
+ * ```ts
+ * const types: LinuxNamespaceType[] = ["pid", "mount", "network"];
+ * ```
+ */
 export type LinuxNamespaceType =
   | "pid"
   | "network"
@@ -212,7 +329,14 @@ export type LinuxNamespaceType =
   | "cgroup"
   | "time";
 
-/** A namespace to create, or with `path`, to join. */
+/**
+ * A namespace to create, or with `path`, to join.
+ *
+ * @example
+ * ```ts
+ * const ns: LinuxNamespace = { type: "network", path: "/var/run/netns/web" };
+ * ```
+ */
 export interface LinuxNamespace {
   /** Namespace kind. */
   type: LinuxNamespaceType;
@@ -220,7 +344,14 @@ export interface LinuxNamespace {
   path?: string;
 }
 
-/** A contiguous id range mapped from the container to the host. */
+/**
+ * A contiguous id range mapped from the container to the host.
+ *
+ * @example
+ * ```ts
+ * const map: LinuxIDMapping = { containerID: 0, hostID: 100000, size: 65536 };
+ * ```
+ */
 export interface LinuxIDMapping {
   /** First id inside the container. */
   containerID: number;
@@ -230,7 +361,14 @@ export interface LinuxIDMapping {
   size: number;
 }
 
-/** Clock offset of a new time namespace. */
+/**
+ * Clock offset of a new time namespace.
+ *
+ * @example
+ * ```ts
+ * const offset: LinuxTimeOffset = { secs: 3600, nanosecs: 0 };
+ * ```
+ */
 export interface LinuxTimeOffset {
   /** Whole seconds. */
   secs?: number;
@@ -238,7 +376,14 @@ export interface LinuxTimeOffset {
   nanosecs?: number;
 }
 
-/** A device node created in the container's `/dev`. */
+/**
+ * A device node created in the container's `/dev`.
+ *
+ * @example
+ * ```ts
+ * const fuse: LinuxDevice = { type: "c", path: "/dev/fuse", major: 10, minor: 229 };
+ * ```
+ */
 export interface LinuxDevice {
   /** `c` or `u` (character), `b` (block), `p` (FIFO). */
   type: string;
@@ -256,7 +401,14 @@ export interface LinuxDevice {
   gid?: number;
 }
 
-/** One rule of the device cgroup (allow or deny access to device numbers). */
+/**
+ * One rule of the device cgroup (allow or deny access to device numbers).
+ *
+ * @example
+ * ```ts
+ * const rule: LinuxDeviceCgroup = { allow: true, type: "c", major: 10, minor: 229, access: "rw" };
+ * ```
+ */
 export interface LinuxDeviceCgroup {
   /** Allow (true) or deny (false). */
   allow: boolean;
@@ -270,7 +422,14 @@ export interface LinuxDeviceCgroup {
   access?: string;
 }
 
-/** Memory cgroup settings, in bytes. */
+/**
+ * Memory cgroup settings, in bytes.
+ *
+ * @example
+ * ```ts
+ * const memory: LinuxMemory = { limit: 256 * 1024 * 1024, swap: 256 * 1024 * 1024 };
+ * ```
+ */
 export interface LinuxMemory {
   /** Memory limit; -1 means unlimited. */
   limit?: number;
@@ -292,7 +451,14 @@ export interface LinuxMemory {
   checkBeforeUpdate?: boolean;
 }
 
-/** CPU and cpuset cgroup settings. */
+/**
+ * CPU and cpuset cgroup settings.
+ *
+ * @example
+ * ```ts
+ * const cpu: LinuxCPU = { quota: 50_000, period: 100_000, cpus: "0-1" };
+ * ```
+ */
 export interface LinuxCPU {
   /** Relative weight (cgroup v1 shares). */
   shares?: number;
@@ -314,13 +480,27 @@ export interface LinuxCPU {
   idle?: number;
 }
 
-/** Pids cgroup settings. */
+/**
+ * Pids cgroup settings.
+ *
+ * @example
+ * ```ts
+ * const pids: LinuxPids = { limit: 64 };
+ * ```
+ */
 export interface LinuxPids {
   /** Maximum number of tasks; -1 (or 0, as runc treats it) means unlimited. */
   limit: number;
 }
 
-/** A per-device block I/O weight. */
+/**
+ * A per-device block I/O weight.
+ *
+ * @example
+ * ```ts
+ * const w: LinuxWeightDevice = { major: 8, minor: 0, weight: 500 };
+ * ```
+ */
 export interface LinuxWeightDevice {
   /** Device major number. */
   major: number;
@@ -332,7 +512,14 @@ export interface LinuxWeightDevice {
   leafWeight?: number;
 }
 
-/** A per-device block I/O rate limit. */
+/**
+ * A per-device block I/O rate limit.
+ *
+ * @example
+ * ```ts
+ * const t: LinuxThrottleDevice = { major: 8, minor: 0, rate: 10 * 1024 * 1024 };
+ * ```
+ */
 export interface LinuxThrottleDevice {
   /** Device major number. */
   major: number;
@@ -342,7 +529,14 @@ export interface LinuxThrottleDevice {
   rate: number;
 }
 
-/** Block I/O cgroup settings. */
+/**
+ * Block I/O cgroup settings.
+ *
+ * @example
+ * ```ts
+ * const io: LinuxBlockIO = { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 1e7 }] };
+ * ```
+ */
 export interface LinuxBlockIO {
   /** Default weight. */
   weight?: number;
@@ -360,7 +554,14 @@ export interface LinuxBlockIO {
   throttleWriteIOPSDevice?: LinuxThrottleDevice[];
 }
 
-/** A hugetlb cgroup limit for one page size. */
+/**
+ * A hugetlb cgroup limit for one page size.
+ *
+ * @example
+ * ```ts
+ * const huge: LinuxHugepageLimit = { pageSize: "2MB", limit: 64 * 1024 * 1024 };
+ * ```
+ */
 export interface LinuxHugepageLimit {
   /** Page size such as `2MB` or `1GB`. */
   pageSize: string;
@@ -368,7 +569,14 @@ export interface LinuxHugepageLimit {
   limit: number;
 }
 
-/** Priority of the container's traffic on one interface. */
+/**
+ * Priority of the container's traffic on one interface.
+ *
+ * @example
+ * ```ts
+ * const prio: LinuxInterfacePriority = { name: "eth0", priority: 5 };
+ * ```
+ */
 export interface LinuxInterfacePriority {
   /** Interface name. */
   name: string;
@@ -376,7 +584,14 @@ export interface LinuxInterfacePriority {
   priority: number;
 }
 
-/** net_cls / net_prio cgroup settings (cgroup v1). */
+/**
+ * net_cls / net_prio cgroup settings (cgroup v1).
+ *
+ * @example
+ * ```ts
+ * const net: LinuxNetwork = { classID: 0x100001, priorities: [{ name: "eth0", priority: 5 }] };
+ * ```
+ */
 export interface LinuxNetwork {
   /** Class id tagged on the cgroup's packets. */
   classID?: number;
@@ -384,7 +599,14 @@ export interface LinuxNetwork {
   priorities?: LinuxInterfacePriority[];
 }
 
-/** RDMA cgroup limits for one device. */
+/**
+ * RDMA cgroup limits for one device.
+ *
+ * @example
+ * ```ts
+ * const rdma: Record<string, LinuxRdma> = { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 } };
+ * ```
+ */
 export interface LinuxRdma {
   /** Maximum HCA handles. */
   hcaHandles?: number;
@@ -392,7 +614,18 @@ export interface LinuxRdma {
   hcaObjects?: number;
 }
 
-/** Cgroup resource settings. */
+/**
+ * Cgroup resource settings.
+ *
+ * @example
+ * ```ts
+ * const resources: LinuxResources = {
+ *   memory: { limit: 512 * 1024 * 1024 },
+ *   cpu: { shares: 512 },
+ *   pids: { limit: 100 },
+ * };
+ * ```
+ */
 export interface LinuxResources {
   /** Device access rules, applied in order. */
   devices?: LinuxDeviceCgroup[];
@@ -414,7 +647,14 @@ export interface LinuxResources {
   unified?: Record<string, string>;
 }
 
-/** Intel Resource Director Technology settings. */
+/**
+ * Intel Resource Director Technology settings.
+ *
+ * @example
+ * ```ts
+ * const rdt: LinuxIntelRdt = { closID: "web", memBwSchema: "MB:0=50" };
+ * ```
+ */
 export interface LinuxIntelRdt {
   /** Class of service id (resctrl group name). */
   closID?: string;
@@ -428,7 +668,14 @@ export interface LinuxIntelRdt {
   enableMBM?: boolean;
 }
 
-/** Execution domain of the process (`personality(2)`). */
+/**
+ * Execution domain of the process (`personality(2)`).
+ *
+ * @example
+ * ```ts
+ * const personality: LinuxPersonality = { domain: "LINUX32" };
+ * ```
+ */
 export interface LinuxPersonality {
   /** `LINUX` or `LINUX32`. */
   domain: "LINUX" | "LINUX32";
@@ -436,7 +683,18 @@ export interface LinuxPersonality {
   flags?: string[];
 }
 
-/** Linux-specific configuration. */
+/**
+ * Linux-specific configuration.
+ *
+ * @example
+ * ```ts
+ * const linux: Linux = {
+ *   namespaces: [{ type: "pid" }, { type: "mount" }],
+ *   resources: { pids: { limit: 100 } },
+ *   maskedPaths: ["/proc/kcore"],
+ * };
+ * ```
+ */
 export interface Linux {
   /** Namespaces to create or join. */
   namespaces?: LinuxNamespace[];

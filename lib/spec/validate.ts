@@ -184,15 +184,36 @@ const MAX_CPU = 65535;
 const MAX_UTS_NAME = 64;
 // The kernel refuses uid_map/gid_map files with more lines than this.
 const MAX_ID_MAPPINGS = 340;
+// (uid_t)-1 means "no id" to setresuid and chown: a config asking for it would silently keep
+// the current id (root), so the highest id a container may name is one below.
+const MAX_ID = 2 ** 32 - 2;
+// PATH_MAX counts the terminating NUL: a path reaching a syscall has at most 4095 bytes.
+const PATH_MAX = 4096;
+// The longest single component a Linux filesystem accepts.
+const NAME_MAX = 255;
+// MAX_ARG_STRLEN (32 pages), with its NUL: execve refuses a longer argument or variable.
+const MAX_ARG_STRLEN = 131072;
+// Mount options reach mount(2) as one page of data.
+const MAX_MOUNT_DATA = 4096;
+const utf8 = new TextEncoder();
 
 type Json = Record<string, unknown>;
 
 interface Ctx {
   bundle: string;
   checkFs: boolean;
+  /** The absolute rootfs, once root.path is checked (mount targets live under it). */
+  rootfs?: string;
 }
 
-/** Options of {@link validateSpec}. */
+/**
+ * Options of {@link validateSpec}.
+ *
+ * @example
+ * ```ts
+ * const opts: ValidateOptions = { bundle: "/srv/web", checkFs: true };
+ * ```
+ */
 export interface ValidateOptions {
   /** Bundle directory; relative `root.path` and bind sources are resolved against it. */
   bundle: string;
@@ -237,6 +258,12 @@ export function isBindMount(m: Pick<Mount, "type" | "options">): boolean {
 /**
  * Validates a parsed `config.json` and returns it as a typed {@link Spec} (a normalised copy;
  * see the module documentation). Throws a {@link SpecError} for the first problem found.
+ *
+ * @example
+ * ```ts
+ * const raw = JSON.parse(await Deno.readTextFile("/srv/web/config.json"));
+ * const spec = validateSpec(raw, { bundle: "/srv/web" }); // throws SpecError naming the field
+ * ```
  */
 export function validateSpec(raw: unknown, opts: ValidateOptions): Spec {
   if (!isObject(raw)) fail("config.json", "must be a JSON object");
@@ -281,6 +308,12 @@ export function validateSpec(raw: unknown, opts: ValidateOptions): Spec {
  * Reads and validates `<bundle>/config.json`, checking the filesystem too (rootfs, bind
  * sources, namespace files). Throws {@link SpecError} with path `config.json` when the file is
  * missing or not JSON, and with the field's path for any other problem.
+ *
+ * @example
+ * ```ts
+ * const spec = await loadSpec("/srv/web"); // reads and checks /srv/web/config.json
+ * console.log(spec.process?.args);
+ * ```
  */
 export async function loadSpec(bundle: string): Promise<Spec> {
   const dir = resolve(bundle);
@@ -311,7 +344,9 @@ function checkRoot(root: Json, ctx: Ctx): void {
   if (p === "") fail("root.path", "must not be empty");
   optBool(root, "readonly", "root");
   const abs = isAbsolute(p) ? p : resolve(ctx.bundle, p);
+  pathLimits(abs, "root.path");
   root.path = abs;
+  ctx.rootfs = abs;
   if (ctx.checkFs) {
     const st = statOrNull(abs, "root.path");
     if (!st) fail("root.path", `no such directory: ${abs}`);
@@ -330,23 +365,24 @@ function checkProcess(proc: Json): void {
   }
 
   const user = asObject(need(proc, "user", base), "process.user");
-  uint32(need(user, "uid", "process.user"), "process.user.uid");
-  uint32(need(user, "gid", "process.user"), "process.user.gid");
+  id32(need(user, "uid", "process.user"), "process.user.uid");
+  id32(need(user, "gid", "process.user"), "process.user.gid");
   const umask = get(user, "umask");
   if (umask !== undefined) intIn(umask, "process.user.umask", 0, 0o777, "must be in 0..0o777");
   optArray(user, "additionalGids", "process.user")?.forEach((g, i) =>
-    uint32(g, `process.user.additionalGids[${i}]`)
+    id32(g, `process.user.additionalGids[${i}]`)
   );
   optString(user, "username", "process.user");
 
   const args = get(proc, "args");
   if (!Array.isArray(args) || args.length === 0) fail("process.args", "must be a non-empty array");
-  args.forEach((a, i) => asCString(a, `process.args[${i}]`));
+  checkArgv(args, "process.args");
   if (args[0] === "") fail("process.args[0]", "must not be empty");
   optString(proc, "commandLine", base);
   checkEnv(proc, base);
   const cwd = asCString(need(proc, "cwd", base), "process.cwd");
   if (!cwd.startsWith("/")) fail("process.cwd", "must be an absolute path");
+  pathLimits(cwd, "process.cwd");
 
   const caps = optObject(proc, "capabilities", base);
   if (caps) {
@@ -357,6 +393,13 @@ function checkProcess(proc: Json): void {
         if (!KNOWN_CAPS.has(name)) fail(p, `unknown capability "${name}"`);
       });
     }
+    // capset(2) refuses an effective capability that is not also permitted.
+    const permitted = new Set((caps.permitted ?? []) as string[]);
+    ((caps.effective ?? []) as string[]).forEach((name, i) => {
+      if (!permitted.has(name)) {
+        fail(`process.capabilities.effective[${i}]`, `${name} is not in the permitted set`);
+      }
+    });
   }
 
   const seen = new Set<string>();
@@ -430,7 +473,15 @@ function checkEnv(o: Json, base: string): void {
     const p = `${base}.env[${i}]`;
     const s = asCString(e, p);
     if (s.indexOf("=") < 1) fail(p, "must be of the form KEY=value");
+    argLimit(s, p);
   });
+}
+
+/** An argv for execve: C strings within the kernel's limit, the first one a path. */
+function checkArgv(args: unknown[], base: string): void {
+  args.forEach((a, i) => argLimit(asCString(a, `${base}[${i}]`), `${base}[${i}]`));
+  // execve takes args[0] (or each PATH entry joined with it) as a file name.
+  pathLimits(args[0] as string, `${base}[0]`);
 }
 
 function checkMount(raw: unknown, base: string, ctx: Ctx): void {
@@ -441,11 +492,20 @@ function checkMount(raw: unknown, base: string, ctx: Ctx): void {
     dest = posix.join("/", dest);
     m.destination = dest;
   }
+  pathLimits(dest, `${base}.destination`);
+  // The runtime names the target on the host too (rootfs + destination) before pivot_root.
+  if (ctx.rootfs && byteLength(ctx.rootfs) + byteLength(dest) >= PATH_MAX) {
+    fail(`${base}.destination`, `with root.path, longer than ${PATH_MAX - 1} bytes (PATH_MAX)`);
+  }
   const type = optString(m, "type", base);
   const source = optCString(m, "source", base);
+  if (source !== undefined) pathLimits(source, `${base}.source`, source.startsWith("/"));
   const options = optArray(m, "options", base)?.map((o, j) =>
     asCString(o, `${base}.options[${j}]`)
   );
+  if (options && options.reduce((n, o) => n + byteLength(o) + 1, 0) > MAX_MOUNT_DATA) {
+    fail(`${base}.options`, `longer than ${MAX_MOUNT_DATA - 1} bytes together (one page)`);
+  }
   const bind = isBindMount({ type, options });
 
   if (type === undefined || type === "") {
@@ -477,6 +537,7 @@ function checkMount(raw: unknown, base: string, ctx: Ctx): void {
   if (bind) {
     if (source === undefined || source === "") fail(`${base}.source`, "required for a bind mount");
     const abs = isAbsolute(source) ? source : resolve(ctx.bundle, source);
+    pathLimits(abs, `${base}.source`);
     m.source = abs;
     if (ctx.checkFs && !statOrNull(abs, `${base}.source`)) {
       fail(`${base}.source`, `no such file or directory: ${abs}`);
@@ -493,7 +554,10 @@ function checkHooks(spec: Json): void {
       const hook = asObject(h, p);
       const path = asCString(need(hook, "path", p), `${p}.path`);
       if (!path.startsWith("/")) fail(`${p}.path`, "must be an absolute path");
-      optArray(hook, "args", p)?.forEach((a, j) => asCString(a, `${p}.args[${j}]`));
+      pathLimits(path, `${p}.path`);
+      optArray(hook, "args", p)?.forEach((a, j) =>
+        argLimit(asCString(a, `${p}.args[${j}]`), `${p}.args[${j}]`)
+      );
       checkEnv(hook, p);
       const timeout = get(hook, "timeout");
       if (timeout !== undefined) {
@@ -518,6 +582,7 @@ function checkLinux(linux: Json, ctx: Ctx): void {
       delete ns.path;
     } else if (path !== undefined) {
       if (!path.startsWith("/")) fail(`${p}.path`, "must be an absolute path");
+      pathLimits(path, `${p}.path`);
       if (ctx.checkFs && !statOrNull(path, `${p}.path`)) {
         fail(`${p}.path`, `no such file or directory: ${path}`);
       }
@@ -549,7 +614,8 @@ function checkLinux(linux: Json, ctx: Ctx): void {
   }
 
   optArray(linux, "devices", base)?.forEach((d, i) => checkDevice(d, `linux.devices[${i}]`));
-  optString(linux, "cgroupsPath", base);
+  const cgPath = optCString(linux, "cgroupsPath", base);
+  if (cgPath !== undefined) pathLimits(cgPath, "linux.cgroupsPath");
   const res = optObject(linux, "resources", base);
   if (res) checkResources(res);
   const prop = optString(linux, "rootfsPropagation", base);
@@ -567,6 +633,8 @@ function checkLinux(linux: Json, ctx: Ctx): void {
       if (k === "" || k.split(/[./]/).some((seg) => seg === "" || seg === "..")) {
         fail(p, "invalid sysctl name");
       }
+      asCString(k, p);
+      pathLimits(`/proc/sys/${k}`, p);
       asCString(v, p);
     }
   }
@@ -574,7 +642,15 @@ function checkLinux(linux: Json, ctx: Ctx): void {
   for (const key of ["maskedPaths", "readonlyPaths"]) {
     optArray(linux, key, base)?.forEach((x, i) => {
       const p = `linux.${key}[${i}]`;
-      if (!asCString(x, p).startsWith("/")) fail(p, "must be an absolute path");
+      const path = asCString(x, p);
+      if (!path.startsWith("/")) fail(p, "must be an absolute path");
+      pathLimits(path, p);
+      // A mask over / or /proc hides what the init itself still needs (its exec fifo is
+      // reopened through /proc/self/fd), so it could only fail after create succeeded.
+      const target = posix.normalize(path).replace(/(.)\/$/, "$1");
+      if (key === "maskedPaths" && (target === "/" || target === "/proc")) {
+        fail(p, `cannot mask ${target}`);
+      }
     });
   }
   optString(linux, "mountLabel", base);
@@ -597,6 +673,7 @@ function checkLinux(linux: Json, ctx: Ctx): void {
     if (clos !== undefined && (clos === "." || clos === ".." || /[/\0]/.test(clos))) {
       fail("linux.intelRdt.closID", "invalid resctrl group name");
     }
+    if (clos !== undefined) pathLimits(clos, "linux.intelRdt.closID");
     optString(rdt, "l3CacheSchema", "linux.intelRdt");
     optString(rdt, "memBwSchema", "linux.intelRdt");
     optBool(rdt, "enableCMT", "linux.intelRdt");
@@ -606,8 +683,8 @@ function checkLinux(linux: Json, ctx: Ctx): void {
 
 function checkIdMapping(raw: unknown, p: string): void {
   const m = asObject(raw, p);
-  const c = uint32(need(m, "containerID", p), `${p}.containerID`);
-  const h = uint32(need(m, "hostID", p), `${p}.hostID`);
+  const c = id32(need(m, "containerID", p), `${p}.containerID`);
+  const h = id32(need(m, "hostID", p), `${p}.hostID`);
   const size = intIn(need(m, "size", p), `${p}.size`, 1, 2 ** 32, "must be a positive integer");
   // The kernel refuses a range that reaches id 4294967295 ((uid_t)-1, "no id") on either side.
   if (c + size > 2 ** 32 - 1 || h + size > 2 ** 32 - 1) {
@@ -636,6 +713,7 @@ function checkDevice(raw: unknown, p: string): void {
   if (!["c", "b", "u", "p"].includes(type)) fail(`${p}.type`, `unknown device type "${type}"`);
   const path = asCString(need(d, "path", p), `${p}.path`);
   if (!path.startsWith("/")) fail(`${p}.path`, "must be an absolute path");
+  pathLimits(path, `${p}.path`);
   // Linux dev_t has 12 bits of major and 20 of minor; larger numbers would silently alias.
   for (const [k, max] of [["major", 4095], ["minor", 1048575]] as const) {
     const v = get(d, k);
@@ -651,7 +729,7 @@ function checkDevice(raw: unknown, p: string): void {
   if (mode !== undefined) intIn(mode, `${p}.fileMode`, 0, 0o177777, "must be a file mode");
   for (const k of ["uid", "gid"]) {
     const v = get(d, k);
-    if (v !== undefined) uint32(v, `${p}.${k}`);
+    if (v !== undefined) id32(v, `${p}.${k}`);
   }
 }
 
@@ -820,6 +898,7 @@ function checkSeccomp(s: Json): void {
     if (!Object.hasOwn(PROFILE_FLAGS, name)) fail(p, `unknown seccomp flag "${name}"`);
   });
   const listener = optCString(s, "listenerPath", base);
+  if (listener) pathLimits(listener, `${base}.listenerPath`);
   optString(s, "listenerMetadata", base);
   optArray(s, "syscalls", base)?.forEach((x, i) => {
     const p = `${base}.syscalls[${i}]`;
@@ -907,8 +986,11 @@ function checkCrossFields(spec: Json, linux: Json): void {
     let nsType: string;
     if (name.startsWith("net.")) nsType = "network";
     else if (IPC_SYSCTLS.has(name) || name.startsWith("fs.mqueue.")) nsType = "ipc";
-    else if (UTS_SYSCTLS.has(name)) nsType = "uts";
-    else fail(keyPath("linux.sysctl", key), "not namespaced; it would change the host");
+    else if (UTS_SYSCTLS.has(name)) {
+      // runc refuses these: the config's hostname/domainname fields own them.
+      const field = name === "kernel.hostname" ? "hostname" : "domainname";
+      fail(keyPath("linux.sysctl", key), `not allowed: it conflicts with the ${field} field`);
+    } else fail(keyPath("linux.sysctl", key), "not namespaced; it would change the host");
     if (!nsIndex.has(nsType)) {
       fail(keyPath("linux.sysctl", key), `requires a ${nsType} namespace`);
     }
@@ -1008,6 +1090,33 @@ function intIn(v: unknown, p: string, min: number, max: number, msg?: string): n
 
 function uint32(v: unknown, p: string): number {
   return intIn(v, p, 0, 2 ** 32 - 1);
+}
+
+/** A uid or gid: 32 bits, but never 4294967295, which the kernel reads as "leave unchanged". */
+function id32(v: unknown, p: string): number {
+  return intIn(v, p, 0, MAX_ID, `must be an integer in 0..${MAX_ID}`);
+}
+
+function byteLength(s: string): number {
+  return utf8.encode(s).length;
+}
+
+/**
+ * A path the kernel will take: below PATH_MAX as a whole and, when `components`, no component
+ * above NAME_MAX (the kernel would say ENAMETOOLONG, far from the field that caused it).
+ */
+function pathLimits(s: string, p: string, components = true): void {
+  if (byteLength(s) >= PATH_MAX) fail(p, `longer than ${PATH_MAX - 1} bytes (PATH_MAX)`);
+  if (components && s.split("/").some((c) => byteLength(c) > NAME_MAX)) {
+    fail(p, `has a path component longer than ${NAME_MAX} bytes (NAME_MAX)`);
+  }
+}
+
+/** An argument or environment entry execve accepts. */
+function argLimit(s: string, p: string): void {
+  if (byteLength(s) >= MAX_ARG_STRLEN) {
+    fail(p, `longer than ${MAX_ARG_STRLEN - 1} bytes, the kernel's limit for one argument`);
+  }
 }
 
 // JSON.parse turns 2^64-1 (RLIM_INFINITY, "max") into the double 2^64, so that is the ceiling.

@@ -7,7 +7,15 @@ import type { ContainerState, Status } from "./store.ts";
 /** The OCI runtime-spec version drun implements. */
 export const OCI_VERSION = "1.2.0";
 
-/** The OCI `state` document, as runc prints it. */
+/**
+ * The OCI `state` document, as runc prints it.
+ *
+ * @example
+ * ```ts
+ * const st: OciState = new Runtime("/run/drun").state("web");
+ * console.log(st.status, st.pid, st.bundle);
+ * ```
+ */
 export interface OciState {
   /** OCI version. */
   ociVersion: string;

@@ -7,10 +7,26 @@
 import { join } from "node:path";
 import { ArgError, DrunError } from "../errors.ts";
 
-/** OCI status values (plus `paused`, as runc reports it). */
+/**
+ * OCI status values (plus `paused`, as runc reports it).
+ *
+ * @example
+ * ```ts
+ * const running = (s: Status) => s === "running" || s === "paused";
+ * ```
+ */
 export type Status = "creating" | "created" | "running" | "stopped" | "paused";
 
-/** What drun keeps per container. The OCI state fields come first. */
+/**
+ * What drun keeps per container. The OCI state fields come first.
+ *
+ * @example
+ * ```ts
+ * const c = await new Runtime("/run/drun").create("web", { bundle: "/srv/web" });
+ * const st: ContainerState | undefined = c.created?.state;
+ * console.log(st?.pid, st?.startTime);
+ * ```
+ */
 export interface ContainerState {
   /** OCI version of the state format. */
   ociVersion: string;
@@ -36,6 +52,11 @@ export interface ContainerState {
   ownPidNamespace: boolean;
   /** The container's cgroup directories per hierarchy, when drun created them. */
   cgroupPaths?: Record<string, string>;
+  /**
+   * While `creating`: the runtime process doing it (pid and start time). A container whose
+   * creator died before its init existed reads as `stopped`, so `delete --force` removes it.
+   */
+  creator?: { pid: number; startTime: number };
 }
 
 /** OCI and runc id rules: letters, digits and `_+-.`, not `.` or `..`. */
@@ -47,6 +68,73 @@ export function validateId(id: string): void {
       "id",
     );
   }
+}
+
+/**
+ * Creates the state root (when missing) and the container's directory, both 0700 as runc
+ * keeps them: the directory holds the config with its environment, secrets included.
+ * Throws EEXISTS when the id is taken.
+ *
+ * @example
+ * ```ts
+ * const dir = makeContainerDir("/run/drun", "c1"); // "/run/drun/c1", mode 0700
+ * ```
+ */
+export function makeContainerDir(root: string, id: string): string {
+  try {
+    Deno.mkdirSync(root, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new DrunError("EINVALID_ARG", `cannot create ${root}: ${oneLine(e)}`, "--root");
+  }
+  // Earlier versions made the root 0711; tighten such a root, never someone else's dir.
+  const st = Deno.statSync(root);
+  if ((st.mode! & 0o7777) === 0o711 && st.uid === Deno.uid()) Deno.chmodSync(root, 0o700);
+  const dir = containerDir(root, id);
+  try {
+    Deno.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new DrunError("EEXISTS", `container with id ${id} already exists`, "id");
+    }
+    throw new DrunError("EINVALID_ARG", `cannot create ${dir}: ${oneLine(e)}`, "--root");
+  }
+  // mkdir's mode passes through the umask, which can only narrow it; chmod makes it exact.
+  Deno.chmodSync(dir, 0o700);
+  return dir;
+}
+
+/**
+ * Stores the validated config beside the state (exec needs the container's process
+ * defaults and filter whatever the bundle becomes), readable by root alone.
+ *
+ * @example
+ * ```ts
+ * writeContainerConfig("/run/drun", "c1", { ociVersion: "1.2.0" });
+ * ```
+ */
+export function writeContainerConfig(root: string, id: string, spec: unknown): void {
+  const dir = containerDir(root, id);
+  writePrivate(
+    join(dir, `.config.json.${Deno.pid}`),
+    join(dir, "config.json"),
+    JSON.stringify(spec),
+  );
+}
+
+/**
+ * Writes `text` to a fresh 0600 file at `tmp` and renames it over `path`, so readers never
+ * see half a file and the mode never comes from a stale leftover (a killed runtime's tmp).
+ */
+function writePrivate(tmp: string, path: string, text: string): void {
+  try {
+    Deno.removeSync(tmp);
+  } catch { /* usually absent */ }
+  Deno.writeTextFileSync(tmp, text, { mode: 0o600, createNew: true });
+  Deno.renameSync(tmp, path);
+}
+
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, " ");
 }
 
 /** The directory of one container. */
@@ -80,7 +168,9 @@ export type PausedProbe = (state: ContainerState) => boolean;
 /** Computes the live status of a stored state. */
 export function liveStatus(state: ContainerState, root: string, paused?: PausedProbe): Status {
   if (state.status === "creating") {
-    return procStartTime(state.pid) === state.startTime ? "creating" : "stopped";
+    if (state.pid > 0) return procStartTime(state.pid) === state.startTime ? "creating" : "stopped";
+    const c = state.creator;
+    return c && procStartTime(c.pid) === c.startTime ? "creating" : "stopped";
   }
   if (procStartTime(state.pid) !== state.startTime) return "stopped";
   if (paused?.(state)) return "paused";
@@ -100,11 +190,17 @@ export function readState(root: string, id: string, paused?: PausedProbe): Conta
     text = Deno.readTextFileSync(join(containerDir(root, id), "state.json"));
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new DrunError("ENOTFOUND", `container ${id} does not exist`);
+      throw new DrunError("ENOTFOUND", `container ${id} does not exist`, "id");
     }
-    throw e;
+    throw new DrunError("EBADSTATE", `cannot read the state of ${id}: ${oneLine(e)}`, "id");
   }
-  const state = JSON.parse(text) as ContainerState;
+  let state: ContainerState;
+  try {
+    state = JSON.parse(text);
+  } catch (e) {
+    // A torn or foreign file: say which container, not just what JSON.parse saw.
+    throw new DrunError("EBADSTATE", `corrupt state.json of ${id}: ${oneLine(e)}`, "id");
+  }
   state.status = liveStatus(state, root, paused);
   return state;
 }
@@ -112,9 +208,11 @@ export function readState(root: string, id: string, paused?: PausedProbe): Conta
 /** Writes state.json atomically (rename over) so readers never see half a file. */
 export function writeState(root: string, state: ContainerState): void {
   const dir = containerDir(root, state.id);
-  const tmp = join(dir, `.state.json.${Deno.pid}`);
-  Deno.writeTextFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
-  Deno.renameSync(tmp, join(dir, "state.json"));
+  writePrivate(
+    join(dir, `.state.json.${Deno.pid}`),
+    join(dir, "state.json"),
+    JSON.stringify(state),
+  );
 }
 
 /** Ids of all containers under root. */
@@ -122,7 +220,9 @@ export function listIds(root: string): string[] {
   const ids: string[] = [];
   try {
     for (const e of Deno.readDirSync(root)) {
-      if (e.isDirectory && !e.name.startsWith(".")) ids.push(e.name);
+      // Dot names are valid ids (as for runc) and must be listed; directories without a
+      // state.json (the runtime's own caches) are skipped by the reader.
+      if (e.isDirectory) ids.push(e.name);
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -144,7 +244,7 @@ export async function withLock<T>(
     dir = await Deno.open(containerDir(root, id), { read: true });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new DrunError("ENOTFOUND", `container ${id} does not exist`);
+      throw new DrunError("ENOTFOUND", `container ${id} does not exist`, "id");
     }
     throw e;
   }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { busyboxRootfs, REPO } from "../helpers.ts";
+import { busyboxRootfs, DOCKER_PROFILE, pidsMentioning, REPO } from "../helpers.ts";
 
 export { REPO };
 /** scripts/setup_clients.sh. */
@@ -14,7 +14,7 @@ export const SETUP = join(REPO, "scripts/setup_clients.sh");
 /** The wrapper engines use as their runtime binary. */
 export const WRAPPER = join(REPO, "bin/drun");
 /** The seccomp profile both runtimes get. */
-export const PROFILE = join(REPO, "..", "shared/profiles/docker-default-amd64.json");
+export const PROFILE = DOCKER_PROFILE;
 
 /** What a command did. */
 export interface Result {
@@ -173,15 +173,7 @@ export class CgroupScope {
 
 /** SIGKILLs the processes whose command line mentions `fragment` (a unique temp path). */
 export function killMentioning(fragment: string): number[] {
-  const pids: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes(fragment)) {
-        pids.push(Number(e.name));
-      }
-    } catch { /* gone */ }
-  }
+  const pids = pidsMentioning(fragment);
   for (const p of pids) killPid(p);
   return pids;
 }

@@ -202,6 +202,23 @@ export function ctrScenarios(runtimeFlags: RuntimeFlags): Scenario<ContainerdEnv
       },
     },
     {
+      // The shim reads the runtime's error from log.json; it said "unable to retrieve OCI
+      // runtime error" when drun's exec of a missing binary failed.
+      name: "task exec of a missing binary: the runtime's error reaches ctr",
+      expect: /^exec: failed=true named=true unretrieved=false$/,
+      async run(ctx, rt) {
+        const id = `ex-${rt}`;
+        await ctr(ctx, ["run", "-d", ...runtimeFlags(ctx, rt, id), IMAGE, id, "sleep", "30"]);
+        const r = await ctr(ctx, ["task", "exec", "--exec-id", "e1", id, "/nonexistent"]);
+        await ctr(ctx, ["task", "kill", "-s", "SIGKILL", id]);
+        await until(async () => (await ctr(ctx, ["task", "delete", id])).code === 0);
+        await ctr(ctx, ["container", "delete", id]);
+        const text = r.stdout + r.stderr;
+        return `exec: failed=${r.code !== 0} named=${text.includes("/nonexistent")} ` +
+          `unretrieved=${text.includes("unable to retrieve OCI runtime error")}`;
+      },
+    },
+    {
       name: "ctr run -t under a pty: an interactive shell",
       expect: /^code=4 in-tty-42,\/dev\/pts\/0$/,
       async run(ctx, rt) {

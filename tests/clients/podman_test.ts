@@ -5,11 +5,15 @@
  * private mount namespace, gives containers no network, and puts their cgroups under this
  * test's own cgroup.
  *
+ * drun is the launcher `deno task install` writes, and the suite runs with this checkout's
+ * `.tools/` off PATH: what an engine on a machine with drun installed sees.
+ *
  * Known gaps run too and print what each runtime did, without failing the suite; each names
  * the drun change it waits for (docs/clients.md lists them).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { installDrun, pathWithoutTools } from "../helpers.ts";
 import {
   busyboxTarball,
   CgroupScope,
@@ -238,6 +242,28 @@ const scenarios: Scenario<Ctx>[] = [
     },
   },
   {
+    // Device nodes whose parent directory does not exist (/dev/net/tun) failed with ENOENT,
+    // so --privileged (every host device) failed too.
+    name: "--privileged and --device /dev/net/tun",
+    expect: /^run: code=0 out="tun=c\\nok\\n"\nrun: code=0 out="tun=c\\n"$/,
+    run: async (ctx, rt) => {
+      const check = "test -c /dev/net/tun && echo tun=c";
+      const priv = await runRm(ctx, rt, ["--privileged"], ["sh", "-c", `${check}; echo ok`]);
+      const tun = await runRm(ctx, rt, ["--device", "/dev/net/tun"], ["sh", "-c", check]);
+      return `${priv.text}\n${tun.text}`;
+    },
+  },
+  {
+    // "not found" wording made podman report 127 where runc's container gets another code:
+    // podman maps the runtime's words, so drun's must lead it to the same one.
+    name: "a non-executable file as the command: the same exit code as with runc",
+    expect: /^run: code=\d+$/,
+    run: async (ctx, rt) => {
+      const { r } = await runRm(ctx, rt, [], ["/etc/passwd"]);
+      return `run: code=${r.code}`;
+    },
+  },
+  {
     name: "/sys/fs/cgroup inside the container shows the container's own cgroup",
     expect: /out="67108864\\n"/,
     run: async (ctx, rt) =>
@@ -256,12 +282,23 @@ Deno.test({
     const dir = Deno.makeTempDirSync({ prefix: "drun-podman-" });
     const scope = new CgroupScope("drun-podman");
     const ctx: Ctx = { podman: "", scope, dir };
+    const path = Deno.env.get("PATH");
     try {
+      const launcher = await installDrun(join(dir, "install"));
+      // Every process from here on (podman, conmon, the runtime) sees no .tools/.
+      Deno.env.set("PATH", pathWithoutTools());
+      Deno.env.set("DRUN_LAUNCHER", launcher);
       ctx.podman = (await must(["bash", SETUP, "podman-start", join(dir, "engine")])).trim();
+      assert.match(
+        Deno.readTextFileSync(join(dir, "engine/bin/drun")),
+        new RegExp(`exec ${launcher} `),
+      );
       const { tar } = await busyboxTarball(dir);
       await must([ctx.podman, "import", "--change", 'CMD ["/bin/sh"]', tar, IMAGE]);
       await compareScenarios(t, scenarios, ctx);
     } finally {
+      Deno.env.delete("DRUN_LAUNCHER");
+      if (path !== undefined) Deno.env.set("PATH", path);
       await sh(["bash", SETUP, "podman-stop", join(dir, "engine")]);
       // What a hung step can leave: conmon and container processes.
       killMentioning(join(dir, "engine"));

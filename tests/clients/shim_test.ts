@@ -130,7 +130,7 @@ const scenarios: Scenario<Ctx>[] = [
         ),
       ];
       await ctr(ctx, ["container", "delete", `nx-${rt}`]);
-      const id = `ex-${rt}`;
+      const id = `mx-${rt}`;
       out.push(...await runDetached(ctx, rt, id, ["sleep", "1000"]));
       out.push(
         line("exec", await ctr(ctx, ["task", "exec", "--exec-id", "e1", id, "/nonexistent"])),

@@ -246,7 +246,7 @@ Deno.test("cli: exit codes as runc's: unknown command 3, failed exec 255, bad us
     oneLine(await same(s, ["frobnicate"], 3), /unknown command \\"frobnicate\\"/);
     oneLine(
       await same(s, ["exec", "nope", "true"], 255),
-      /exec failed: container nope does not exist/,
+      /exec failed: (id: )?container nope does not exist/,
     );
     oneLine(
       await same(s, ["--log-format", "xml", "list"], 1),

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { defaultSpec, DrunError, LaunchError, Runtime, SpecError } from "../../mod.ts";
-import { makeProbeBundle } from "../helpers.ts";
+import { makeProbeBundle, probeSpec } from "../helpers.ts";
 
 function inMemorySpec(rootfs: string, args: string[]) {
   const spec = defaultSpec({ args: ["/probe", ...args] });
@@ -74,6 +74,46 @@ Deno.test("library: 20 containers in a row from one process", async () => {
       await c.delete();
     }
     assert.deepEqual(rt.list(), []);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("library: with less than -A, create refuses before anything exists", async () => {
+  // Before, such a process got as far as an init it could not watch (Deno hides /proc):
+  // a pid-0 state and an init waiting forever.
+  const b = makeProbeBundle(probeSpec(["exit", "0"]));
+  const script = join(b.dir, "create.ts");
+  const id = `perm-${Deno.pid}`;
+  try {
+    Deno.writeTextFileSync(
+      script,
+      `import { Runtime } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+      try {
+        await new Runtime(${JSON.stringify(b.root)}).create(${JSON.stringify(id)}, { bundle: ${
+        JSON.stringify(b.dir)
+      } });
+        console.log("created");
+      } catch (e) {
+        console.log(e.code, e.message);
+      }`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-ffi",
+        "--allow-env",
+        "--allow-run",
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.match(text, /^EPERMISSION drun: needs Deno's --allow-all/, text);
+    assert.throws(() => Deno.statSync(join(b.root, id)));
   } finally {
     await b.cleanup();
   }

@@ -26,8 +26,8 @@ Deno.test("native limits: 3000 env vars and 300 args reach the process", async (
     const r = await drun(b, ["run", "--bundle", b.dir, `limits-${Deno.pid}`]);
     assert.equal(r.code, 0, r.stderr);
     const env = probeReport(r.stdout).env as string[];
-    assert.equal(env.length, 3001);
-    assert.equal(env.at(-1), `V2999=${"x".repeat(20)}`);
+    assert.equal(env.length, 3002, "PATH, 3000 variables and the HOME the runtime adds");
+    assert.equal(env.at(-2), `V2999=${"x".repeat(20)}`);
     assert.match(r.stdout, /^w149$/m);
   } finally {
     await b.cleanup();

@@ -23,7 +23,8 @@ Deno.test("run: the probe sees pid 1, hostname, ids, cwd, env, /proc and new nam
     assert.equal(rep.pid, 1);
     assert.equal(rep.hostname, "probe-host");
     assert.equal(rep.cwd, "/tmp");
-    assert.deepEqual(rep.env, ["PATH=/bin", "HELLO=world"]);
+    // HOME from the image's passwd, or /, when env has none (as runc and crun set it).
+    assert.deepEqual(rep.env, ["PATH=/bin", "HELLO=world", "HOME=/"]);
     assert.deepEqual(rep.uid, [1000, 1000, 1000]);
     assert.deepEqual(rep.gid, [1001, 1001, 1001]);
     assert.deepEqual(rep.groups, [5, 7]);

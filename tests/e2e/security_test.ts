@@ -4,9 +4,8 @@
  * gives the same bundle — plus /proc protections, I/O priority and scheduler.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import type { Spec } from "../../lib/spec/types.ts";
-import { drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
+import { drun, makeProbeBundle, probeReport, probeSpec, runcRun } from "../helpers.ts";
 
 const FIELDS = [
   "caps",
@@ -19,21 +18,12 @@ const FIELDS = [
   "groups",
 ];
 
-async function underRunc(dir: string, id: string): Promise<{ code: number; stdout: string }> {
-  const out = await new Deno.Command("runc", {
-    args: ["--root", join(dir, "runc-state"), "run", "--bundle", dir, id],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: new TextDecoder().decode(out.stdout) };
-}
-
 async function compare(spec: Spec, id: string) {
   const b = makeProbeBundle(spec);
   try {
     const ours = await drun(b, ["run", "--bundle", b.dir, id]);
     assert.equal(ours.code, 0, ours.stderr);
-    const theirs = await underRunc(b.dir, id);
+    const theirs = await runcRun(b.dir, id);
     assert.equal(theirs.code, 0, theirs.stdout);
     const a = probeReport(ours.stdout), r = probeReport(theirs.stdout);
     for (const f of FIELDS) assert.deepEqual(a[f], r[f], `${id}: ${f}`);
@@ -50,6 +40,16 @@ Deno.test("security: runc spec defaults give runc's capability set and limits", 
   assert.equal(caps.bnd, "0000000020000420");
   assert.equal(caps.eff, "0000000020000420");
   assert.equal(rep.no_new_privs, true);
+});
+
+// Failed before the fix: the probe reported the runtime's full set (bnd 000001ffffffffff).
+Deno.test("security: a config without process.capabilities runs with none, as under runc", async () => {
+  const spec = probeSpec(["report"]);
+  delete spec.process!.capabilities;
+  const rep = await compare(spec, "nocaps1");
+  const c = rep.caps as Record<string, string>;
+  const none = "0000000000000000";
+  assert.deepEqual([c.bnd, c.prm, c.eff, c.inh, c.amb], [none, none, none, none, none]);
 });
 
 Deno.test("security: configured caps, rlimits, umask, oom score and no_new_privs, as root", async () => {
@@ -112,7 +112,7 @@ Deno.test("security: /proc/kcore and writes to /proc/sys fail inside, as under r
     ) {
       b.write(probeSpec([...args]));
       const ours = await drun(b, ["run", "--bundle", b.dir, id]);
-      const theirs = await underRunc(b.dir, id);
+      const theirs = await runcRun(b.dir, id);
       assert.notEqual(ours.code, 0, `${args.join(" ")} must fail`);
       assert.equal(ours.code, theirs.code, args.join(" "));
       assert.equal(ours.stdout.trim(), theirs.stdout.trim(), args.join(" "));

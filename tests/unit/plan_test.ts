@@ -133,18 +133,20 @@ Deno.test("plan: encoding matches the layout zig/src/plan.zig reads", () => {
   });
   const dv = new DataView(bytes.buffer);
   assert.equal(dv.getUint32(0, true), 0x4e555244);
-  assert.equal(dv.getUint32(4, true), 1);
+  assert.equal(dv.getUint32(4, true), 2);
   assert.equal(dv.getBigUint64(8, true), 0x20000000n);
+  // op: u16 kind, u8 nnum, u8 0, u32 size, u32 nstr, then nums and strings
   assert.equal(dv.getUint16(16, true), Op.MOUNT);
   assert.equal(bytes[18], 2);
-  assert.equal(bytes[19], 2);
+  assert.equal(bytes[19], 0);
   assert.equal(dv.getUint32(20, true), bytes.length - 16);
-  assert.equal(dv.getBigUint64(24, true), 5n);
-  assert.equal(dv.getBigUint64(32, true), 0xffffffffffffffffn);
-  assert.equal(dv.getUint32(40, true), 2);
-  assert.deepEqual([...bytes.subarray(44, 47)], [97, 98, 0]);
-  assert.equal(dv.getUint32(47, true), 3);
-  assert.deepEqual([...bytes.subarray(51, 55)], [1, 0, 2, 0]);
+  assert.equal(dv.getUint32(24, true), 2);
+  assert.equal(dv.getBigUint64(28, true), 5n);
+  assert.equal(dv.getBigUint64(36, true), 0xffffffffffffffffn);
+  assert.equal(dv.getUint32(44, true), 2);
+  assert.deepEqual([...bytes.subarray(48, 51)], [97, 98, 0]);
+  assert.equal(dv.getUint32(51, true), 3);
+  assert.deepEqual([...bytes.subarray(55, 59)], [1, 0, 2, 0]);
   assert.equal(makedev(1, 3), 0x103n);
   assert.equal(makedev(259, 300), (300n & 0xffn) | (259n << 8n) | ((300n & ~0xffn) << 12n));
 });

@@ -46,7 +46,7 @@ const NR = {
 const LISTENER = "/run/drun-agent.sock";
 const DOCKER = JSON.parse(
   Deno.readTextFileSync(
-    new URL("../../../shared/profiles/docker-default-amd64.json", import.meta.url),
+    new URL("../../vendor/docker-default-amd64.json", import.meta.url),
   ),
 ) as LinuxSeccomp;
 

@@ -381,7 +381,7 @@ Deno.test("compiled filters mean what the profiles say (seeded random cases)", (
 Deno.test("Docker's profile agrees with the reference on every number", () => {
   const docker = JSON.parse(
     Deno.readTextFileSync(
-      new URL("../../../shared/profiles/docker-default-amd64.json", import.meta.url),
+      new URL("../../vendor/docker-default-amd64.json", import.meta.url),
     ),
   ) as LinuxSeccomp;
   const r = prng(42);

@@ -11,7 +11,7 @@ import {
 } from "../../lib/seccomp/tables.generated.ts";
 
 const root = new URL("../../", import.meta.url);
-const csvUrl = new URL("../shared/data/syscalls.csv", root);
+const csvUrl = new URL("vendor/syscalls.csv", root);
 const tablesUrl = new URL("lib/seccomp/tables.generated.ts", root);
 
 Deno.test("the generated tables are up to date and regenerate byte for byte", async () => {

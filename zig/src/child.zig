@@ -74,7 +74,8 @@ pub fn run(base: [*]const u8, len: usize, sync_fd: usize) noreturn {
     var step: u32 = 0;
     while (it.next()) |op| : (step += 1) {
         if (exec1(op, sync_fd, step)) |f| {
-            sync.sendError(sync_fd, step, f.errno, f.detail);
+            // Once filtered, the helper carries the error (our own sendto may be denied).
+            if (handoff.reporting()) handoff.reportError(step, f.errno, f.detail) else sync.sendError(sync_fd, step, f.errno, f.detail);
             sys.exit(1);
         }
     }
@@ -173,10 +174,23 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             return chk(rc, "mount");
         },
         .mknod => {
-            const p = op.str(0).p;
+            const path = op.str(0);
+            const p = path.p;
+            // Parents as runc makes them (/dev/net/tun, /dev/cpu/0/cpuid): 0755, each one.
+            var i: usize = 1;
+            while (i < path.len) : (i += 1) {
+                if (p[i] != '/') continue;
+                if (i >= comp_buf.len) return .{ .errno = 36, .detail = "device path" };
+                @memcpy(comp_buf[0..i], p[0..i]);
+                comp_buf[i] = 0;
+                const mk = sys.syscall3(.mkdirat, sys.AT_FDCWD, sys.ptr(&comp_buf), 0o755);
+                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != 17) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir device parent" };
+            }
             const rc = sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(p), op.num(0), op.num(1));
             if (sys.errnoOf(rc) == 17) return null; // EEXIST: the image ships the node
             if (chk(rc, "mknod")) |f| return f;
+            // The mode exactly as configured: mknod applied our umask to it.
+            if (chk(sys.syscall4(.fchmodat, sys.AT_FDCWD, sys.ptr(p), op.num(0) & 0o7777, 0), "chmod device")) |f| return f;
             return chk(sys.syscall5(.fchownat, sys.AT_FDCWD, sys.ptr(p), op.num(2), op.num(3), 0x100), "chown device");
         },
         .symlink => {
@@ -196,7 +210,22 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             const lim = [2]u64{ op.num(1), op.num(2) };
             return chk(sys.syscall4(.prlimit64, 0, op.num(0), sys.ptr(&lim), 0), "prlimit");
         },
-        .chdir => return chk(sys.syscall1(.chdir, sys.ptr(op.str(0).p)), "chdir"),
+        .chdir => {
+            const dir = op.str(0);
+            const rc = sys.syscall1(.chdir, sys.ptr(dir.p));
+            if (sys.errnoOf(rc) != 2 or op.num(0) != 1) return chk(rc, "chdir");
+            // num 0 = 1: make the missing directories (0755), then enter.
+            var i: usize = 1;
+            while (i <= dir.len) : (i += 1) {
+                if (i != dir.len and dir.p[i] != '/') continue;
+                if (i >= comp_buf.len) return .{ .errno = 36, .detail = "cwd" };
+                @memcpy(comp_buf[0..i], dir.p[0..i]);
+                comp_buf[i] = 0;
+                const mk = sys.syscall3(.mkdirat, sys.AT_FDCWD, sys.ptr(&comp_buf), 0o755);
+                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != 17) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir" };
+            }
+            return chk(sys.syscall1(.chdir, sys.ptr(dir.p)), "chdir");
+        },
         .umask => _ = sys.syscall1(.umask, op.num(0)),
         .caps_bounding => {
             const keep = op.num(0);
@@ -209,7 +238,11 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
                 if (cap == 63) break;
             }
         },
-        .prctl => return chk(sys.syscall5(.prctl, op.num(0), op.num(1), op.num(2), 0, 0), "prctl"),
+        .prctl => {
+            const rc = sys.syscall5(.prctl, op.num(0), op.num(1), op.num(2), 0, 0);
+            if (op.num(3) == 1) return null; // best effort
+            return chk(rc, "prctl");
+        },
         .capset => {
             const hdr = [2]u32{ 0x20080522, 0 };
             const e = op.num(0);
@@ -233,18 +266,15 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .seccomp => {
             const prog = op.str(0);
-            const sock = op.num(1);
-            const failure = if (sock == std.math.maxInt(u64))
-                handoff.installPlain(prog.p[0..prog.len], op.num(0))
-            else
-                handoff.installWithListener(prog.p[0..prog.len], op.num(0), sock, go_payload, op.num(2), sync_fd, step);
+            const sock: usize = @intCast(op.num(1));
+            const failure = handoff.install(prog.p[0..prog.len], op.num(0), sock, go_payload, op.num(2), sync_fd, step);
             if (failure) |f| return .{ .errno = f.errno, .detail = f.step };
-            if (sock != std.math.maxInt(u64)) {
-                var m = sync.Msg{ .kind = sync.TIMING, .value = handoff.last_latency_ns };
-                sync.send(sync_fd, &m);
-            }
         },
         .ready => {
+            if (handoff.reporting()) {
+                handoff.reportReady();
+                return null;
+            }
             var m = sync.Msg{ .kind = sync.READY };
             sync.send(sync_fd, &m);
         },
@@ -255,12 +285,13 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .fifo_wait => {
             // Reopen through /proc: the fifo's path is outside the container after pivot_root.
+            // The open is what `start` waits for (it returns once start opens the other end);
+            // the byte only says so early. A profile may deny write or close: both are best
+            // effort, and both fds are close-on-exec anyway (start also takes the fifo's
+            // hang-up at our execve as the release).
             const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(sys.fdPath(&path_a, slots[@intCast(op.num(0) & 7)])), sys.O_WRONLY | sys.O_CLOEXEC, 0);
             if (chk(fd, "open exec fifo")) |f| return f;
-            const rc = sys.syscall3(.write, fd, sys.ptr("0"), 1);
-            if (chk(rc, "write exec fifo")) |f| return f;
-            sys.close(fd);
-            sys.close(slots[@intCast(op.num(0) & 7)]);
+            _ = sys.syscall3(.write, fd, sys.ptr("0"), 1);
         },
         .resolve_exec => return resolveExec(op.str(0), op.str(1)),
         .exec => {
@@ -464,13 +495,14 @@ fn mountInRoot(op: plan.Op) ?Fail {
         rc = sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, sfd)), sys.ptr(sys.fdPath(&path_b, dfd)), 0, op.num(0), 0);
         sys.close(sfd);
     } else {
+        const opts = tmpfsData(fstype, data, dfd) orelse return .{ .errno = 36, .detail = "tmpfs options" };
         rc = sys.syscall5(
             .mount,
             if (src.len > 0) sys.ptr(src.p) else sys.ptr(fstype.p),
             sys.ptr(sys.fdPath(&path_b, dfd)),
             sys.ptr(fstype.p),
             op.num(0),
-            if (data.len > 0) sys.ptr(data.p) else 0,
+            if (opts.len > 0) sys.ptr(opts.ptr) else 0,
         );
     }
     if (chk(rc, "mount")) |f| return f;
@@ -526,6 +558,43 @@ fn vectors(op: plan.Op, skip: usize, argc: usize) ?Vectors {
     return .{ .argv = v, .envp = v + argc + 1 };
 }
 
+var data_buf: [4096 + 16]u8 = undefined;
+
+/// A tmpfs without `mode=` keeps the mode of the directory it covers, as runc and crun make
+/// it (the kernel's default, 1777, would open a 0755 directory to everyone): the options with
+/// `mode=<octal>` of `dfd` appended. Anything else, or a tmpfs with a mode, as given.
+fn tmpfsData(fstype: plan.Str, data: plan.Str, dfd: usize) ?[:0]const u8 {
+    const given: [:0]const u8 = data.p[0..data.len :0];
+    if (!std.mem.eql(u8, fstype.p[0..fstype.len], "tmpfs")) return given;
+    var opts = std.mem.splitScalar(u8, given, ',');
+    while (opts.next()) |o| if (std.mem.startsWith(u8, o, "mode=")) return given;
+    var st: [144]u8 align(8) = undefined;
+    if (sys.errnoOf(sys.syscall2(.fstat, dfd, sys.ptr(&st))) != 0) return given;
+    const mode = std.mem.readInt(u32, st[24..28], .little) & 0o7777;
+    if (data.len + 16 > data_buf.len) return null;
+    @memcpy(data_buf[0..data.len], given);
+    var n = data.len;
+    const prefix = if (n > 0) ",mode=" else "mode=";
+    @memcpy(data_buf[n..][0..prefix.len], prefix);
+    n += prefix.len;
+    var digits: [6]u8 = undefined;
+    var k: usize = 0;
+    var m = mode;
+    while (true) {
+        digits[k] = @intCast('0' + (m & 7));
+        k += 1;
+        m >>= 3;
+        if (m == 0) break;
+    }
+    while (k > 0) {
+        k -= 1;
+        data_buf[n] = digits[k];
+        n += 1;
+    }
+    data_buf[n] = 0;
+    return data_buf[0..n :0];
+}
+
 /// Finds args[0] along PATH inside the container, as execvp would, so a missing binary
 /// fails `create` instead of surfacing after `start`.
 fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
@@ -541,7 +610,11 @@ fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
         if (std.mem.readInt(u32, st[24..28], .little) & 0o170000 != 0o100000) {
             return .{ .errno = 13, .detail = "not a regular file" };
         }
-        return chk(sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0), "executable not found");
+        // Not "not found" for a file that is there: engines map that wording to 127, and a
+        // file without the execute bit is 126 (permission denied), as runc reports it.
+        const acc = sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0);
+        if (sys.errnoOf(acc) == 13) return .{ .errno = 13, .detail = "permission denied: not executable" };
+        return chk(acc, "cannot execute");
     }
     var it = std.mem.splitScalar(u8, paths.p[0..paths.len], ':');
     var last: i32 = 2;
@@ -561,6 +634,7 @@ fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
         if (sys.errnoOf(a) == 0) return null;
         last = sys.errnoOf(a);
     }
+    if (last == 13) return .{ .errno = 13, .detail = "permission denied: found in $PATH but not executable" };
     return .{ .errno = last, .detail = "executable file not found in $PATH" };
 }
 

@@ -66,7 +66,7 @@ export fn drun_launch(base: [*]const u8, len: usize, init_fd: i32, stdio: *const
         .plan_fd = @intCast(pfd),
         .sync_fd = sv[1],
         .stdio = stdio.*,
-        .argv = .{ "drun-init", decimal(&plan_arg, pfd), decimal(&sync_arg, @intCast(sv[1])), null },
+        .argv = .{ "drun-init", sys.decimalAt(&plan_arg, pfd), sys.decimalAt(&sync_arg, @intCast(sv[1])), null },
     };
     var stack: [16384]u8 align(16) = undefined;
     const all: u64 = ~@as(u64, 0);
@@ -113,23 +113,6 @@ fn spawnChild(arg: usize) callconv(.c) u8 {
     unreachable;
 }
 
-/// `n` in decimal, NUL-terminated, in buf.
-fn decimal(buf: *[32]u8, n: usize) [*:0]const u8 {
-    var digits: [20]u8 = undefined;
-    var v = n;
-    var i: usize = 0;
-    while (true) {
-        digits[i] = @intCast('0' + v % 10);
-        i += 1;
-        v /= 10;
-        if (v == 0) break;
-    }
-    var j: usize = 0;
-    while (j < i) : (j += 1) buf[j] = digits[i - 1 - j];
-    buf[i] = 0;
-    return @ptrCast(buf);
-}
-
 /// memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING) holding `bytes`, sealed against every
 /// change (F_SEAL_SEAL | SHRINK | GROW | WRITE): how drun-init is kept, so that a process
 /// running it cannot have its executable rewritten. Returns the fd or -errno.
@@ -170,7 +153,9 @@ export fn drun_wait(pid: i32, flags: i32) i64 {
 /// Connects a SOCK_STREAM unix socket to path (any length: long paths go through an O_PATH
 /// fd of the directory). Returns the fd (not close-on-exec: the child hands it on) or -errno.
 export fn drun_unix_connect(path: [*:0]const u8) i64 {
-    const s = sys.syscall3(.socket, 1, 1, 0);
+    // Non-blocking for the connect alone: an agent whose listen backlog is full (it stopped
+    // accepting) fails at once with EAGAIN instead of hanging create forever.
+    const s = sys.syscall3(.socket, 1, 1 | 0o4000, 0); // SOCK_STREAM | SOCK_NONBLOCK
     if (sys.errnoOf(s) != 0) return -@as(i64, sys.errnoOf(s));
     var addr: [110]u8 = [_]u8{0} ** 110;
     addr[0] = 1; // AF_UNIX
@@ -206,6 +191,9 @@ export fn drun_unix_connect(path: [*:0]const u8) i64 {
         sys.close(s);
         return -@as(i64, sys.errnoOf(rc));
     }
+    // Blocking again: sends are bounded by SO_SNDTIMEO where it matters.
+    const fl = sys.syscall2(.fcntl, s, 3); // F_GETFL
+    if (sys.errnoOf(fl) == 0) _ = sys.syscall3(.fcntl, s, 4, fl & ~@as(usize, 0o4000)); // F_SETFL
     return @intCast(s);
 }
 
@@ -233,7 +221,10 @@ export fn drun_fifo_start(path: [*:0]const u8, timeout_ms: i32) i32 {
     defer sys.close(fd);
     const r = sys.waitReadable(@intCast(fd), timeout_ms);
     if (r == 0) return 0;
-    if (r < 0 and r != -1000) return @intCast(r);
+    // Hung up: a writer came and went without its byte (a profile denied the init's write;
+    // its fds closed at execve). A fifo reports no hang-up before its first writer.
+    if (r == -1000) return 1;
+    if (r < 0) return @intCast(r);
     var b: [1]u8 = undefined;
     const n = sys.syscall3(.read, fd, sys.ptr(&b), 1);
     if (sys.errnoOf(n) != 0) return -sys.errnoOf(n);
@@ -322,4 +313,21 @@ export fn drun_open(path: [*:0]const u8, flags: u32, mode: u32) i64 {
 /// parent went away) are reparented to this process instead of pid 1. 0 or -errno.
 export fn drun_set_subreaper() i32 {
     return -sys.errnoOf(sys.syscall2(.prctl, 36, 1)); // PR_SET_CHILD_SUBREAPER
+}
+
+/// pidfd_open(pid, 0): a handle on a process this one did not start (wait4 only serves a
+/// parent), so `wait` works from any process. The fd is close-on-exec. Returns it or -errno.
+export fn drun_pidfd_open(pid: i32) i64 {
+    const fd = sys.syscall2(.pidfd_open, @bitCast(@as(isize, pid)), 0);
+    if (sys.errnoOf(fd) != 0) return -@as(i64, sys.errnoOf(fd));
+    return @intCast(fd);
+}
+
+/// Waits up to timeout_ms (negative: forever) for the process behind a pidfd to exit: the
+/// kernel makes the pidfd readable then. 1 when it has exited, 0 on timeout, -errno.
+export fn drun_pidfd_wait(fd: i32, timeout_ms: i32) i32 {
+    const r = sys.waitReadable(fd, timeout_ms);
+    if (r == 0) return 0;
+    if (r < 0 and r != -1000) return @intCast(r);
+    return 1;
 }

@@ -73,19 +73,25 @@ pub fn exit(code: usize) noreturn {
 pub fn fdPath(buf: *[32]u8, fd: usize) [*:0]const u8 {
     const prefix = "/proc/self/fd/";
     @memcpy(buf[0..prefix.len], prefix);
+    _ = decimalAt(buf[prefix.len..], fd);
+    return @ptrCast(buf);
+}
+
+/// `n` in decimal at the start of `out`, NUL-terminated (out holds at least 21 bytes).
+pub fn decimalAt(out: []u8, n: usize) [*:0]const u8 {
     var digits: [20]u8 = undefined;
-    var n = fd;
+    var v = n;
     var i: usize = 0;
     while (true) {
-        digits[i] = @intCast('0' + n % 10);
+        digits[i] = @intCast('0' + v % 10);
         i += 1;
-        n /= 10;
-        if (n == 0) break;
+        v /= 10;
+        if (v == 0) break;
     }
     var j: usize = 0;
-    while (j < i) : (j += 1) buf[prefix.len + j] = digits[i - 1 - j];
-    buf[prefix.len + i] = 0;
-    return @ptrCast(buf);
+    while (j < i) : (j += 1) out[j] = digits[i - 1 - j];
+    out[i] = 0;
+    return @ptrCast(out.ptr);
 }
 
 pub fn strlen(s: [*:0]const u8) usize {

@@ -1,0 +1,174 @@
+/**
+ * Places where drun differed from the runtime-spec, runc and crun (the OCI validation suite
+ * and real workloads found them); each test fails on the code before its fix:
+ * - rootfsPropagation shared/unbindable was applied to / before the pivot (EINVAL);
+ * - device nodes got the caller's umask, and a node whose parent dir was missing failed;
+ * - a failing poststart/poststop hook stopped the hooks after it; a hook without `env` got
+ *   an empty environment instead of the runtime's.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
+
+for (const prop of ["shared", "unbindable"] as const) {
+  Deno.test(`spec parity: rootfsPropagation ${prop} runs and applies to the new /`, async () => {
+    const spec = probeSpec(["cat", "/proc/self/mountinfo"]);
+    spec.linux!.rootfsPropagation = prop;
+    const b = makeProbeBundle(spec);
+    try {
+      const r = await drun(b, ["run", "--bundle", b.dir, `prop-${prop}-${Deno.pid}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const root = r.stdout.split("\n").find((l) => l.split(" ")[4] === "/")!;
+      const want = { shared: /shared:\d+/, unbindable: /unbindable/ }[prop];
+      assert.match(root, want, root);
+    } finally {
+      await b.cleanup();
+    }
+  });
+}
+
+Deno.test("spec parity: device nodes get their configured mode and missing parents", async () => {
+  const spec = probeSpec(["sleep", "10"]);
+  spec.linux!.devices = [
+    { path: "/dev/net/tun/", type: "c", major: 10, minor: 200, fileMode: 0o660, uid: 0, gid: 0 },
+    { path: "/dev/cpu/0/fake", type: "c", major: 1, minor: 3, fileMode: 0o640, uid: 0, gid: 0 },
+  ];
+  const b = makeProbeBundle(spec);
+  const id = `devmode-${Deno.pid}`;
+  try {
+    const c = await drun(b, ["run", "-d", "--bundle", b.dir, id]);
+    assert.equal(c.code, 0, c.stderr);
+    const pid = JSON.parse((await drun(b, ["state", id])).stdout).pid;
+    const mode = (p: string) => Deno.statSync(`/proc/${pid}/root${p}`).mode! & 0o7777;
+    assert.equal(mode("/dev/net/tun"), 0o660);
+    assert.equal(mode("/dev/cpu/0/fake"), 0o640);
+    assert.equal(mode("/dev/null"), 0o666, "not trimmed by the runtime's umask 022");
+    assert.equal(mode("/dev/net"), 0o755);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: a failing poststart or poststop hook does not stop the next ones", async () => {
+  const spec = probeSpec(["exit", "0"]);
+  const b = makeProbeBundle(spec);
+  const out = join(b.dir, "hooks.out");
+  const note = (what: string) => ({
+    path: "/bin/sh",
+    args: ["sh", "-c", `echo ${what} "$DRUN_TEST_MARK" >> ${out}`],
+  });
+  spec.hooks = {
+    poststart: [{ path: "/bin/false" }, note("poststart")],
+    poststop: [{ path: "/bin/false" }, note("poststop")],
+  };
+  b.write(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, `hooks-${Deno.pid}`], {
+      env: { DRUN_TEST_MARK: "inherited" },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /hooks\.poststart\[0\]/);
+    assert.match(r.stderr, /hooks\.poststop\[0\]/);
+    // Both second hooks ran, and without `env` they saw the runtime's environment.
+    assert.deepEqual(Deno.readTextFileSync(out).trim().split("\n"), [
+      "poststart inherited",
+      "poststop inherited",
+    ]);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: engines get runc's wording and a log file every time", async () => {
+  const spec = probeSpec(["exit", "0"]);
+  spec.process!.args = ["/noexec"];
+  const b = makeProbeBundle(spec);
+  try {
+    Deno.copyFileSync(join(b.rootfs, "probe"), join(b.rootfs, "noexec"));
+    Deno.chmodSync(join(b.rootfs, "noexec"), 0o644);
+    const log = join(b.dir, "log.json");
+    const r = await drun(b, [
+      "--log",
+      log,
+      "--log-format",
+      "json",
+      "run",
+      "--bundle",
+      b.dir,
+      `nx-${Deno.pid}`,
+    ]);
+    assert.notEqual(r.code, 0);
+    // podman maps "not found" to 127; a file that is there but not executable is 126.
+    const line = JSON.parse(Deno.readTextFileSync(log).trim().split("\n").at(-1)!);
+    assert.equal(line.level, "error");
+    assert.match(line.msg, /process\.args\[0\].*permission denied/);
+    assert.doesNotMatch(line.msg, /not found/);
+    // The log file exists after a command that logged nothing, as runc leaves it.
+    const quiet = join(b.dir, "quiet.json");
+    assert.equal((await drun(b, ["--log", quiet, "list"])).code, 0);
+    assert.equal(Deno.readTextFileSync(quiet), "");
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: unknown syscall names in a profile are debug lines, not warnings", async () => {
+  const spec = probeSpec(["exit", "0"]);
+  spec.linux!.seccomp = {
+    defaultAction: "SCMP_ACT_ALLOW",
+    syscalls: [{ names: ["no_such_syscall_x"], action: "SCMP_ACT_ERRNO" }],
+  };
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, `unk-${Deno.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /no_such_syscall_x/, "no warning for engines to show");
+    const d = await drun(b, ["--debug", "run", "--bundle", b.dir, `unk2-${Deno.pid}`]);
+    assert.match(d.stderr, /level=debug.*unknown syscall \\"no_such_syscall_x\\"/);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: a missing cwd is created and HOME comes from the image's passwd", async () => {
+  const spec = probeSpec(["report"]);
+  spec.process!.cwd = "/work/deep/dir";
+  spec.process!.user = { uid: 1000, gid: 1000 };
+  spec.process!.env = ["PATH=/bin"];
+  const b = makeProbeBundle(spec);
+  try {
+    Deno.mkdirSync(join(b.rootfs, "etc"));
+    Deno.writeTextFileSync(
+      join(b.rootfs, "etc/passwd"),
+      "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n",
+    );
+    const r = await drun(b, ["run", "--bundle", b.dir, `cwd-${Deno.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = probeReport(r.stdout);
+    assert.equal(rep.cwd, "/work/deep/dir");
+    assert.ok((rep.env as string[]).includes("HOME=/home/user"), String(rep.env));
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: a tmpfs without mode= keeps the mode of the directory it covers", async () => {
+  const spec = probeSpec(["sleep", "10"]);
+  spec.mounts!.push(
+    { destination: "/data", type: "tmpfs", source: "tmpfs", options: ["nosuid"] },
+    { destination: "/given", type: "tmpfs", source: "tmpfs", options: ["mode=700"] },
+  );
+  const b = makeProbeBundle(spec);
+  const id = `tmpfsmode-${Deno.pid}`;
+  try {
+    Deno.mkdirSync(join(b.rootfs, "data"), { mode: 0o750 });
+    Deno.chmodSync(join(b.rootfs, "data"), 0o750);
+    assert.equal((await drun(b, ["run", "-d", "--bundle", b.dir, id])).code, 0);
+    const pid = JSON.parse((await drun(b, ["state", id])).stdout).pid;
+    const mode = (p: string) => Deno.statSync(`/proc/${pid}/root${p}`).mode! & 0o7777;
+    assert.equal(mode("/data"), 0o750, "the kernel's default would be 1777");
+    assert.equal(mode("/given"), 0o700);
+  } finally {
+    await b.cleanup();
+  }
+});
