@@ -3,7 +3,8 @@
  * (runtime type io.containerd.drun.v2) against containerd's runc shim with runc, same exit
  * codes and output. containerd runs privately as in containerd_test.ts (its socket, root and
  * state in a temp dir, in a private mount namespace with its own /run); containers get their
- * cgroups under this test's own cgroup.
+ * cgroups under this test's own cgroup. DRUN_SHIM_LAUNCHER runs the suite on an installed shim
+ * (`deno task install`) instead of the checkout's.
  */
 import { join } from "node:path";
 import {
@@ -25,21 +26,30 @@ import {
   IMAGE,
   runDetached as runDetachedWith,
   type Runtime,
+  type RuntimeFlags,
   taskPid,
   taskStatus,
   withContainerd,
 } from "./containerd_env.ts";
 
 const NS = "drun-shim-test";
-const SHIM = join(REPO, "bin/containerd-shim-drun-v2");
+/** The shim: the checkout's launcher, or $DRUN_SHIM_LAUNCHER (one `deno task install` wrote). */
+const SHIM = Deno.env.get("DRUN_SHIM_LAUNCHER") ?? join(REPO, "bin/containerd-shim-drun-v2");
 type Ctx = ContainerdEnv;
 
 /** `ctr run` options: the drun shim, or the runc shim with runc; and the cgroup. */
 function runtimeFlags(ctx: Ctx, rt: Runtime, id: string): string[] {
-  const runtime = rt === "drun"
-    ? ["--runtime", SHIM]
-    : ["--runc-binary", ctx.runc, "--runc-root", join(ctx.state, "runc")];
-  return [...runtime, "--cgroup", join(ctx.scope.path, id)];
+  return flagsWithShim(SHIM)(ctx, rt, id);
+}
+
+/** runtimeFlags with the drun shim at `shim`. */
+function flagsWithShim(shim: string): RuntimeFlags {
+  return (ctx, rt, id) => {
+    const runtime = rt === "drun"
+      ? ["--runtime", shim]
+      : ["--runc-binary", ctx.runc, "--runc-root", join(ctx.state, "runc")];
+    return [...runtime, "--cgroup", join(ctx.scope.path, id)];
+  };
 }
 
 /** `ctr run -d` under rt, waiting until it runs. */
@@ -64,7 +74,8 @@ function shimPids(ctx: Ctx, rt: Runtime): number[] {
     try {
       const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
       if (!cmd.includes(join(ctx.engine, "containerd.sock"))) continue;
-      const drun = cmd.some((a) => a.endsWith("shim/main.ts")) && cmd.includes("serve");
+      const drun = cmd.includes("serve") &&
+        cmd.some((a) => a.endsWith("shim/main.ts") || a.endsWith("containerd-shim-drun-v2.js"));
       const runc = cmd.some((a) => a.endsWith("containerd-shim-runc-v2"));
       if (rt === "drun" ? drun : runc) pids.push(Number(e.name));
     } catch { /* gone */ }
@@ -372,6 +383,31 @@ Deno.test({
   sanitizeResources: false,
   async fn(t) {
     await withContainerd("drun-shim", NS, (env) => compareScenarios(t, scenarios, env));
+  },
+});
+
+Deno.test({
+  name: "the shim `deno task install` writes: ctr run as with the runc shim",
+  sanitizeResources: false,
+  async fn(t) {
+    const prefix = Deno.makeTempDirSync({ prefix: "drun-shim-install-" });
+    try {
+      await must([
+        Deno.execPath(),
+        "run",
+        "-A",
+        join(REPO, "scripts/install.ts"),
+        "--prefix",
+        prefix,
+      ], {
+        timeoutMs: 300_000,
+      });
+      const installed = ctrScenarios(flagsWithShim(join(prefix, "bin/containerd-shim-drun-v2")))
+        .filter((s) => /^(ctr run --rm|run -d, task exec)/.test(s.name));
+      await withContainerd("drun-shim-inst", NS, (env) => compareScenarios(t, installed, env));
+    } finally {
+      await Deno.remove(prefix, { recursive: true }).catch(() => {});
+    }
   },
 });
 
