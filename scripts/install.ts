@@ -128,7 +128,11 @@ export async function install(args: InstallArgs): Promise<InstallPaths> {
     Deno.readFileSync(join(repo, "dist/containerd-shim-drun-v2.js")),
     0o644,
   );
-  const shim = launcherScript({ deno: paths.deno, entry: paths.shimBundle });
+  const shim = launcherScript({
+    deno: paths.deno,
+    entry: paths.shimBundle,
+    prelude: Deno.readTextFileSync(join(repo, "shim/fast_delete.sh")),
+  });
   writeAtomic(paths.shimLauncher, new TextEncoder().encode(shim), 0o755);
   return paths;
 }
