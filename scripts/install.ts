@@ -5,6 +5,8 @@
  *   DIR/bin/drun            a launcher with nothing but absolute paths in it
  *   DIR/lib/drun/drun.js    the single-file bundle (`deno task bundle`)
  *   DIR/lib/drun/deno       a copy of the Deno running this script (or of FILE)
+ *   DIR/bin/containerd-shim-drun-v2   containerd's shim for io.containerd.drun.v2
+ *   DIR/lib/drun/containerd-shim-drun-v2.js   its bundle (docs/shim.md)
  *
  * Deno is copied rather than referenced: the Deno that ran the install may live in a
  * checkout's `.tools/`, a user's home or a package cache that a later cleanup removes. DIR
@@ -32,6 +34,10 @@ export interface InstallPaths {
   bundle: string;
   /** The private copy of Deno: DIR/lib/drun/deno. */
   deno: string;
+  /** containerd's shim launcher: DIR/bin/containerd-shim-drun-v2. */
+  shimLauncher: string;
+  /** The bundled shim: DIR/lib/drun/containerd-shim-drun-v2.js. */
+  shimBundle: string;
 }
 
 /**
@@ -47,6 +53,8 @@ export function installPaths(prefix: string): InstallPaths {
     launcher: join(p, "bin", "drun"),
     bundle: join(p, "lib", "drun", "drun.js"),
     deno: join(p, "lib", "drun", "deno"),
+    shimLauncher: join(p, "bin", "containerd-shim-drun-v2"),
+    shimBundle: join(p, "lib", "drun", "containerd-shim-drun-v2.js"),
   };
 }
 
@@ -114,6 +122,18 @@ export async function install(args: InstallArgs): Promise<InstallPaths> {
   writeAtomic(paths.bundle, Deno.readFileSync(join(repo, "dist/drun.js")), 0o644);
   const script = launcherScript({ deno: paths.deno, entry: paths.bundle });
   writeAtomic(paths.launcher, new TextEncoder().encode(script), 0o755);
+  await bundle("shim/main.ts", "dist/containerd-shim-drun-v2.js");
+  writeAtomic(
+    paths.shimBundle,
+    Deno.readFileSync(join(repo, "dist/containerd-shim-drun-v2.js")),
+    0o644,
+  );
+  const shim = launcherScript({
+    deno: paths.deno,
+    entry: paths.shimBundle,
+    prelude: Deno.readTextFileSync(join(repo, "shim/fast_delete.sh")),
+  });
+  writeAtomic(paths.shimLauncher, new TextEncoder().encode(shim), 0o755);
   return paths;
 }
 

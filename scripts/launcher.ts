@@ -21,6 +21,8 @@ export interface LauncherTarget {
   deno: string;
   /** Absolute path of the bundled CLI (drun.js). */
   entry: string;
+  /** sh run before Deno starts (the shim's shim/fast_delete.sh). */
+  prelude?: string;
 }
 
 /** Quotes a word for sh. */
@@ -37,7 +39,8 @@ function shQuote(s: string): string {
  * ```
  */
 export function launcherScript(target: LauncherTarget): string {
-  for (const [k, v] of Object.entries(target)) {
+  for (const k of ["deno", "entry"] as const) {
+    const v = target[k];
     if (!v.startsWith("/")) throw new Error(`${k}: must be an absolute path, got ${v}`);
   }
   return [
@@ -46,6 +49,7 @@ export function launcherScript(target: LauncherTarget): string {
     "# Works with an empty environment and any cwd (engines call it so).",
     "export DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 DENO_NO_PACKAGE_JSON=1",
     '[ -n "${DENO_DIR:-}" ] || export DENO_DIR="${XDG_RUNTIME_DIR:-/run}/drun/.cache/deno"',
+    ...(target.prelude ? [target.prelude.trimEnd()] : []),
     `exec ${shQuote(target.deno)} run -A --quiet --no-config --no-lock ${
       shQuote(target.entry)
     } "$@"`,

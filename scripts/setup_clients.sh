@@ -14,6 +14,8 @@
 #                                           mount namespace
 #   setup_clients.sh containerd-start DIR   containerd on DIR/containerd.sock (root, state
 #                                           under DIR) and DIR/ctr, a ctr bound to it
+#                                           (with $CONTAINERD_CRI_CONFIG, a TOML file: the
+#                                           CRI plugin on, that file appended to the config)
 #   setup_clients.sh containerd-stop DIR    stops that containerd and its namespace
 #
 # The private mount namespace: a `sleep` started by `unshare --mount --propagation private`
@@ -134,11 +136,13 @@ podman_stop() {
 containerd_start() {
   local dir
   dir=$(mkdir -p "$1" && cd "$1" && pwd)
+  local cri='"io.containerd.grpc.v1.cri", '
+  [ -n "${CONTAINERD_CRI_CONFIG:-}" ] && cri=""
   cat >"$dir/config.toml" <<EOF
 version = 2
 root = "$dir/root"
 state = "$dir/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+disabled_plugins = [${cri}"io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs",
   "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp",
   "io.containerd.internal.v1.tracing"]
@@ -154,6 +158,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 [plugins."io.containerd.internal.v1.opt"]
   path = "$dir/opt"
 EOF
+  if [ -n "${CONTAINERD_CRI_CONFIG:-}" ]; then cat "$CONTAINERD_CRI_CONFIG" >>"$dir/config.toml"; fi
   holder "$dir"
   local h
   h=$(cat "$dir/holder.pid")

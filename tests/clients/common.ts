@@ -243,10 +243,16 @@ async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
 
 /**
  * An OCI image layout tarball (oci-layout, index.json, manifest, config, one gzip layer)
- * of a rootfs tarball, named `name` for containerd's import. Returns its path.
+ * of a rootfs tarball, named `name` for containerd's import (`entrypoint`: the image's, none
+ * by default). Returns its path.
  */
-export async function ociImageTarball(dir: string, rootfsTar: string, name: string) {
-  const layout = join(dir, "oci");
+export async function ociImageTarball(
+  dir: string,
+  rootfsTar: string,
+  name: string,
+  entrypoint?: string[],
+) {
+  const layout = join(dir, entrypoint ? "oci-entrypoint" : "oci");
   const blobs = join(layout, "blobs/sha256");
   Deno.mkdirSync(blobs, { recursive: true });
   const blob = async (bytes: Uint8Array, mediaType: string) => {
@@ -261,7 +267,10 @@ export async function ociImageTarball(dir: string, rootfsTar: string, name: stri
     json({
       architecture: "amd64",
       os: "linux",
-      config: { Env: ["PATH=/bin"], Cmd: ["/bin/sh"] },
+      config: {
+        Env: ["PATH=/bin"],
+        ...(entrypoint ? { Entrypoint: entrypoint } : { Cmd: ["/bin/sh"] }),
+      },
       rootfs: { type: "layers", diff_ids: [`sha256:${await sha256(layerTar)}`] },
     }),
     "application/vnd.oci.image.config.v1+json",
@@ -291,7 +300,7 @@ export async function ociImageTarball(dir: string, rootfsTar: string, name: stri
       }],
     }),
   );
-  const tar = join(dir, "image.tar");
+  const tar = join(dir, entrypoint ? "image-entrypoint.tar" : "image.tar");
   await must(["tar", "-C", layout, "-cf", tar, "."]);
   return tar;
 }
