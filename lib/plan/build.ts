@@ -11,7 +11,7 @@ import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
 import { inJoinOrder, NAMESPACE_FLAGS } from "../linux/namespaces.ts";
-import { idmapTreeOp, isIdmapped } from "./idmap.ts";
+import { bindTreeOp, idmapTreeOp, isIdmapped } from "./idmap.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
 import { checkProcMount } from "./proc_mounts.ts";
 import { checkPreservedFds } from "../processes.ts";
@@ -142,10 +142,15 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   add(Op.SIGNALS_RESET, "reset signal handlers");
   // Idmapped trees are made here, by the host's root: inside a user namespace the init could
   // not idmap a host filesystem. The init inherits them through the fork below.
+  // The same for every bind source when we make the user namespace: once inside, its root
+  // is a mapped uid that may not reach the source's path (EACCES).
   const trees = new Map<number, number>();
+  const cloneBinds = newNs.has("user") && !input.rootless;
   for (const [i, m] of (spec.mounts ?? []).entries()) {
-    if (!isIdmapped(m)) continue;
-    ops.push(idmapTreeOp(m, i, trees.size, linux));
+    if (isIdmapped(m)) ops.push(idmapTreeOp(m, i, trees.size, linux));
+    else if (cloneBinds && parseMountOptions(m.options, m.type).bind) {
+      ops.push(bindTreeOp(m, i, trees.size));
+    } else continue;
     trees.set(i, trees.size);
   }
   // drun-init was started without namespaces (an execve inside a fresh user namespace would
@@ -507,7 +512,7 @@ function addMount(
       if (!Deno.statSync(m.source!).isDirectory) kind = 2;
     } catch { /* validation already reported missing sources */ }
     if (tree !== undefined) {
-      add(Op.MOUNT_TREE, `${field}: move the idmapped bind onto ${m.destination}`, [tree, kind], [
+      add(Op.MOUNT_TREE, `${field}: move the bind tree onto ${m.destination}`, [tree, kind], [
         rel,
       ]);
       return;

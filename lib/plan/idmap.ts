@@ -64,8 +64,40 @@ export function isIdmapped(m: Mount): boolean {
  * ```
  */
 export function idmapTreeOp(m: Mount, i: number, index: number, linux: Linux): PlanOp {
+  return treeOp(m, i, index, linux, true);
+}
+
+/**
+ * The same op without an idmap: a clone of bind source `m.source` made by the host's root
+ * before the init enters its new user namespace, where the mapped root may not be allowed
+ * to reach the source's path (runc opens such sources in its parent too).
+ *
+ * @example
+ * ```ts
+ * const op = bindTreeOp({ destination: "/data", source: "/root/private/data", options: ["rbind"] }, 0, 0);
+ * ```
+ */
+export function bindTreeOp(m: Mount, i: number, index: number): PlanOp {
+  return treeOp(m, i, index, {}, false);
+}
+
+function treeOp(m: Mount, i: number, index: number, linux: Linux, idmap: boolean): PlanOp {
   const field = `mounts[${i}]`;
   const o = parseMountOptions(m.options, m.type);
+  if (!idmap) {
+    if (index >= MAX_IDMAPPED_MOUNTS) {
+      throw new SpecError(
+        field,
+        `at most ${MAX_IDMAPPED_MOUNTS} bind mounts with a user namespace`,
+      );
+    }
+    return {
+      kind: Op.IDMAP_TREE,
+      label: `${field}: clone the bind source ${m.source} before the user namespace`,
+      nums: [index, o.recursive ? AT_RECURSIVE : 0, 0, ...treeAttrs(o)],
+      strs: [m.source!, "", ""],
+    };
+  }
   if (!o.bind) {
     throw new SpecError(
       `${field}.uidMappings`,
@@ -84,10 +116,6 @@ export function idmapTreeOp(m: Mount, i: number, index: number, linux: Linux): P
       "an idmapped mount needs mappings: its own, or the container's linux.uidMappings",
     );
   }
-  let attrSet = o.attrSet;
-  for (const [flag, attr] of FLAG_ATTRS) if (o.flags & flag) attrSet |= attr;
-  // One propagation type for the whole tree (mount_setattr takes one); the last one wins.
-  const propagation = (o.propagation.at(-1) ?? 0) & ~MS.REC;
   return {
     kind: Op.IDMAP_TREE,
     label: `${field}: idmapped bind of ${m.source} for ${m.destination}`,
@@ -95,10 +123,17 @@ export function idmapTreeOp(m: Mount, i: number, index: number, linux: Linux): P
       index,
       o.recursive ? AT_RECURSIVE : 0,
       o.idmap === "ridmap" ? AT_RECURSIVE : 0,
-      attrSet,
-      o.attrClr,
-      propagation,
+      ...treeAttrs(o),
     ],
     strs: [m.source!, mapText(uid), mapText(gid)],
   };
+}
+
+/** attr_set, attr_clr and propagation of a tree, from the mount's flags and r* options. */
+function treeAttrs(o: ReturnType<typeof parseMountOptions>): [number, number, number] {
+  let attrSet = o.attrSet;
+  for (const [flag, attr] of FLAG_ATTRS) if (o.flags & flag) attrSet |= attr;
+  // One propagation type for the whole tree (mount_setattr takes one); the last one wins.
+  const propagation = (o.propagation.at(-1) ?? 0) & ~MS.REC;
+  return [attrSet, o.attrClr, propagation];
 }

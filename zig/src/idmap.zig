@@ -87,16 +87,26 @@ fn mappedUserns(uid_map: plan.Str, gid_map: plan.Str) union(enum) { fd: usize, f
 /// (AT_RECURSIVE for ridmap), attr_set, attr_clr, propagation. strs: source, uid_map, gid_map.
 pub fn makeTree(op: plan.Op) ?Fail {
     const idx: usize = @intCast(op.num(0));
-    if (idx >= trees.len) return .{ .errno = 22, .detail = "idmapped mount index" };
-    const userns = switch (mappedUserns(op.str(1), op.str(2))) {
-        .fd => |fd| fd,
-        .fail => |f| return f,
-    };
-    defer sys.close(userns);
+    if (idx >= trees.len) return .{ .errno = 22, .detail = "bind tree index" };
+    // No maps: a plain clone of the source, made here only because the host's root can reach
+    // it (inside the container's user namespace its path may be closed to the mapped root).
+    const plain = op.str(1).len == 0 and op.str(2).len == 0;
+    var userns: usize = 0;
+    if (!plain) {
+        userns = switch (mappedUserns(op.str(1), op.str(2))) {
+            .fd => |fd| fd,
+            .fail => |f| return f,
+        };
+    }
+    defer if (userns != 0) sys.close(userns);
     const tree = sys.syscall3(.open_tree, sys.AT_FDCWD, sys.ptr(op.str(0).p), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | op.num(1));
     if (chk(tree, "open_tree (bind source)")) |f| return f;
+    if (plain and op.num(3) == 0 and op.num(4) == 0 and op.num(5) == 0) {
+        trees[idx] = tree;
+        return null;
+    }
     var attr = extern struct { set: u64, clr: u64, propagation: u64, userns_fd: u64 }{
-        .set = MOUNT_ATTR_IDMAP | op.num(3),
+        .set = (if (plain) 0 else MOUNT_ATTR_IDMAP) | op.num(3),
         .clr = op.num(4),
         .propagation = op.num(5),
         .userns_fd = userns,
