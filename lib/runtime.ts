@@ -3,12 +3,11 @@
  * parent side. This is the library API the CLI is a thin layer over.
  * @module
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "./path.ts";
 import type { LinuxResources, Process, Spec } from "./spec/types.ts";
-import { loadSpec, validateSpec } from "./spec/validate.ts";
 import { DrunError } from "./errors.ts";
-import { buildPlan, type PlanInput } from "./plan/build.ts";
-import { encodePlan, type LaunchPlan, Op } from "./plan/encode.ts";
+import type { PlanInput } from "./plan/build.ts";
+import type { LaunchPlan } from "./plan/encode.ts";
 import {
   closeFd,
   errnoText,
@@ -36,23 +35,30 @@ import {
   withLock,
   writeState,
 } from "./state/store.ts";
-import { compileSeccompCached } from "./seccomp/compile.ts";
 import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
 import { mark } from "./timing.ts";
 import { containerPids, waitGone, writePidFile } from "./processes.ts";
-import { execInContainer, type ExecOptions, type ExecResult } from "./exec.ts";
-import {
-  awaitReady,
-  consoleHandler,
-  encodeJson,
-  initFromFork,
-  launchError,
-  seccompPayload,
-} from "./launch.ts";
+import type { ExecOptions, ExecResult } from "./exec.ts";
 
 export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
+
+/**
+ * What only `create` and `exec` use: the validator, the plan builder and encoder, the seccomp
+ * compiler and the launch conversation. Loaded on first use so that `start`, `kill`, `delete`
+ * and `list`, which engines call several times per container, do not load them.
+ */
+async function createModules() {
+  const [validate, build, encode, compile, launch] = await Promise.all([
+    import("./spec/validate.ts"),
+    import("./plan/build.ts"),
+    import("./plan/encode.ts"),
+    import("./seccomp/compile.ts"),
+    import("./launch.ts"),
+  ]);
+  return { ...validate, ...build, ...encode, ...compile, ...launch };
+}
 import { type HookOutput, runHooks } from "./hooks.ts";
 import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
 import {
@@ -155,6 +161,20 @@ export class Runtime {
 
   /** `create`, returning what the launch learned (handoff timing, exec watch). */
   async createWithResult(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
+    const {
+      awaitReady,
+      buildPlan,
+      compileSeccompCached,
+      consoleHandler,
+      encodeJson,
+      encodePlan,
+      initFromFork,
+      launchError,
+      loadSpec,
+      Op,
+      seccompPayload,
+      validateSpec,
+    } = await createModules();
     await loadNative();
     mark("create");
     validateId(id);
@@ -476,6 +496,7 @@ export class Runtime {
    * or when it exits (with its status).
    */
   async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
+    const { execInContainer } = await import("./exec.ts");
     return await execInContainer(this.root, id, process, opts);
   }
 

@@ -3,11 +3,12 @@
  * controller's knobs written in its own hierarchy.
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path.ts";
 import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
-import { parseCpuList } from "../spec/validate.ts";
+import { parseCpuList } from "../spec/cpu_list.ts";
 import { BaseManager, type Placement } from "./base.ts";
+import { frozenV1 } from "./frozen.ts";
 import {
   hasKnob,
   readCounter,
@@ -446,7 +447,7 @@ export class V1Manager extends BaseManager {
 
   isFrozen(): boolean {
     const d = this.dir("freezer");
-    return !!d && (readKnob(d, "freezer.state") ?? "").trim() === "FROZEN";
+    return !!d && frozenV1(d);
   }
 
   protected procsDir(): string | undefined {

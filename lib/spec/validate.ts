@@ -18,12 +18,13 @@
  * @module
  */
 
-import { isAbsolute, join, posix, resolve } from "node:path";
+import { isAbsolute, join, posix, resolve } from "../path.ts";
 import { CAPABILITIES } from "../caps.ts";
 import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "./linux_constants.ts";
 export { RLIMITS };
 import { HOOK_KINDS } from "../hooks.ts";
-import { ArgError, SpecError } from "../errors.ts";
+import { SpecError } from "../errors.ts";
+import { parseCpuList } from "./cpu_list.ts";
 import { ACTIONS, OPERATORS, PROFILE_FLAGS } from "../seccomp/constants.ts";
 import type { Mount, Spec } from "./types.ts";
 
@@ -177,9 +178,6 @@ const IPC_SYSCTLS = new Set([
 ]);
 const UTS_SYSCTLS = new Set(["kernel.hostname", "kernel.domainname"]);
 
-// Highest cpu/node number parseCpuList accepts; well above any real NR_CPUS but small enough
-// that a hostile "0-4000000000" cannot make us allocate gigabytes.
-const MAX_CPU = 65535;
 // __NEW_UTS_LEN: the kernel refuses longer host and domain names.
 const MAX_UTS_NAME = 64;
 // The kernel refuses uid_map/gid_map files with more lines than this.
@@ -200,30 +198,7 @@ export interface ValidateOptions {
   checkFs?: boolean;
 }
 
-/**
- * Parses a kernel cpu/node list such as `"0-2,4"` or `"0-7:2/4"` into sorted unique numbers.
- * An empty (or all-whitespace) string gives `[]`. Throws {@link ArgError} on malformed input.
- */
-export function parseCpuList(s: string): number[] {
-  const text = s.trim();
-  if (text === "") return [];
-  const out = new Set<number>();
-  for (const part of text.split(",")) {
-    const m = /^(\d+)(?:-(\d+)(?::(\d+)\/(\d+))?)?$/.exec(part);
-    if (!m) throw new ArgError(`invalid cpu list "${s}": bad element "${part}"`);
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : Number(m[2]);
-    if (hi < lo) throw new ArgError(`invalid cpu list "${s}": range ${part} is reversed`);
-    if (hi > MAX_CPU) throw new ArgError(`invalid cpu list "${s}": ${hi} is above ${MAX_CPU}`);
-    const used = m[3] === undefined ? 1 : Number(m[3]);
-    const group = m[4] === undefined ? 1 : Number(m[4]);
-    if (used < 1 || group < 1 || used > group) {
-      throw new ArgError(`invalid cpu list "${s}": bad stride in ${part}`);
-    }
-    for (let c = lo; c <= hi; c++) if ((c - lo) % group < used) out.add(c);
-  }
-  return [...out].sort((a, b) => a - b);
-}
+export { parseCpuList };
 
 /**
  * Whether a mount is a bind mount: type `bind`/`rbind`, or a `bind`/`rbind` option (which is
