@@ -32,7 +32,7 @@ export interface Ctx {
   counts: Counts;
   /** --quick. */
   quick: boolean;
-  /** Docker's profile, when ../shared has it. */
+  /** Docker's profile, when vendor/ has it. */
   docker?: LinuxSeccomp;
   /** Progress output (stderr). */
   log(msg: string): void;

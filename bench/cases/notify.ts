@@ -25,7 +25,7 @@ export async function notifyCase(ctx: Ctx): Promise<CaseResult> {
     rts.map((rt) => ({ key: rt.name, label: rt.label })),
   );
   if (!ctx.docker) {
-    c.errors.push(`Docker's profile not found (../shared/profiles); case skipped`);
+    c.errors.push(`Docker's profile not found (vendor/docker-default-amd64.json); case skipped`);
     return c;
   }
   const socket = ws.path("agent.sock");

@@ -49,7 +49,7 @@ export async function syscallCase(ctx: Ctx): Promise<CaseResult> {
     rts.map((rt) => ({ key: rt.name, label: rt.label })),
   );
   if (!ctx.docker) {
-    c.errors.push(`Docker's profile not found (../shared/profiles); case skipped`);
+    c.errors.push(`Docker's profile not found (vendor/docker-default-amd64.json); case skipped`);
     return c;
   }
   const args = LOOPS.flatMap((l) => ["loop", String(l.nr), String(counts.loopCount)]);
