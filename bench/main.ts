@@ -125,11 +125,18 @@ async function main(): Promise<number> {
       bundleJs = undefined;
     }
   }
+  let splitJs: string | undefined = join(REPO, "dist", "split", "cli.js");
+  try {
+    if (!bundleJs) throw new Error("no bundle");
+    Deno.statSync(splitJs);
+  } catch {
+    splitJs = undefined;
+  }
 
   const ws = new Workspace(cg);
   Deno.writeTextFileSync(join(ws.dir, CHAIN_FILE), JSON.stringify([...chainBefore]));
   Deno.writeTextFileSync(join(ws.dir, "cgroup-dirs-chain.json"), JSON.stringify(chain));
-  ws.addRuntimes({ bundleJs });
+  ws.addRuntimes({ bundleJs, splitJs });
   const ctx: Ctx = { ws, counts, quick, docker: dockerProfile(), log };
   log(`workspace ${ws.dir}; cgroups ${cg.mode}, this process in ${cg.base || "/"}`);
   for (const [k, v] of Object.entries(ws.missing)) log(`${k}: ${v}, left out`);

@@ -14,7 +14,7 @@ import { which } from "../lib/host.ts";
 /** Case 6. */
 export async function footprintCase(ctx: Ctx, bundleJs?: string): Promise<CaseResult> {
   const { ws, counts } = ctx;
-  const rts = ws.pick(["drun", "drun-bundle", "runc", "crun"]);
+  const rts = ws.pick(["drun", "drun-bundle", "drun-split", "runc", "crun"]);
   const c = newCase(
     "6",
     "footprint: peak RSS of the runtime process during `run`, size on disk",

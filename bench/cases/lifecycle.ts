@@ -14,7 +14,7 @@ import { type Ctx, interleave, waitExit } from "./common.ts";
 /** Case 1 (no seccomp) or case 2 (Docker's profile). */
 export async function lifecycleCase(ctx: Ctx, seccomp: boolean): Promise<CaseResult> {
   const { ws, counts } = ctx;
-  const rts = ws.pick(["drun", "drun-bundle", "runc", "crun"]);
+  const rts = ws.pick(["drun", "drun-bundle", "drun-split", "runc", "crun"]);
   const c = newCase(
     seccomp ? "2" : "1",
     seccomp

@@ -16,12 +16,12 @@ import { type Ctx, interleave, waitExit } from "./common.ts";
 /** The short-command case. */
 export async function shortCase(ctx: Ctx): Promise<CaseResult> {
   const { ws, counts } = ctx;
-  const rts = ws.pick(["drun", "drun-bundle", "runc", "crun"]);
+  const rts = ws.pick(["drun", "drun-bundle", "drun-split", "runc", "crun"]);
   const c = newCase("short", "Short commands, each a new process, against bare Deno", [
     ...rts.map((rt) => ({ key: rt.name, label: rt.label })),
     { key: "deno", label: "deno run (empty file)" },
   ]);
-  c.ratios = [["drun", "deno"], ["drun-bundle", "deno"], ["drun", "runc"]];
+  c.ratios = [["drun", "deno"], ["drun-bundle", "deno"], ["drun-split", "deno"], ["drun", "runc"]];
   const spec = probeSpec(ws.rootfs, ["sleep", "30"]);
   const bundles = new Map(rts.map((rt) => [rt.name, ws.bundle(rt, "short", spec)]));
   const opts = { cwd: ws.dir };

@@ -108,7 +108,7 @@ export function caseMarkdown(c: CaseResult): string {
     c.metrics.some((m) => !m.noRatio && m.samples[a]?.length && m.samples[b]?.length);
   const pairs: [string, string][] = c.ratios ?? [["drun", "runc"], ["drun", "crun"]];
   const ratioCols = pairs.filter(hasRatio);
-  const short = (k: string) => k === "drun-bundle" ? "single" : k;
+  const short = (k: string) => ({ "drun-bundle": "single", "drun-split": "split" })[k] ?? k;
   const head = [
     "",
     "unit",

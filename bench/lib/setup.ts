@@ -29,7 +29,7 @@ export const OWNER_FILE = "owner.pid";
 export const CHAIN_FILE = "cgroup-dirs-before.json";
 
 /** The runtimes compared. */
-export type RtName = "drun" | "drun-bundle" | "runc" | "crun";
+export type RtName = "drun" | "drun-bundle" | "drun-split" | "runc" | "crun";
 
 /** One runtime: how to invoke it, where its state lives. */
 export interface Rt {
@@ -118,7 +118,7 @@ export class Workspace {
   }
 
   /** Registers the runtimes that exist on this host. */
-  addRuntimes(opts: { bundleJs?: string }): void {
+  addRuntimes(opts: { bundleJs?: string; splitJs?: string }): void {
     const deno = Deno.execPath();
     const denoVersion = `deno ${Deno.version.deno}`;
     const state = (n: string) => join(this.dir, "state", n);
@@ -143,6 +143,17 @@ export class Workspace {
         root: state("drun-bundle"),
         argv: (a) => [DRUN_SINGLE, "--root", state("drun-bundle"), ...a],
         env: { ...env, DRUN_ENTRY: opts.bundleJs },
+      });
+    }
+    if (opts.splitJs) {
+      this.add({
+        name: "drun-split",
+        label: "drun (bin/drun, dist/split)",
+        version: denoVersion,
+        bin: DRUN_BIN,
+        root: state("drun-split"),
+        argv: (a) => [DRUN_BIN, "--root", state("drun-split"), ...a],
+        env: { ...env, DRUN_ENTRY: opts.splitJs },
       });
     }
     const runc = which("runc");

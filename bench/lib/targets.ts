@@ -53,21 +53,25 @@ export function targetRows(cases: CaseResult[]): TargetRow[] {
   const RUN = "run (create+start+wait+delete)";
   ratioRow("`run` (bin/drun) vs runc", "1", RUN, "drun", "runc", 1.5);
   ratioRow("`run` (bin/drun-single) vs runc", "1", RUN, "drun-bundle", "runc", 1.5);
+  ratioRow("`run` (dist/split) vs runc", "1", RUN, "drun-split", "runc", 1.5);
   ratioRow("`run` (bin/drun) vs crun", "1", RUN, "drun", "crun");
   for (const cmd of ["state", "list", "start", "kill CONT", "delete"]) {
     const max = cmd === "state" ? 1.3 : undefined;
     ratioRow(`\`${cmd}\` (bin/drun) vs bare deno`, "short", cmd, "drun", "deno", max);
     if (cmd === "state") {
       ratioRow("`state` (bin/drun-single) vs bare deno", "short", cmd, "drun-bundle", "deno", max);
+      ratioRow("`state` (dist/split) vs bare deno", "short", cmd, "drun-split", "deno", max);
     }
   }
-  const rss = summaryOf(cases, "6", "peak RSS during run", "drun");
-  rows.push({
-    what: "peak RSS of `run` (bin/drun)",
-    measured: rss ? `${(rss.median / 1024).toFixed(1)} MiB` : "–",
-    target: "≤ 40 MiB",
-    met: rss ? rss.median <= 40 * 1024 : undefined,
-  });
+  for (const [col, form] of [["drun", "bin/drun"], ["drun-split", "dist/split"]]) {
+    const rss = summaryOf(cases, "6", "peak RSS during run", col);
+    rows.push({
+      what: `peak RSS of \`run\` (${form})`,
+      measured: rss ? `${(rss.median / 1024).toFixed(1)} MiB` : "–",
+      target: "≤ 40 MiB",
+      met: rss ? rss.median <= 40 * 1024 : undefined,
+    });
+  }
   ratioRow("`podman run --rm`, drun vs runc", "engines", "podman run --rm", "drun", "runc");
   ratioRow("`ctr run --rm`, drun vs runc", "engines", "ctr run --rm", "drun", "runc");
   return rows;
