@@ -61,6 +61,16 @@ export function targetRows(cases: CaseResult[]): TargetRow[] {
     if (cmd === "state") {
       ratioRow("`state` (bin/drun-single) vs bare deno", "short", cmd, "drun-bundle", "deno", max);
       ratioRow("`state` (dist/split) vs bare deno", "short", cmd, "drun-split", "deno", max);
+      const cpu = "state, CPU (user + sys)";
+      ratioRow("`state` (bin/drun) vs bare deno, CPU time", "short", cpu, "drun", "deno", max);
+      ratioRow(
+        "`state` (dist/split) vs bare deno, CPU time",
+        "short",
+        cpu,
+        "drun-split",
+        "deno",
+        max,
+      );
     }
   }
   for (const [col, form] of [["drun", "bin/drun"], ["drun-split", "dist/split"]]) {
