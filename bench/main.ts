@@ -23,6 +23,7 @@ import {
 import { CHAIN_FILE, deleteAll, dockerProfile, PREFIX, REPO, Workspace } from "./lib/setup.ts";
 import { killCgroupProcs, sweepStale } from "./lib/sweep.ts";
 import { type CaseResult, finish, type Results, resultsMarkdown } from "./lib/report.ts";
+import { targetRows } from "./lib/targets.ts";
 import { runTimed, stopSpawning } from "./lib/proc.ts";
 import type { Counts, Ctx } from "./cases/common.ts";
 import { lifecycleCase } from "./cases/lifecycle.ts";
@@ -31,8 +32,11 @@ import { notifyCase } from "./cases/notify.ts";
 import { libraryCase } from "./cases/library.ts";
 import { footprintCase } from "./cases/footprint.ts";
 import { breakdown } from "./cases/breakdown.ts";
+import { shortCase } from "./cases/short.ts";
+import { enginesCase } from "./cases/engines.ts";
 
-const USAGE = `deno task bench [--quick] [--cases 1,2,3,4,5,6,breakdown] [--out DIR] [--no-bundle]
+const USAGE =
+  `deno task bench [--quick] [--cases 1,2,3,4,5,6,short,engines,breakdown] [--out DIR] [--no-bundle]
 
   --quick      few iterations (CI): under 2 minutes, writes quick.{md,json}
   --cases      which cases to run (default: all)
@@ -58,7 +62,7 @@ const QUICK: Counts = {
   libBatches: 1,
   small: 2,
 };
-const ALL = ["1", "2", "3", "4", "5", "6", "breakdown"];
+const ALL = ["1", "2", "3", "4", "5", "6", "short", "engines", "breakdown"];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -121,11 +125,18 @@ async function main(): Promise<number> {
       bundleJs = undefined;
     }
   }
+  let splitJs: string | undefined = join(REPO, "dist", "split", "cli.js");
+  try {
+    if (!bundleJs) throw new Error("no bundle");
+    Deno.statSync(splitJs);
+  } catch {
+    splitJs = undefined;
+  }
 
   const ws = new Workspace(cg);
   Deno.writeTextFileSync(join(ws.dir, CHAIN_FILE), JSON.stringify([...chainBefore]));
   Deno.writeTextFileSync(join(ws.dir, "cgroup-dirs-chain.json"), JSON.stringify(chain));
-  ws.addRuntimes({ bundleJs });
+  ws.addRuntimes({ bundleJs, splitJs });
   const ctx: Ctx = { ws, counts, quick, docker: dockerProfile(), log };
   log(`workspace ${ws.dir}; cgroups ${cg.mode}, this process in ${cg.base || "/"}`);
   for (const [k, v] of Object.entries(ws.missing)) log(`${k}: ${v}, left out`);
@@ -223,6 +234,8 @@ async function main(): Promise<number> {
     await run("4", () => notifyCase(ctx));
     await run("5", () => libraryCase(ctx));
     await run("6", () => footprintCase(ctx, bundleJs));
+    await run("short", () => shortCase(ctx));
+    await run("engines", () => enginesCase(ctx));
     await run("breakdown", () => breakdown(ctx, bundleJs));
   } finally {
     if (!interrupted) log("cleaning up");
@@ -248,6 +261,7 @@ async function main(): Promise<number> {
     },
     settings: { ...counts },
     cases,
+    targets: targetRows(cases),
     checks,
     seconds: (performance.now() - t0) / 1000,
   };

@@ -4,7 +4,7 @@
  * one of runc's exit codes.
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../lib/path.ts";
 import type { Runtime } from "../lib/runtime.ts";
 import type { Logger } from "./log.ts";
 import type { Parsed } from "./flags.ts";

@@ -3,7 +3,7 @@
  * and getting the container's filter (see buildExecPlan for the steps in the child).
  * @module
  */
-import { join } from "node:path";
+import { join } from "./path.ts";
 import type { Process, Spec } from "./spec/types.ts";
 import { validateSpec } from "./spec/validate.ts";
 import { DrunError, LaunchError } from "./errors.ts";

@@ -3,7 +3,7 @@
  * init to go, pid files.
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./path.ts";
 import { ArgError } from "./errors.ts";
 import type { ContainerState } from "./state/store.ts";
 import { procStartTime } from "./state/store.ts";

@@ -3,12 +3,11 @@
  * parent side. This is the library API the CLI is a thin layer over.
  * @module
  */
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "./path.ts";
 import type { LinuxResources, Process, Spec } from "./spec/types.ts";
-import { loadSpec, validateSpec } from "./spec/validate.ts";
 import { DrunError } from "./errors.ts";
-import { buildPlan, type PlanInput } from "./plan/build.ts";
-import { encodePlan, type LaunchPlan, Op } from "./plan/encode.ts";
+import type { PlanInput } from "./plan/build.ts";
+import type { LaunchPlan } from "./plan/encode.ts";
 import {
   closeFd,
   errnoText,
@@ -37,9 +36,6 @@ import {
   writeContainerConfig,
   writeState,
 } from "./state/store.ts";
-import { compileSeccompCached } from "./seccomp/compile.ts";
-import { UNKNOWN_SYSCALL } from "./seccomp/plan.ts";
-import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
 import { permissionProblem } from "./permissions.ts";
 import { signalNumber } from "./signals.ts";
 import { concatBytes } from "./bytes.ts";
@@ -48,19 +44,29 @@ import { mark } from "./timing.ts";
 import { type ContainerStdio, openStdio, type StdioOption, wantsPipes } from "./stdio.ts";
 import { waitInit, type WaitStatus } from "./wait.ts";
 import { containerPids, waitGone, writePidFile } from "./processes.ts";
-import { execInContainer, type ExecOptions, type ExecResult } from "./exec.ts";
-import {
-  awaitReady,
-  consoleHandler,
-  encodeJson,
-  initFromFork,
-  launchError,
-  seccompPayload,
-} from "./launch.ts";
+import type { ExecOptions, ExecResult } from "./exec.ts";
 
 export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
 export type { StdioMode, StdioOption, StdioStreams } from "./stdio.ts";
 export type { WaitStatus } from "./wait.ts";
+
+/**
+ * What only `create` and `exec` use: the validator, the plan builder and encoder, the seccomp
+ * compiler and the launch conversation. Loaded on first use so that `start`, `kill`, `delete`
+ * and `list`, which engines call several times per container, do not load them.
+ */
+async function createModules() {
+  const [validate, build, encode, compile, plan, listener, launch] = await Promise.all([
+    import("./spec/validate.ts"),
+    import("./plan/build.ts"),
+    import("./plan/encode.ts"),
+    import("./seccomp/compile.ts"),
+    import("./seccomp/plan.ts"),
+    import("./seccomp/listener.ts"),
+    import("./launch.ts"),
+  ]);
+  return { ...validate, ...build, ...encode, ...compile, ...plan, ...listener, ...launch };
+}
 import { type HookOutput, runHooks } from "./hooks.ts";
 import { idMapMethod, writeIdMaps } from "./id_maps.ts";
 import { checkRootless, rootlessMode } from "./rootless.ts";
@@ -307,6 +313,23 @@ export class Runtime {
     const denied = permissionProblem();
     if (denied) throw new DrunError("EPERMISSION", denied);
     opts.signal?.throwIfAborted();
+    const {
+      awaitReady,
+      buildPlan,
+      compileSeccompCached,
+      connectListener,
+      consoleHandler,
+      encodeJson,
+      encodePlan,
+      initFromFork,
+      launchError,
+      loadSpec,
+      Op,
+      seccompPayload,
+      seccompTimeoutMs,
+      UNKNOWN_SYSCALL,
+      validateSpec,
+    } = await createModules();
     await loadNative();
     mark("create");
     validateId(id);
@@ -648,6 +671,7 @@ export class Runtime {
    * or when it exits (with its status).
    */
   async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
+    const { execInContainer } = await import("./exec.ts");
     return await execInContainer(this.root, id, process, opts);
   }
 

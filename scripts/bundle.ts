@@ -1,6 +1,7 @@
 /**
  * `deno task bundle`: one self-contained `dist/drun.js` (the CLI, the library and the
- * embedded shared object) that runs with nothing but Deno: `deno run -A dist/drun.js`.
+ * embedded shared object) that runs with nothing but Deno: `deno run -A dist/drun.js`; and
+ * the same split into an entry and chunks, `dist/split/cli.js`, which starts faster.
  * Uses esbuild from .tools/ (scripts/setup.sh) or PATH, else `npx esbuild`.
  * @module
  */
@@ -36,16 +37,10 @@ function gitCommit(): string {
   }
 }
 
-/**
- * Bundles entry into outfile; returns its size. The default entry exports the library and
- * the command line's `main` (scripts/bundle_entry.ts).
- */
-export async function bundle(
-  entry = "scripts/bundle_entry.ts",
-  outfile = "dist/drun.js",
-): Promise<number> {
+/** Runs esbuild on entry with drun's bundle flags and `out` (--outfile or --outdir...). */
+async function esbuild(entry: string, out: string[], what: string): Promise<void> {
   const [cmd, ...pre] = esbuildCommand();
-  const out = await new Deno.Command(cmd, {
+  const res = await new Deno.Command(cmd, {
     args: [
       ...pre,
       join(repo, entry),
@@ -56,16 +51,66 @@ export async function bundle(
       "--external:node:*",
       "--log-level=warning",
       `--define:DRUN_COMMIT=${JSON.stringify(gitCommit())}`,
-      `--outfile=${join(repo, outfile)}`,
+      ...out,
     ],
     stdout: "inherit",
     stderr: "inherit",
   }).output();
-  if (!out.success) throw new Error("esbuild failed");
+  if (!res.success) throw new Error(`esbuild failed (${what})`);
+}
+
+/**
+ * Bundles entry into outfile; returns its size. The default entry exports the library and
+ * the command line's `main` (scripts/bundle_entry.ts).
+ */
+export async function bundle(
+  entry = "scripts/bundle_entry.ts",
+  outfile = "dist/drun.js",
+): Promise<number> {
+  await esbuild(entry, [`--outfile=${join(repo, outfile)}`], outfile);
   return Deno.statSync(join(repo, outfile)).size;
+}
+
+/**
+ * The same CLI as one entry plus chunks (esbuild code splitting) in `outdir`, entry
+ * `outdir/cli.js`: a command evaluates and V8 parses only its own chunks, where the single
+ * file makes every process parse all of drun (~5 ms of CPU per short command, measured in
+ * docs/performance.md), and the chunks' `import()`s are hidden from Deno's preloading
+ * ({@link hideChunkImports}). Returns the number of files.
+ *
+ * @example
+ * ```ts ignore
+ * await bundleSplit(); // dist/split/cli.js and its chunks
+ * ```
+ */
+export async function bundleSplit(entry = "cli.ts", outdir = "dist/split"): Promise<number> {
+  const dir = join(repo, outdir);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await esbuild(entry, ["--splitting", `--outdir=${dir}`], outdir);
+  const files = [...Deno.readDirSync(dir)].map((e) => join(dir, e.name));
+  for (const f of files) Deno.writeTextFileSync(f, hideChunkImports(Deno.readTextFileSync(f)));
+  return files.length;
+}
+
+/**
+ * `import("./chunk.js")` → `import(new URL("./chunk.js", import.meta.url).href)`: the same
+ * module at run time, but Deno no longer reads and analyses every chunk a command might load
+ * before it starts (it does for every literal specifier): ~2 ms of CPU per `state`.
+ *
+ * @example
+ * ```ts
+ * hideChunkImports('import("./run-X.js")'); // 'import(new URL("./run-X.js", import.meta.url).href)'
+ * ```
+ */
+export function hideChunkImports(js: string): string {
+  return js.replace(
+    /\bimport\("(\.\/[\w.-]+\.js)"\)/g,
+    'import(new URL("$1", import.meta.url).href)',
+  );
 }
 
 if (import.meta.main) {
   const size = await bundle();
   console.log(`dist/drun.js: ${size} bytes`);
+  console.log(`dist/split/: ${await bundleSplit()} files (entry cli.js)`);
 }

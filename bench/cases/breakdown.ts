@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { add, type CaseResult, metric, newCase } from "../lib/report.ts";
-import { deleteAll, notifyProfile, probeSpec, REPO, type Rt } from "../lib/setup.ts";
+import { deleteAll, notifyProfile, probeSpec, REPO, type Rt, withEnv } from "../lib/setup.ts";
 import type { Spec } from "../../lib/spec/types.ts";
 import { SeccompAgent } from "../../lib/agent/mod.ts";
 import { NOTIFY_SYSCALL } from "./notify.ts";
@@ -187,7 +187,10 @@ export async function breakdown(ctx: Ctx, bundleJs?: string): Promise<CaseResult
   for (let i = 0; i < n; i++) {
     for (const v of variants) {
       const r = check(
-        await runTimed(v.rt.argv(["run", "--bundle", v.bundle, ws.id(v.rt)]), { ...opts, env }),
+        await runTimed(
+          v.rt.argv(["run", "--bundle", v.bundle, ws.id(v.rt)]),
+          withEnv(v.rt, { ...opts, env }),
+        ),
         `${v.key} run`,
       );
       const marks = parseMarks(r.stderr);

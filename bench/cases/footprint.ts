@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { add, type CaseResult, metric, newCase } from "../lib/report.ts";
-import { deleteAll, probeSpec, REPO } from "../lib/setup.ts";
+import { deleteAll, probeSpec, REPO, withEnv } from "../lib/setup.ts";
 import { check, runTimed } from "../lib/proc.ts";
 import { type Ctx, interleave, sleep } from "./common.ts";
 import { which } from "../lib/host.ts";
@@ -14,7 +14,7 @@ import { which } from "../lib/host.ts";
 /** Case 6. */
 export async function footprintCase(ctx: Ctx, bundleJs?: string): Promise<CaseResult> {
   const { ws, counts } = ctx;
-  const rts = ws.pick(["drun", "drun-bundle", "runc", "crun"]);
+  const rts = ws.pick(["drun", "drun-bundle", "drun-split", "runc", "crun"]);
   const c = newCase(
     "6",
     "footprint: peak RSS of the runtime process during `run`, size on disk",
@@ -29,13 +29,33 @@ export async function footprintCase(ctx: Ctx, bundleJs?: string): Promise<CaseRe
   await interleave(c, rts, counts.small, async (rt) => {
     const argv = rt.argv(["run", "--bundle", bundles.get(rt.name)!, ws.id(rt)]);
     if (gnuTime) {
-      check(await runTimed([gnuTime, "-f", "%M", "-o", out, ...argv], { cwd: ws.dir }), "run");
+      check(
+        await runTimed([gnuTime, "-f", "%M", "-o", out, ...argv], withEnv(rt, { cwd: ws.dir })),
+        "run",
+      );
       add(rss, rt.name, Number(Deno.readTextFileSync(out).trim().split("\n").pop()));
     } else {
       add(rss, rt.name, await pollPeak(argv, ws.dir));
     }
   }, ctx.log);
   for (const rt of rts) c.errors.push(...await deleteAll(rt));
+
+  const initRss = metric(c, "the container's init while created (VmRSS)", "KiB");
+  const sleeper = probeSpec(ws.rootfs, ["exit", "0"]);
+  const created = new Map(rts.map((rt) => [rt.name, ws.bundle(rt, "init-rss", sleeper)]));
+  await interleave(c, rts, counts.small, async (rt) => {
+    const id = ws.id(rt);
+    const pidFile = ws.path(`${id}.pid`);
+    const args = ["create", "--bundle", created.get(rt.name)!, "--pid-file", pidFile, id];
+    check(await runTimed(rt.argv(args), withEnv(rt, { cwd: ws.dir })), "create");
+    const pid = Deno.readTextFileSync(pidFile).trim();
+    const m = /VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+    if (m) add(initRss, rt.name, Number(m[1]));
+    check(
+      await runTimed(rt.argv(["delete", "--force", id]), withEnv(rt, { cwd: ws.dir })),
+      "delete",
+    );
+  }, ctx.log);
 
   const size = metric(c, "size on disk", "bytes", true);
   const realSize = (p: string | undefined) => {
@@ -59,9 +79,10 @@ export async function footprintCase(ctx: Ctx, bundleJs?: string): Promise<CaseRe
       `(${deno ? (deno / 1048576).toFixed(1) : "?"} MiB binary). crun is dynamically linked ` +
       `(libseccomp, libyajl, libcap, libsystemd ... not counted); runc is a static Go binary.`,
     "Peak RSS is the maximum over the runtime process and the children it waited for " +
-      "(wait4's ru_maxrss): runc's includes its `runc init` child. drun's init is a " +
-      "fork-style clone of the Deno process: until it execs, its RSS counts the pages it " +
-      "shares copy-on-write with drun, so the peak is about Deno's own.",
+      "(wait4's ru_maxrss, GNU time's %M): runc's includes its `runc init` child, drun's " +
+      "its drun-init (a static program started from a sealed memfd: it never holds a copy " +
+      "of the Deno process). The init row is VmRSS of the container's process between " +
+      "create and start (runc init, crun's own process, drun-init).",
   );
   c.extra = { gnuTime: gnuTime ?? null, denoBinaryBytes: deno, libdrunBytes: lib };
   return c;

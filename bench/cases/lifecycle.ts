@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { add, type CaseResult, metric, newCase } from "../lib/report.ts";
-import { deleteAll, probeSpec, runContainer } from "../lib/setup.ts";
+import { deleteAll, probeSpec, runContainer, withEnv } from "../lib/setup.ts";
 import { check, runTimed } from "../lib/proc.ts";
 import { findCgroups } from "../lib/host.ts";
 import { type Ctx, interleave, waitExit } from "./common.ts";
@@ -14,7 +14,7 @@ import { type Ctx, interleave, waitExit } from "./common.ts";
 /** Case 1 (no seccomp) or case 2 (Docker's profile). */
 export async function lifecycleCase(ctx: Ctx, seccomp: boolean): Promise<CaseResult> {
   const { ws, counts } = ctx;
-  const rts = ws.pick(["drun", "drun-bundle", "runc", "crun"]);
+  const rts = ws.pick(["drun", "drun-bundle", "drun-split", "runc", "crun"]);
   const c = newCase(
     seccomp ? "2" : "1",
     seccomp
@@ -55,15 +55,21 @@ export async function lifecycleCase(ctx: Ctx, seccomp: boolean): Promise<CaseRes
     const bundle = bundles.get(rt.name)!;
     const pidFile = join(ws.dir, `${id}.pid`);
     const cr = check(
-      await runTimed(rt.argv(["create", "--bundle", bundle, "--pid-file", pidFile, id]), opts),
+      await runTimed(
+        rt.argv(["create", "--bundle", bundle, "--pid-file", pidFile, id]),
+        withEnv(rt, opts),
+      ),
       `${rt.name} create`,
     );
     const pid = Number(Deno.readTextFileSync(pidFile).trim());
     Deno.removeSync(pidFile);
     if (i === 0) cgroupSeen[rt.name] = whereIs(ctx, pid);
-    const sr = check(await runTimed(rt.argv(["start", id]), opts), `${rt.name} start`);
+    const sr = check(await runTimed(rt.argv(["start", id]), withEnv(rt, opts)), `${rt.name} start`);
     await waitExit(pid);
-    const dr = check(await runTimed(rt.argv(["delete", id]), opts), `${rt.name} delete`);
+    const dr = check(
+      await runTimed(rt.argv(["delete", id]), withEnv(rt, opts)),
+      `${rt.name} delete`,
+    );
     add(mc, rt.name, cr.ms);
     add(ms, rt.name, sr.ms);
     add(md, rt.name, dr.ms);
@@ -84,8 +90,8 @@ export async function lifecycleCase(ctx: Ctx, seccomp: boolean): Promise<CaseRes
     );
   }
   c.notes.push(
-    "Every command is a new process: drun is `deno run -A cli.ts` (or dist/drun.js), as " +
-      "an engine would call it. `delete` is timed after the process has exited.",
+    "Every command is a new process: drun is bin/drun (`deno run -A --no-config cli.ts`) " +
+      "or bin/drun-single (the same on dist/drun.js), as an engine calls it. `delete` is timed after the process has exited.",
   );
   c.extra = { cgroupOfFirstContainer: cgroupSeen };
   return c;

@@ -5,6 +5,7 @@
  * @module
  */
 import { fmt, ratio, summarize, type Summary } from "./stats.ts";
+import { type TargetRow, targetRows, targetsMarkdown } from "./targets.ts";
 
 /** One measured quantity across the compared columns (runtimes, usually). */
 export interface Metric {
@@ -40,6 +41,8 @@ export interface CaseResult {
   extra?: Record<string, unknown>;
   /** Wall time the case took, s. */
   seconds?: number;
+  /** Ratio columns [a, b] shown as a/b (default: drun/runc and drun/crun). */
+  ratios?: [string, string][];
 }
 
 /** A new, empty case. */
@@ -100,15 +103,17 @@ function ratioCell(m: Metric, a: string, b: string): string {
 /** Markdown for one case. */
 export function caseMarkdown(c: CaseResult): string {
   const cols = c.columns.filter((k) => c.metrics.some((m) => m.samples[k]?.length));
-  const hasRatio = (b: string) =>
-    cols.includes("drun") && cols.includes(b) &&
-    c.metrics.some((m) => !m.noRatio && m.samples.drun?.length && m.samples[b]?.length);
-  const ratioCols = ["runc", "crun"].filter(hasRatio);
+  const hasRatio = ([a, b]: [string, string]) =>
+    cols.includes(a) && cols.includes(b) &&
+    c.metrics.some((m) => !m.noRatio && m.samples[a]?.length && m.samples[b]?.length);
+  const pairs: [string, string][] = c.ratios ?? [["drun", "runc"], ["drun", "crun"]];
+  const ratioCols = pairs.filter(hasRatio);
+  const short = (k: string) => ({ "drun-bundle": "single", "drun-split": "split" })[k] ?? k;
   const head = [
     "",
     "unit",
     ...cols.map((k) => c.labels[k] ?? k),
-    ...ratioCols.map((b) => `drun/${b}`),
+    ...ratioCols.map(([a, b]) => `${short(a)}/${b}`),
   ];
   const lines = [
     `### ${c.id.match(/^\d/) ? `Case ${c.id}: ` : ""}${c.title}`,
@@ -121,7 +126,7 @@ export function caseMarkdown(c: CaseResult): string {
       m.label,
       m.unit,
       ...cols.map((k) => cell(m.summary?.[k], m.unit)),
-      ...ratioCols.map((b) => (m.noRatio ? "" : ratioCell(m, "drun", b))),
+      ...ratioCols.map(([a, b]) => (m.noRatio ? "" : ratioCell(m, a, b))),
     ];
     lines.push(`| ${row.join(" | ")} |`);
   }
@@ -144,6 +149,8 @@ export interface Results {
   settings: Record<string, number>;
   /** The cases, in order. */
   cases: CaseResult[];
+  /** The start-up targets against this run (bench/lib/targets.ts). */
+  targets?: TargetRow[];
   /** Leftover checks (cgroups, mounts, state). */
   checks: Record<string, unknown>;
   /** Total wall time, s. */
@@ -164,6 +171,7 @@ export function resultsMarkdown(r: Results): string {
     }. Took ${r.seconds.toFixed(0)} s.`,
     "",
   ];
+  out.push(targetsMarkdown(targetRows(r.cases)));
   for (const c of r.cases) out.push(caseMarkdown(c));
   const ck = r.checks;
   out.push("### Cleanup checks", "");

@@ -15,8 +15,12 @@ import { check, type RunOptions, type RunResult, runTimed } from "./proc.ts";
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The static probe put in the rootfs. */
 export const PROBE = join(REPO, "zig/out/probe");
-/** Docker's default seccomp profile for amd64 (vendored, as the tests use it). */
+/** Docker's default seccomp profile for amd64, as vendored in the repository. */
 export const DOCKER_PROFILE = join(REPO, "vendor", "docker-default-amd64.json");
+/** The executable engines are given (`deno run -A --no-config cli.ts`). */
+export const DRUN_BIN = join(REPO, "bin/drun");
+/** The same on the single-file bundle dist/drun.js. */
+export const DRUN_SINGLE = join(REPO, "bin/drun-single");
 /** Prefix of every container id and cgroup the bench makes. */
 export const PREFIX = "drun-bench-";
 /** File in a workspace naming the pid of the bench that made it. */
@@ -25,7 +29,7 @@ export const OWNER_FILE = "owner.pid";
 export const CHAIN_FILE = "cgroup-dirs-before.json";
 
 /** The runtimes compared. */
-export type RtName = "drun" | "drun-bundle" | "runc" | "crun";
+export type RtName = "drun" | "drun-bundle" | "drun-split" | "runc" | "crun";
 
 /** One runtime: how to invoke it, where its state lives. */
 export interface Rt {
@@ -43,6 +47,8 @@ export interface Rt {
   bin: string;
   /** The command prefix it runs under, if any (crun's private mount namespace). */
   wrapper?: string[];
+  /** Extra environment its commands need. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -58,7 +64,7 @@ export function probeSpec(rootfs: string, args: string[]): Spec {
   return spec;
 }
 
-/** Docker's default profile (vendored), or undefined when it cannot be read. */
+/** Docker's default profile, or undefined when vendor/ does not have it. */
 export function dockerProfile(): LinuxSeccomp | undefined {
   try {
     return JSON.parse(Deno.readTextFileSync(DOCKER_PROFILE));
@@ -112,26 +118,42 @@ export class Workspace {
   }
 
   /** Registers the runtimes that exist on this host. */
-  addRuntimes(opts: { bundleJs?: string }): void {
+  addRuntimes(opts: { bundleJs?: string; splitJs?: string }): void {
     const deno = Deno.execPath();
     const denoVersion = `deno ${Deno.version.deno}`;
     const state = (n: string) => join(this.dir, "state", n);
+    // The form engines call: bin/drun (deno run -A --quiet --no-config cli.ts) and
+    // bin/drun-single (the same on dist/drun.js), with this Deno.
+    const env = { DRUN_DENO: deno };
     this.add({
       name: "drun",
-      label: "drun (cli.ts)",
+      label: "drun (bin/drun)",
       version: denoVersion,
-      bin: deno,
+      bin: DRUN_BIN,
       root: state("drun"),
-      argv: (a) => [deno, "run", "-A", join(REPO, "cli.ts"), "--root", state("drun"), ...a],
+      argv: (a) => [DRUN_BIN, "--root", state("drun"), ...a],
+      env,
     });
     if (opts.bundleJs) {
       this.add({
         name: "drun-bundle",
-        label: "drun (dist/drun.js)",
+        label: "drun (bin/drun-single)",
         version: denoVersion,
-        bin: deno,
+        bin: DRUN_SINGLE,
         root: state("drun-bundle"),
-        argv: (a) => [deno, "run", "-A", opts.bundleJs!, "--root", state("drun-bundle"), ...a],
+        argv: (a) => [DRUN_SINGLE, "--root", state("drun-bundle"), ...a],
+        env: { ...env, DRUN_ENTRY: opts.bundleJs },
+      });
+    }
+    if (opts.splitJs) {
+      this.add({
+        name: "drun-split",
+        label: "drun (bin/drun, dist/split)",
+        version: denoVersion,
+        bin: DRUN_BIN,
+        root: state("drun-split"),
+        argv: (a) => [DRUN_BIN, "--root", state("drun-split"), ...a],
+        env: { ...env, DRUN_ENTRY: opts.splitJs },
       });
     }
     const runc = which("runc");
@@ -170,14 +192,14 @@ export class Workspace {
   drunAt(name: string): Rt {
     const root = join(this.dir, "state", name);
     Deno.mkdirSync(root, { recursive: true });
-    const deno = Deno.execPath();
     const rt: Rt = {
       name: "drun",
       label: `drun (library, ${name})`,
       version: `deno ${Deno.version.deno}`,
-      bin: deno,
+      bin: DRUN_BIN,
       root,
-      argv: (a) => [deno, "run", "-A", join(REPO, "cli.ts"), "--root", root, ...a],
+      argv: (a) => [DRUN_BIN, "--root", root, ...a],
+      env: { DRUN_DENO: Deno.execPath() },
     };
     this.all.push(rt);
     return rt;
@@ -221,7 +243,7 @@ export async function runContainer(
   id: string,
   opts: RunOptions = {},
 ): Promise<RunResult> {
-  const r = await runTimed(rt.argv(["run", "--bundle", bundle, id]), opts);
+  const r = await runTimed(rt.argv(["run", "--bundle", bundle, id]), withEnv(rt, opts));
   return check(r, `${rt.name} run ${id}`);
 }
 
@@ -240,11 +262,16 @@ export function listState(rt: Rt): string[] {
 export async function deleteAll(rt: Rt): Promise<string[]> {
   const problems: string[] = [];
   for (const id of listState(rt)) {
-    const r = await runTimed(rt.argv(["delete", "--force", id]), {
-      timeoutMs: 20_000,
-      cleanup: true,
-    });
+    const r = await runTimed(
+      rt.argv(["delete", "--force", id]),
+      withEnv(rt, { timeoutMs: 20_000, cleanup: true }),
+    );
     if (r.code !== 0) problems.push(`${rt.name} delete --force ${id}: ${r.stderr.trim()}`);
   }
   return problems;
+}
+
+/** `opts` with the runtime's own environment added (bin/drun needs DRUN_DENO, DRUN_ENTRY). */
+export function withEnv(rt: Rt, opts: RunOptions = {}): RunOptions {
+  return rt.env ? { ...opts, env: { ...rt.env, ...opts.env } } : opts;
 }

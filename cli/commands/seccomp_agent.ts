@@ -3,7 +3,7 @@
  * `linux.seccomp.listenerPath` with the agent of lib/agent/runner.ts.
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../../lib/path.ts";
 import { ArgError } from "../../lib/errors.ts";
 import { loadPolicyFile, runSeccompAgent } from "../../lib/agent/runner.ts";
 import type { Context } from "../context.ts";

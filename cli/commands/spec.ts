@@ -2,7 +2,7 @@
  * `drun spec [--bundle DIR] [--rootless]`: writes a default config.json, as `runc spec`.
  * @module
  */
-import { resolve } from "node:path";
+import { resolve } from "../../lib/path.ts";
 import { DrunError } from "../../lib/errors.ts";
 import { defaultSpec } from "../../lib/spec/default.ts";
 import type { Context } from "../context.ts";

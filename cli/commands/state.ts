@@ -4,7 +4,7 @@
  */
 import { readState } from "../../lib/state/store.ts";
 import { toOciState } from "../../lib/state/oci.ts";
-import { isPaused } from "../../lib/cgroup/mod.ts";
+import { isPaused } from "../../lib/cgroup/frozen.ts";
 import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 import { parseId } from "../args.ts";

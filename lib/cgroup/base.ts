@@ -3,7 +3,7 @@
  * to root of what was created), so v1.ts and v2.ts only know their files.
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../path.ts";
 import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxResources } from "../spec/types.ts";
 import { type CgroupManager, type CgroupPaths, type CgroupStats, CREATED_KEY } from "./types.ts";

@@ -3,7 +3,7 @@
  * config field on failure, directory chains, and removal with a short EBUSY retry.
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path.ts";
 import { DrunError } from "../errors.ts";
 
 /** Sleeps synchronously (the cgroup interface is synchronous where the runtime calls it). */

@@ -11,10 +11,10 @@
  * refused (there is no systemd driver).
  * @module
  */
-import { join, posix } from "node:path";
+import { join, posix } from "../path.ts";
 import { SpecError } from "../errors.ts";
 import type { LinuxResources, Spec } from "../spec/types.ts";
-import type { PausedProbe } from "../state/store.ts";
+import { isPaused } from "./frozen.ts";
 import type { Placement } from "./base.ts";
 import { parseCgroupMounts, parseProcCgroup } from "./fs.ts";
 import { type CgroupManager, type CgroupOptions, type CgroupPaths, CREATED_KEY } from "./types.ts";
@@ -320,11 +320,5 @@ export function cgroupsFromPaths(
   return new V1Manager(placements, tops, warn);
 }
 
-/** The PausedProbe for readState: a container is paused while its cgroup is frozen. */
-export const isPaused: PausedProbe = (state) => {
-  try {
-    return cgroupsFromPaths(state.cgroupPaths)?.isFrozen() ?? false;
-  } catch {
-    return false;
-  }
-};
+/** The PausedProbe for readState (in its own module: `state` and `list` need only it). */
+export { isPaused };

@@ -3,10 +3,11 @@
  * controller's knobs written in its own hierarchy.
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join } from "../path.ts";
 import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxResources } from "../spec/types.ts";
 import { BaseManager, type Placement } from "./base.ts";
+import { frozenV1 } from "./frozen.ts";
 import { hasKnob, readFlatKeyed, readKnob, sleepSync, writeKnob } from "./fs.ts";
 import { type AllowedDevice, deviceRules } from "./devices.ts";
 import { writeV1Memory } from "./v1_memory.ts";
@@ -287,7 +288,7 @@ export class V1Manager extends BaseManager {
 
   isFrozen(): boolean {
     const d = this.dir("freezer");
-    return !!d && (readKnob(d, "freezer.state") ?? "").trim() === "FROZEN";
+    return !!d && frozenV1(d);
   }
 
   protected procsDir(): string | undefined {

@@ -4,7 +4,7 @@
  * @module
  */
 import { readCounter, readCounters, readKnob } from "./fs.ts";
-import { parseCpuList } from "../spec/validate.ts";
+import { parseCpuList } from "../spec/cpu_list.ts";
 import {
   type BlkioEntry,
   type CgroupStats,

@@ -6,11 +6,12 @@
  * compiled from the same list the v1 driver writes (see devices_bpf.ts and docs/cgroups.md).
  * @module
  */
-import { dirname } from "node:path";
+import { dirname } from "../path.ts";
 import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
-import { parseCpuList } from "../spec/validate.ts";
+import { parseCpuList } from "../spec/cpu_list.ts";
 import { BaseManager, type Placement } from "./base.ts";
+import { frozenV2 } from "./frozen.ts";
 import {
   errText,
   hasKnob,
@@ -354,7 +355,7 @@ export class V2Manager extends BaseManager {
   }
 
   isFrozen(): boolean {
-    return (readKnob(this.leaf, "cgroup.freeze") ?? "0").trim() === "1";
+    return frozenV2(this.leaf);
   }
 
   protected procsDir(): string {

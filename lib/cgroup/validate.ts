@@ -5,7 +5,7 @@
  * @module
  */
 import { SpecError } from "../errors.ts";
-import { parseCpuList } from "../spec/validate.ts";
+import { parseCpuList } from "../spec/cpu_list.ts";
 import type { LinuxResources } from "../spec/types.ts";
 
 type Json = Record<string, unknown>;

@@ -3,7 +3,7 @@
  * execve, and in which order, is made here (where it can be unit-tested), never in Zig.
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path.ts";
 import type { Hook, Linux, LinuxNamespace, Mount, Process, Spec } from "../spec/types.ts";
 import { SpecError } from "../errors.ts";
 import { capMask, lastCap } from "../caps.ts";

@@ -5,7 +5,7 @@
  * about a clear early error, not about safety alone.
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { SpecError } from "../errors.ts";
 
 /**

@@ -17,7 +17,7 @@
  * Symlink escapes of mount destinations are checked later, against the real rootfs.
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, resolve } from "../path.ts";
 import { HOOK_KINDS } from "../hooks.ts";
 import { SpecError } from "../errors.ts";
 import type { Spec } from "./types.ts";
@@ -46,7 +46,7 @@ import { checkEnv, checkProcess } from "./validate/process.ts";
 import { checkCrossFields, checkLinux } from "./validate/linux.ts";
 export { RLIMITS } from "./linux_constants.ts";
 export { isBindMount, KNOWN_MOUNT_OPTIONS } from "./validate/mounts.ts";
-export { parseCpuList } from "./validate/json.ts";
+export { parseCpuList } from "./cpu_list.ts";
 
 /**
  * Options of {@link validateSpec}.

@@ -4,7 +4,7 @@
  * (so a reused pid is not mistaken for the container) and the fifo's presence.
  * @module
  */
-import { join } from "node:path";
+import { join } from "../path.ts";
 import { ArgError, DrunError } from "../errors.ts";
 
 /**

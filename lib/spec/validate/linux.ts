@@ -4,7 +4,7 @@
  * @module
  */
 import { checkIdMapping, checkMappingOverlap } from "./ids.ts";
-import { posix } from "node:path";
+import { posix } from "../../path.ts";
 import { NAMESPACES } from "../../linux/namespaces.ts";
 import { ACTIONS, OPERATORS, PROFILE_FLAGS } from "../../seccomp/constants.ts";
 import { PROPAGATIONS } from "./mounts.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import { checkIdMapping } from "./ids.ts";
-import { isAbsolute, posix, resolve } from "node:path";
+import { isAbsolute, posix, resolve } from "../../path.ts";
 import { MOUNT_OPTION_WORDS } from "../../plan/mount_options.ts";
 import type { Mount } from "../types.ts";
 import {
