@@ -6,7 +6,6 @@
  */
 import { ArgError, SpecError } from "./errors.ts";
 import type { Spec } from "./spec/types.ts";
-import { isIdmapped } from "./plan/idmap.ts";
 
 /** The full identity map of the initial user namespace, as /proc/self/uid_map shows it. */
 const INITIAL_MAP = /^\s*0\s+0\s+4294967295\s*$/;
@@ -88,7 +87,11 @@ export function checkRootless(spec: Spec, rootless: boolean, euid = Deno.uid() ?
       "a rootless container needs a user namespace (see drun spec --rootless)",
     );
   }
-  const i = (spec.mounts ?? []).findIndex(isIdmapped);
+  // The same test as lib/plan/idmap.ts isIdmapped, without loading the plan modules here
+  // (every command loads this one).
+  const i = (spec.mounts ?? []).findIndex((m) =>
+    m.uidMappings !== undefined || (m.options ?? []).some((o) => o === "idmap" || o === "ridmap")
+  );
   if (i >= 0) {
     // mount_setattr(MOUNT_ATTR_IDMAP) needs CAP_SYS_ADMIN over the source's filesystem.
     throw new SpecError(
