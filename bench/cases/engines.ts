@@ -20,6 +20,7 @@ import {
   WRAPPER,
 } from "../../tests/clients/common.ts";
 import type { Ctx } from "./common.ts";
+import { REPO } from "../lib/setup.ts";
 
 const PODMAN_IMAGE = "localhost/busybox";
 const CTR_IMAGE = "localhost/busybox:latest";
@@ -30,7 +31,11 @@ export async function enginesCase(ctx: Ctx): Promise<CaseResult> {
   const c = newCase(
     "engines",
     "Behind an engine: `podman run --rm` and `ctr run --rm` of busybox `true`",
-    [{ key: "drun", label: "drun (bin/drun)" }, { key: "runc", label: "runc" }],
+    [
+      { key: "drun", label: "drun (bin/drun)" },
+      { key: "drun-shim", label: "drun shim (ctr only)" },
+      { key: "runc", label: "runc" },
+    ],
   );
   const n = ctx.quick ? 3 : 10;
   const runc = (await sh(["sh", "-c", "command -v runc"])).stdout.trim();
@@ -57,7 +62,9 @@ export async function enginesCase(ctx: Ctx): Promise<CaseResult> {
     "Each row is the wall time of the engine's own command (podman or ctr, a new process), " +
       `median of ${n} interleaved runs after one warm-up per runtime; drun is bin/drun ` +
       "(`deno run -A --no-config cli.ts`), runc the Debian binary, both behind the same " +
-      "engine, conmon/shim and image.",
+      "engine, conmon/shim and image; behind ctr, drun's own shim " +
+      "(bin/containerd-shim-drun-v2, the library serving the pod in one process) takes the " +
+      "runc shim's place.",
   );
   return c;
 }
@@ -112,16 +119,23 @@ async function containerd(
     await must([ctr, "-n", NS, "image", "import", await ociImageTarball(dir, tar, CTR_IMAGE)]);
     const argv = (rt: string) => {
       const id = `bench-${rt}-${++serial}`;
+      // The drun shim (containerd-shim-drun-v2, the library in one process per pod) in place
+      // of containerd's runc shim; the others through the runc shim and a runtime binary.
+      const runtime = rt === "drun-shim"
+        ? ["--runtime", join(REPO, "bin/containerd-shim-drun-v2")]
+        : [
+          "--runc-binary",
+          rt === "drun" ? WRAPPER : runc,
+          "--runc-root",
+          join(dir, "ctr-state", rt),
+        ];
       return [
         ctr,
         "-n",
         NS,
         "run",
         "--rm",
-        "--runc-binary",
-        rt === "drun" ? WRAPPER : runc,
-        "--runc-root",
-        join(dir, "ctr-state", rt),
+        ...runtime,
         "--cgroup",
         join(scope.path, id),
         CTR_IMAGE,
@@ -131,7 +145,7 @@ async function containerd(
     };
     ctx.log(`engines: ctr run --rm x${n}`);
     const m = metric(c, "ctr run --rm", "ms");
-    await timeRuns(c, m, ["drun", "runc"], n, argv, "ctr");
+    await timeRuns(c, m, ["drun", "drun-shim", "runc"], n, argv, "ctr");
   } catch (e) {
     c.errors.push(`containerd: ${(e as Error).message}`);
   } finally {
