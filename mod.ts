@@ -27,6 +27,7 @@
  */
 export {
   Container,
+  type ContainerRuntime,
   type CreateOptions,
   type CreateResult,
   type ExecOptions,

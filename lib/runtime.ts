@@ -3,74 +3,54 @@
  * parent side. This is the library API the CLI is a thin layer over.
  * @module
  */
-import { isAbsolute, join, resolve } from "./path.ts";
+import { join, resolve } from "./path.ts";
 import type { LinuxResources, Process, Spec } from "./spec/types.ts";
 import { DrunError } from "./errors.ts";
-import type { PlanInput } from "./plan/build.ts";
-import type { LaunchPlan } from "./plan/encode.ts";
-import {
-  closeFd,
-  errnoText,
-  type ExitStatus,
-  killPid,
-  launch,
-  loadNative,
-  mkfifo,
-  MsgKind,
-  recvMessage,
-  releaseFifo,
-  sendMessage,
-  waitPid,
-} from "./native/ffi.ts";
+import { errnoText, killPid, loadNative, releaseFifo } from "./native/ffi.ts";
 import {
   containerDir,
   type ContainerState,
   fifoPath,
   listIds,
-  makeContainerDir,
   procStartTime,
   readState,
-  type Status,
-  validateId,
   withLock,
-  writeContainerConfig,
-  writeState,
 } from "./state/store.ts";
-import { permissionProblem } from "./permissions.ts";
 import { signalNumber } from "./signals.ts";
-import { concatBytes } from "./bytes.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
 import { mark } from "./timing.ts";
-import { type ContainerStdio, openStdio, type StdioOption, wantsPipes } from "./stdio.ts";
+import { openStdio, type StdioOption, wantsPipes } from "./stdio.ts";
 import { waitInit, type WaitStatus } from "./wait.ts";
-import { containerPids, waitGone, writePidFile } from "./processes.ts";
+import { containerPids, waitGone } from "./processes.ts";
 import type { ExecOptions, ExecResult } from "./exec.ts";
 
+import { createContainer } from "./runtime/create.ts";
+import { Container } from "./runtime/container.ts";
+import {
+  type CreateOptions,
+  type CreateResult,
+  DEFAULT_ROOT,
+  type RunOptions,
+  type RunResult,
+  type Warn,
+} from "./runtime/options.ts";
+
 export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
+export { Container, type ContainerRuntime } from "./runtime/container.ts";
+export {
+  type CreateOptions,
+  type CreateResult,
+  DEFAULT_ROOT,
+  type RunOptions,
+  type RunResult,
+  type Warn,
+} from "./runtime/options.ts";
 export type { StdioMode, StdioOption, StdioStreams } from "./stdio.ts";
 export type { WaitStatus } from "./wait.ts";
 
-/**
- * What only `create` and `exec` use: the validator, the plan builder and encoder, the seccomp
- * compiler and the launch conversation. Loaded on first use so that `start`, `kill`, `delete`
- * and `list`, which engines call several times per container, do not load them.
- */
-async function createModules() {
-  const [validate, build, encode, compile, plan, listener, launch] = await Promise.all([
-    import("./spec/validate.ts"),
-    import("./plan/build.ts"),
-    import("./plan/encode.ts"),
-    import("./seccomp/compile.ts"),
-    import("./seccomp/plan.ts"),
-    import("./seccomp/listener.ts"),
-    import("./launch.ts"),
-  ]);
-  return { ...validate, ...build, ...encode, ...compile, ...plan, ...listener, ...launch };
-}
 import { type HookOutput, runHooks } from "./hooks.ts";
-import { idMapMethod, writeIdMaps } from "./id_maps.ts";
-import { checkRootless, rootlessMode } from "./rootless.ts";
-import { cgroupsFromPaths, isPaused, openCgroups } from "./cgroup/mod.ts";
+import { rootlessMode } from "./rootless.ts";
+import { cgroupsFromPaths, isPaused } from "./cgroup/mod.ts";
 import {
   containerCgroupPids,
   type ContainerEvent,
@@ -81,103 +61,6 @@ import {
   resumeContainer,
   updateContainer,
 } from "./cgroup/ops.ts";
-
-/** Default state root, as runc's /run/runc. */
-export const DEFAULT_ROOT = "/run/drun";
-
-/**
- * Options for `create`.
- *
- * @example
- * ```ts
- * const opts: CreateOptions = {
- *   bundle: "/srv/web",
- *   stdio: { stdin: "null", stdout: "pipe", stderr: "inherit" },
- *   signal: AbortSignal.timeout(30_000),
- * };
- * const c = await new Runtime("/run/drun").create("web", opts);
- * ```
- */
-export interface CreateOptions {
-  /** Bundle directory (config.json and, usually, the rootfs). Defaults to the cwd. */
-  bundle?: string;
-  /** An in-memory spec to use instead of `<bundle>/config.json`. */
-  spec?: Spec;
-  /** Write the init's host pid here. */
-  pidFile?: string;
-  /** Use MS_MOVE + chroot instead of pivot_root. */
-  noPivot?: boolean;
-  /** Pass fds 3 .. 3+N-1 to the container process. */
-  preserveFds?: number;
-  /** Keep the caller's session keyring instead of a new one (runc's --no-new-keyring). */
-  noNewKeyring?: boolean;
-  /**
-   * Socket-activation fds (systemd's LISTEN_FDS): fds 3 .. 3+N-1 are passed and the process
-   * gets LISTEN_FDS=N and LISTEN_PID=1, as runc does.
-   */
-  listenFds?: number;
-  /** With process.terminal: a unix socket to send the pty master to (as runc/crun do). */
-  consoleSocket?: string;
-  /** With process.terminal and no consoleSocket: receives the pty master fd. */
-  onConsole?: (fd: number) => void;
-  /** How long to wait for the init to finish its setup (ms). */
-  timeoutMs?: number;
-  /**
-   * The container process's stdin, stdout and stderr as fds of this process (each is dup'ed
-   * into the init; -1 or absent: this process's own). The caller keeps and closes its fds.
-   */
-  stdioFds?: readonly number[];
-  /**
-   * The container process's stdin, stdout and stderr (all three, or one mode per stream):
-   * `"inherit"` (default), `"pipe"` (then `Container.stdin`, `.stdout`, `.stderr` are
-   * streams), `"null"`, or an fd of this process. The init holds them until `start` hands
-   * them to the process. Only `Runtime.create` and `run` read it; excludes `stdioFds`.
-   */
-  stdio?: StdioOption;
-  /**
-   * Aborting it during the call kills the init and leaves nothing behind (no state dir,
-   * cgroup or process); the call rejects with the signal's reason.
-   */
-  signal?: AbortSignal;
-  /**
-   * Keep the sync socket so `CreateResult.execDone` can report a failure between `start`
-   * and execve (only meaningful when this process also starts the container).
-   */
-  watchExec?: boolean;
-}
-
-/**
- * What `create` learned on the way (for benchmarks and tests).
- *
- * @example
- * ```ts
- * const r: CreateResult = await new Runtime("/run/drun").createWithResult("web", {
- *   bundle: "/srv/web",
- * });
- * console.log(r.state.pid, r.handoffNs);
- * ```
- */
-export interface CreateResult {
-  /** The stored state. */
-  state: ContainerState;
-  /** Nanoseconds from seccomp filter install to the listener fd sent, when notifying. */
-  handoffNs?: number;
-  /**
-   * With `watchExec`: resolves once the process has exec'd, rejects with the failing step
-   * when it could not (after `start`).
-   */
-  execDone?: () => Promise<void>;
-}
-
-/**
- * Logger hook used for warnings (unknown seccomp syscalls etc.).
- *
- * @example
- * ```ts
- * const rt = new Runtime("/run/drun", (msg) => console.warn(`drun: ${msg}`));
- * ```
- */
-export type Warn = (msg: string) => void;
 
 /**
  * A runtime rooted at one state directory.
@@ -308,229 +191,11 @@ export class Runtime {
 
   /** `create`, returning what the launch learned (handoff timing, exec watch). */
   async createWithResult(id: string, opts: CreateOptions = {}): Promise<CreateResult> {
-    // A library caller with less than -A would get as far as an init that can never be
-    // watched (Deno hides /proc): refuse before anything exists.
-    const denied = permissionProblem();
-    if (denied) throw new DrunError("EPERMISSION", denied);
-    opts.signal?.throwIfAborted();
-    const {
-      awaitReady,
-      buildPlan,
-      compileSeccompCached,
-      connectListener,
-      consoleHandler,
-      encodeJson,
-      encodePlan,
-      initFromFork,
-      launchError,
-      loadSpec,
-      Op,
-      seccompPayload,
-      seccompTimeoutMs,
-      UNKNOWN_SYSCALL,
-      validateSpec,
-    } = await createModules();
-    await loadNative();
-    mark("create");
-    validateId(id);
-    const bundle = resolve(opts.bundle ?? Deno.cwd());
-    const spec = opts.spec
-      ? validateSpec(structuredClone(opts.spec), { bundle, checkFs: true })
-      : await loadSpec(bundle);
-    mark("spec");
-    if (opts.listenFds && spec.process) {
-      spec.process.env = [
-        ...(spec.process.env ?? []).filter((e) => !/^LISTEN_(FDS|PID)=/.test(e)),
-        `LISTEN_FDS=${opts.listenFds}`,
-        "LISTEN_PID=1",
-      ];
-    }
-    const rootPath = spec.root!.path;
-    const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
-    const onConsole = consoleHandler(spec.process?.terminal, opts);
-    const seccomp = spec.linux?.seccomp
-      // A cold compile of Docker's profile costs ~10 ms per CLI process; from the per-user
-      // cache (keyed by profile, compiler and table hashes) under 1 ms.
-      ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
-      : undefined;
-    for (const w of seccomp?.warnings ?? []) {
-      (w.includes(UNKNOWN_SYSCALL) ? this.debug : this.warn)(w);
-    }
-    mark("seccomp");
-    const fifo = fifoPath(this.root, id);
-    // Plan first: every config error must surface before anything exists on the host.
-    const planInput: PlanInput = {
-      spec,
-      rootfs,
-      fifoPath: fifo,
-      noPivot: opts.noPivot,
-      preserveFds: Math.max(opts.preserveFds ?? 0, opts.listenFds ?? 0),
-      id,
-      noNewKeyring: opts.noNewKeyring,
-      // The same process starts it (run, the library): the init dies with us until then.
-      bindUntilStart: opts.watchExec,
-      seccomp: seccomp
-        ? {
-          program: seccomp.program,
-          flags: seccomp.flags,
-          listenerFd: seccomp.usesNotify ? -1 : undefined,
-          timeoutMs: seccompTimeoutMs(spec.annotations),
-        }
-        : undefined,
-    };
-    const rootless = this.rootless ?? rootlessMode(undefined);
-    const idMaps = idMapMethod(spec);
-    planInput.setgroupsDenied = idMaps?.denySetgroups;
-    planInput.rootless = rootless;
-    checkRootless(spec, rootless);
-    // Validates resources and cgroupsPath against this host; creates nothing yet.
-    const cgroups = openCgroups(spec, id, { warn: this.warn, rootless });
-    planInput.cgroupPaths = cgroups?.paths;
-    let plan: LaunchPlan = buildPlan(planInput);
-    mark("plan");
-    const dir = makeContainerDir(this.root, id);
-    // Written before anything else exists, and again at each step that adds something: a
-    // runtime killed at any point leaves a state that names what to remove (its cgroups
-    // before they exist too) and reads as stopped once we are gone, so `delete --force`
-    // cleans it and the id can be used again.
-    const state: ContainerState = {
-      ociVersion: OCI_VERSION,
-      id,
-      status: "creating",
-      pid: 0,
-      bundle,
-      annotations: spec.annotations,
-      rootfs,
-      created: new Date().toISOString(),
-      startTime: 0,
-      owner: "root",
-      ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
-      cgroupPaths: cgroups?.paths,
-      creator: { pid: Deno.pid, startTime: procStartTime(Deno.pid) ?? 0 },
-    };
-    writeState(this.root, state);
-    let pid = 0;
-    let syncFd = -1;
-    let listenerFd = -1;
-    // Once the init is known, an abort kills it: whatever step create is at then fails, and
-    // the cleanup below removes what exists.
-    const onAbort = () => killPid(pid, 9);
-    try {
-      mkfifo(fifo, 0o622);
-      // umask trimmed the mode; the init may write it after dropping to a non-root uid.
-      Deno.chmodSync(fifo, 0o622);
-      if (seccomp?.usesNotify) {
-        const lp = spec.linux!.seccomp!.listenerPath!;
-        listenerFd = connectListener(lp);
-        planInput.seccomp!.listenerFd = listenerFd;
-        plan = buildPlan(planInput);
-      }
-      ({ pid, syncFd } = launch(encodePlan(plan), opts.stdioFds));
-      // Each fork of the plan's head (new namespaces, a joined pid namespace) hands the
-      // runtime its child's pid and exits: the last one is the container's init.
-      for (const _ of plan.ops.filter((o) => o.kind === Op.FORK_PID)) {
-        pid = await initFromFork(plan, syncFd, pid);
-      }
-      mark("clone");
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
-      opts.signal?.throwIfAborted();
-      state.pid = pid;
-      state.startTime = procStartTime(pid) ?? 0;
-      writeState(this.root, state);
-      if (listenerFd >= 0) {
-        closeFd(listenerFd);
-        listenerFd = -1;
-      }
-      if (idMaps) writeIdMaps(pid, spec, idMaps);
-      // Into its cgroups before it runs a single op of the plan (it waits for GO).
-      if (cgroups) {
-        cgroups.create();
-        cgroups.apply(spec.linux?.resources);
-        cgroups.join(pid);
-        // Now with the parents create() made for a nested cgroupsPath, for delete to remove.
-        state.cgroupPaths = cgroups.paths;
-        writeState(this.root, state);
-      }
-      mark("cgroups");
-      writeContainerConfig(this.root, id, spec);
-      // GO carries the two states the init's own hooks read, then the seccomp agent's message.
-      const ociState = (status: Status) => ({
-        ...toOciState({ ...state, status }),
-        annotations: spec.annotations ?? {},
-      });
-      const creating = encodeJson(ociState("creating"));
-      const created = encodeJson(ociState("created"));
-      const notifyMsg = seccomp?.usesNotify
-        ? seccompPayload(spec, pid, { ...ociState("creating"), pid })
-        : new Uint8Array();
-      const payload = concatBytes([creating, created, notifyMsg]);
-      const lengths = BigInt(creating.length) | (BigInt(created.length) << 32n);
-      sendMessage(syncFd, MsgKind.GO, payload, lengths);
-      mark("go");
-      const handoffNs = await awaitReady(
-        plan,
-        syncFd,
-        pid,
-        { timeoutMs: opts.timeoutMs ?? 60_000, agentTimeoutMs: planInput.seccomp?.timeoutMs },
-        async () => {
-          // The mounts exist and the init waits before pivot_root: the runtime's hooks now.
-          // prestart sees "created", as crun shows it (the legacy hook of the start step).
-          const st = ociState("creating");
-          await runHooks("prestart", spec.hooks?.prestart, ociState("created"), this.hookOutput);
-          await runHooks("createRuntime", spec.hooks?.createRuntime, st, this.hookOutput);
-        },
-        onConsole,
-      );
-      mark("ready");
-      opts.signal?.throwIfAborted();
-      state.status = "created";
-      delete state.creator;
-      writeState(this.root, state);
-      mark("created");
-      if (opts.pidFile) await writePidFile(opts.pidFile, pid);
-      if (!opts.watchExec) return { state, handoffNs };
-      const fd = syncFd;
-      syncFd = -1;
-      const execDone = async () => {
-        try {
-          const m = await recvMessage(fd, -1);
-          if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
-        } finally {
-          closeFd(fd);
-        }
-      };
-      return { state, handoffNs, execDone };
-    } catch (e) {
-      if (pid > 0) {
-        killPid(pid, 9);
-        await waitPid(pid).catch(() => {});
-      }
-      if (listenerFd >= 0) closeFd(listenerFd);
-      try {
-        cgroups?.destroy();
-      } catch { /* best effort: the error that brought us here matters more */ }
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-      if (pid > 0) {
-        await this.poststop(spec, {
-          ociVersion: OCI_VERSION,
-          id,
-          pid: 0,
-          status: "stopped",
-          bundle,
-          rootfs,
-          created: "",
-          owner: "root",
-        });
-      }
-      throw opts.signal?.aborted ? opts.signal.reason : e;
-    } finally {
-      opts.signal?.removeEventListener("abort", onAbort);
-      if (syncFd >= 0) closeFd(syncFd);
-    }
+    return await createContainer(this, id, opts);
   }
 
-  /** Runs poststop hooks; the spec makes their failure a warning. */
-  private async poststop(spec: Spec, state: OciState): Promise<void> {
+  /** Runs poststop hooks; the spec makes their failure a warning (also for a failed create). */
+  async poststop(spec: Spec, state: OciState): Promise<void> {
     if (!spec.hooks?.poststop?.length) return;
     await runHooks(
       "poststop",
@@ -712,209 +377,6 @@ export class Runtime {
   async update(id: string, resources: LinuxResources): Promise<void> {
     await updateContainer(this.root, id, resources, this.warn);
   }
-}
-
-/**
- * One container of a Runtime. With `await using`, it is deleted (with force) when the scope
- * ends, and the parent's ends of its stdio pipes are closed.
- *
- * @example
- * ```ts ignore
- * import { defaultSpec, Runtime } from "jsr:@drun/drun";
- * const rt = new Runtime("/run/drun");
- * const spec = defaultSpec({ args: ["/bin/echo", "hi"], terminal: false });
- * spec.root = { path: "/srv/rootfs" };
- * await using c = await rt.create("demo", { spec, stdio: { stdout: "pipe" } });
- * await c.start();
- * console.log(await new Response(c.stdout).text()); // "hi\n"
- * console.log(await c.wait()); // { code: 0 }
- * ```
- */
-export class Container implements AsyncDisposable {
-  /** The runtime it belongs to. */
-  readonly runtime: Runtime;
-  /** Its id. */
-  readonly id: string;
-  /** What `create` learned, when this handle came from `create`. */
-  readonly created?: CreateResult;
-  /** Writes to the process's stdin, when `create` had `stdio` `"pipe"` for it. */
-  readonly stdin?: WritableStream<Uint8Array>;
-  /** The process's stdout, when `create` had `stdio` `"pipe"` for it. */
-  readonly stdout?: ReadableStream<Uint8Array>;
-  /** The process's stderr, when `create` had `stdio` `"pipe"` for it. */
-  readonly stderr?: ReadableStream<Uint8Array>;
-  #stdio?: ContainerStdio;
-  #exit?: Promise<WaitStatus>;
-
-  /** A handle; prefer Runtime.create / Runtime.get. */
-  constructor(runtime: Runtime, id: string, created?: CreateResult, stdio?: ContainerStdio) {
-    this.runtime = runtime;
-    this.id = id;
-    this.created = created;
-    this.#stdio = stdio;
-    this.stdin = stdio?.stdin;
-    this.stdout = stdio?.stdout;
-    this.stderr = stdio?.stderr;
-  }
-
-  /**
-   * Releases the process (runs `execve`). Aborting `signal` before it has exec'd deletes the
-   * container (with force) and rejects with the signal's reason.
-   */
-  async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.undoOnAbort(opts.signal, async () => {
-      await this.runtime.start(this.id);
-      if (this.created?.execDone) await this.created.execDone();
-    }, () => this.delete({ force: true }));
-  }
-
-  /** The OCI state. */
-  state(): OciState {
-    return this.runtime.state(this.id);
-  }
-
-  /** Sends a signal to the init, or with `all` to every process of the container. */
-  async kill(signal: string | number = "SIGTERM", all = false): Promise<void> {
-    await this.runtime.kill(this.id, signal, all);
-  }
-
-  /**
-   * Waits for the init to exit. In the process that created the container it resolves to the
-   * exit status (the same one on every call); in any other process to `{}`: the kernel gives
-   * a status only to the parent. Aborting `signal` stops the wait, not the container.
-   */
-  async wait(opts: { signal?: AbortSignal } = {}): Promise<WaitStatus> {
-    await loadNative();
-    if (!this.#exit) {
-      const st = this.created?.state ?? readState(this.runtime.root, this.id);
-      const exit = waitInit(st, opts.signal);
-      this.#exit = exit;
-      // An aborted wait must not stick: the next call waits afresh.
-      exit.catch(() => this.#exit === exit && (this.#exit = undefined));
-      return await exit;
-    }
-    const exit = this.#exit;
-    const signal = opts.signal;
-    if (!signal) return await exit;
-    signal.throwIfAborted();
-    let onAbort = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
-    try {
-      return await Promise.race([exit, aborted]);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
-
-  /**
-   * Runs another process in the container (see Runtime.exec). Aborting `signal` kills that
-   * process (SIGKILL) and rejects with the signal's reason; with `detach`, the signal covers
-   * the call only (until the process has exec'd).
-   */
-  async exec(
-    process: Process,
-    opts: ExecOptions & { signal?: AbortSignal } = {},
-  ): Promise<ExecResult> {
-    const { signal, ...rest } = opts;
-    if (!signal) return await this.runtime.exec(this.id, process, rest);
-    signal.throwIfAborted();
-    // Detached, so the pid is known before the wait an abort must cut short.
-    const { pid } = await this.runtime.exec(this.id, process, { ...rest, detach: true });
-    const kill = async () => {
-      killPid(pid, 9);
-      await waitPid(pid).catch(() => {});
-    };
-    if (signal.aborted) {
-      await kill();
-      throw signal.reason;
-    }
-    if (opts.detach) return { pid };
-    try {
-      const st = await waitInit({ pid }, signal);
-      // The exec'd process is a child of this one: its status is known.
-      return { pid, status: st.code === undefined ? undefined : st as ExitStatus };
-    } catch (e) {
-      if (signal.aborted) await kill();
-      throw e;
-    }
-  }
-
-  /** Deletes the container; `force` kills it first if it runs. */
-  async delete(opts: { force?: boolean } = {}): Promise<void> {
-    await this.runtime.delete(this.id, opts);
-  }
-
-  /** `await using`: deletes the container with force (if it still exists), closes its pipes. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      await this.delete({ force: true });
-    } catch (e) {
-      if (!(e instanceof DrunError && e.code === "ENOTFOUND")) throw e;
-    } finally {
-      this.#stdio?.close();
-    }
-  }
-
-  /** Runs `work`; when `signal` aborts meanwhile, runs `undo` and rejects with its reason. */
-  private async undoOnAbort(
-    signal: AbortSignal | undefined,
-    work: () => Promise<void>,
-    undo: () => Promise<void>,
-  ): Promise<void> {
-    signal?.throwIfAborted();
-    try {
-      await work();
-    } catch (e) {
-      if (!signal?.aborted) throw e;
-    }
-    if (signal?.aborted) {
-      await undo();
-      throw signal.reason;
-    }
-  }
-}
-
-/**
- * Options of `Runtime.run`: those of `create`, and what to feed and capture.
- *
- * @example
- * ```ts
- * const opts: RunOptions = { id: "job1", input: "data for stdin", text: true };
- * const r = await new Runtime("/run/drun").run("/srv/job", opts);
- * ```
- */
-export interface RunOptions extends Omit<CreateOptions, "spec" | "bundle" | "watchExec"> {
-  /** The container id (default `run-<uuid>`). */
-  id?: string;
-  /** With a Spec as the source: the bundle directory its relative paths are under (cwd). */
-  bundle?: string;
-  /** Written to the process's stdin, then closed (stdin becomes a pipe). */
-  input?: string | Uint8Array;
-  /** Decode the captured stdout and stderr as UTF-8 text. */
-  text?: boolean;
-}
-
-/**
- * What `Runtime.run` returns.
- *
- * @example
- * ```ts
- * const r: RunResult<string> = await new Runtime("/run/drun").run("/srv/job", { text: true });
- * if (r.code !== 0) console.error(`failed (${r.code}): ${r.stderr}`);
- * ```
- */
-export interface RunResult<T extends string | Uint8Array = Uint8Array> {
-  /** Exit code (128+signal when killed). */
-  code: number;
-  /** The signal that ended the process, if any. */
-  signal?: number;
-  /** Everything the process wrote to stdout (empty unless it was a pipe). */
-  stdout: T;
-  /** Everything the process wrote to stderr (empty unless it was a pipe). */
-  stderr: T;
 }
 
 /** Reads a stream (if any) to its end. */
