@@ -15,7 +15,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundle } from "./bundle.ts";
+import { bundle, bundleSplit } from "./bundle.ts";
 import { launcherScript } from "./launcher.ts";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,8 +30,13 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 export interface InstallPaths {
   /** The launcher engines call: DIR/bin/drun. */
   launcher: string;
-  /** The bundled CLI: DIR/lib/drun/drun.js. */
+  /** The bundled CLI and library in one file: DIR/lib/drun/drun.js. */
   bundle: string;
+  /**
+   * The split build the launcher runs: DIR/lib/drun/split/cli.js and its chunks (a command
+   * parses only its own code: the fastest form, docs/performance.md).
+   */
+  split: string;
   /** The private copy of Deno: DIR/lib/drun/deno. */
   deno: string;
   /** containerd's shim launcher: DIR/bin/containerd-shim-drun-v2. */
@@ -52,6 +57,7 @@ export function installPaths(prefix: string): InstallPaths {
   return {
     launcher: join(p, "bin", "drun"),
     bundle: join(p, "lib", "drun", "drun.js"),
+    split: join(p, "lib", "drun", "split"),
     deno: join(p, "lib", "drun", "deno"),
     shimLauncher: join(p, "bin", "containerd-shim-drun-v2"),
     shimBundle: join(p, "lib", "drun", "containerd-shim-drun-v2.js"),
@@ -120,7 +126,18 @@ export async function install(args: InstallArgs): Promise<InstallPaths> {
   Deno.mkdirSync(dirname(paths.bundle), { recursive: true });
   writeAtomic(paths.deno, Deno.readFileSync(deno), 0o755);
   writeAtomic(paths.bundle, Deno.readFileSync(join(repo, "dist/drun.js")), 0o644);
-  const script = launcherScript({ deno: paths.deno, entry: paths.bundle });
+  await bundleSplit();
+  // A fresh directory each time: old chunks of another build must not stay beside new ones.
+  const splitTmp = `${paths.split}.${Deno.pid}.tmp`;
+  Deno.mkdirSync(splitTmp, { recursive: true });
+  for (const e of Deno.readDirSync(join(repo, "dist/split"))) {
+    Deno.copyFileSync(join(repo, "dist/split", e.name), join(splitTmp, e.name));
+  }
+  try {
+    Deno.removeSync(paths.split, { recursive: true });
+  } catch { /* first install */ }
+  Deno.renameSync(splitTmp, paths.split);
+  const script = launcherScript({ deno: paths.deno, entry: join(paths.split, "cli.js") });
   writeAtomic(paths.launcher, new TextEncoder().encode(script), 0o755);
   await bundle("shim/main.ts", "dist/containerd-shim-drun-v2.js");
   writeAtomic(

@@ -46,6 +46,9 @@ Deno.test({
       assert.equal(await installDrun(prefix), launcher);
       // Nothing of the checkout (its .tools/, cli.ts, dist/) is needed once installed.
       const text = Deno.readTextFileSync(launcher);
+      // The fastest form (docs/performance.md): the split build, with its chunks beside it.
+      assert.ok(text.includes(join(prefix, "lib/drun/split/cli.js")), text);
+      assert.ok([...Deno.readDirSync(join(prefix, "lib/drun/split"))].length > 1);
       assert.ok(!text.includes(REPO), text);
       assert.equal(Deno.statSync(launcher).mode! & 0o777, 0o755);
 
