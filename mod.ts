@@ -45,7 +45,14 @@ export {
 export type { ContainerState, Status } from "./lib/state/store.ts";
 export type { ExitStatus } from "./lib/native/ffi.ts";
 export { HOOK_KINDS, type HookKind, type HookOutput } from "./lib/hooks.ts";
-export { ArgError, DrunError, type DrunErrorCode, LaunchError, SpecError } from "./lib/errors.ts";
+export {
+  ArgError,
+  DrunError,
+  type DrunErrorCode,
+  LaunchError,
+  NativeError,
+  SpecError,
+} from "./lib/errors.ts";
 export { loadSpec, type ValidateOptions, validateSpec } from "./lib/spec/validate.ts";
 export { defaultSpec, type DefaultSpecOptions } from "./lib/spec/default.ts";
 export type * from "./lib/spec/types.ts";

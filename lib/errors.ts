@@ -106,6 +106,30 @@ export class ArgError extends DrunError {
 }
 
 /**
+ * A failed call into libdrun (a syscall the runtime itself made: connect, send, wait4, ...),
+ * with its errno, in the same family as every other error of drun.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   unixConnect("/run/nobody.sock");
+ * } catch (e) {
+ *   if (e instanceof NativeError && e.errno === 2) console.error("no agent there");
+ * }
+ * ```
+ */
+export class NativeError extends DrunError {
+  /** The errno of the failed call. */
+  readonly errno: number;
+  /** Creates a native error: `message` already says what failed and why. */
+  constructor(message: string, errno: number, path?: string) {
+    super("ENATIVE", message, path);
+    this.name = "NativeError";
+    this.errno = errno;
+  }
+}
+
+/**
  * A failure inside the container's setup, reported by the native child with its step.
  *
  * @example

@@ -5,6 +5,7 @@
  */
 import { embeddedArtifacts, libdrunMemfdPath } from "./load.ts";
 import { errnoText } from "../linux/errno.ts";
+import { NativeError } from "../errors.ts";
 
 const SYMBOLS = {
   drun_launch: { parameters: ["buffer", "usize", "i32", "buffer", "buffer"], result: "i64" },
@@ -425,8 +426,6 @@ export function cstr(s: string): Uint8Array<ArrayBuffer> {
  */
 export { errnoText };
 
-function errnoError(what: string, errno: number): Error {
-  const e = new Error(`${what}: ${errnoText(errno)}`);
-  (e as Error & { errno: number }).errno = errno;
-  return e;
+function errnoError(what: string, errno: number): NativeError {
+  return new NativeError(`${what}: ${errnoText(errno)}`, errno);
 }
