@@ -10,6 +10,7 @@ import { capMask, lastCap } from "../caps.ts";
 import { type LaunchPlan, NONE, Op, type PlanOp } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
+import { parseCpuList } from "../spec/cpu_list.ts";
 import { inJoinOrder, NAMESPACE_FLAGS } from "../linux/namespaces.ts";
 import { bindTreeOp, idmapTreeOp, isIdmapped } from "./idmap.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
@@ -140,6 +141,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     input.rootless === true;
 
   add(Op.SIGNALS_RESET, "reset signal handlers");
+  // execCPUAffinity as runc applies it: `initial` before the cgroup join, `final` after it.
+  affinityOp(add, proc, "initial");
   // Idmapped trees are made here, by the host's root: inside a user namespace the init could
   // not idmap a host filesystem. The init inherits them through the fork below.
   // The same for every bind source when we make the user namespace: once inside, its root
@@ -168,6 +171,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     add(Op.FORK_PID, "fork into the joined pid namespace", [0]);
   }
   add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
+  affinityOp(add, proc, "final");
   if (newNs.has("cgroup")) {
     add(Op.UNSHARE, "linux.namespaces: new cgroup namespace", [NAMESPACE_FLAGS.cgroup]);
   }
@@ -357,6 +361,20 @@ function checkNofile(proc: Process, preserveFds: number): void {
       `RLIMIT_NOFILE must be at least ${least}: the init opens one more fd before exec`,
     );
   }
+}
+
+/**
+ * The AFFINITY op for `process.execCPUAffinity.<which>` (a cpu list): the cpu_set_t bytes
+ * sched_setaffinity takes, or nothing when the field is absent.
+ */
+function affinityOp(add: Add, proc: Process, which: "initial" | "final"): void {
+  const list = proc.execCPUAffinity?.[which];
+  if (list === undefined) return;
+  const cpus = parseCpuList(list);
+  if (!cpus.length) return;
+  const mask = new Uint8Array(Math.max(128, Math.ceil((Math.max(...cpus) + 1) / 64) * 8));
+  for (const c of cpus) mask[c >> 3] |= 1 << (c & 7);
+  add(Op.AFFINITY, `process.execCPUAffinity.${which}: run on cpus ${list}`, [], [mask]);
 }
 
 /** What both the init and an exec'd process do last: limits, ids, caps, filter, exec. */
@@ -659,6 +677,7 @@ export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
   const ops: PlanOp[] = [];
   const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
   add(Op.SIGNALS_RESET, "reset signal handlers");
+  affinityOp(add, input.process, "initial");
   add(Op.PRCTL, "mark non-dumpable", [PR_SET_DUMPABLE, 0, 0]);
   const joins = inJoinOrder(input.namespaces);
   for (const ns of joins) {
@@ -666,6 +685,7 @@ export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
   }
   add(Op.FORK_PID, "fork into the container's pid namespace", [0]);
   add(Op.WAIT_PARENT, "wait for the runtime (cgroups)");
+  affinityOp(add, input.process, "final");
   addProcessOps(add, input.process, input.linux, input, false);
   return { cloneFlags: 0, ops };
 }

@@ -54,6 +54,7 @@ export const Op = {
   SETATTR_SLOT: 43,
   IDMAP_TREE: 44,
   MOUNT_TREE: 45,
+  AFFINITY: 46,
 } as const;
 
 /** An op kind number. */

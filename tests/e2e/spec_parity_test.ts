@@ -193,3 +193,16 @@ Deno.test("spec parity: the container joins every hierarchy, name=systemd and th
     await b.cleanup();
   }
 });
+
+Deno.test("spec parity: process.execCPUAffinity pins the process (it was accepted and ignored)", async () => {
+  const spec = probeSpec(["cat", "/proc/self/status"]);
+  spec.process!.execCPUAffinity = { initial: "0-1", final: "1" };
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, `affinity-${Deno.pid}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Cpus_allowed_list:\s+1$/m);
+  } finally {
+    await b.cleanup();
+  }
+});

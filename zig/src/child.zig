@@ -55,6 +55,7 @@ pub const Kind = enum(u16) {
     setattr_slot = 43,
     idmap_tree = 44,
     mount_tree = 45,
+    affinity = 46,
     _,
 };
 
@@ -389,6 +390,11 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .idmap_tree => if (idmap.makeTree(op)) |f| return .{ .errno = f.errno, .detail = f.detail },
         .mount_tree => return mountTree(op),
+        .affinity => {
+            // str 0: a cpu_set_t (one bit per cpu) the plan built from execCPUAffinity.
+            const mask = op.str(0);
+            return chk(sys.syscall3(.sched_setaffinity, 0, mask.len, sys.ptr(mask.p)), "sched_setaffinity");
+        },
         .setattr_slot => {
             // Change a mount we made earlier through the fd kept then: never re-resolve its
             // path, which the rootfs could have redirected in the meantime.
