@@ -1,0 +1,50 @@
+/**
+ * The plan of `exec`: join the container's namespaces, fork into its pid namespace, then the same
+ * process setup as the init.
+ * @module
+ */
+import type { Linux, LinuxNamespace, Process } from "../spec/types.ts";
+import { type LaunchPlan, Op, type PlanOp } from "./encode.ts";
+import { inJoinOrder, NAMESPACE_FLAGS } from "../linux/namespaces.ts";
+import { checkPreservedFds } from "../processes.ts";
+import { addProcessOps, affinityOp, PR_SET_DUMPABLE } from "./process_ops.ts";
+import type { Add, PlanInput } from "./input.ts";
+
+/** What an exec'd process needs besides its Process. */
+export interface ExecPlanInput {
+  /** The process to run (already merged with the container's defaults). */
+  process: Process;
+  /** The container's linux section (personality, seccomp source). */
+  linux: Linux;
+  /** Namespaces to join, with /proc/<init>/ns/* paths; those equal to ours are left out. */
+  namespaces: LinuxNamespace[];
+  /** Pass fds 3 .. 3+N-1. */
+  preserveFds?: number;
+  /** The container's filter, and the listener socket when it notifies. */
+  seccomp?: PlanInput["seccomp"];
+  /** The container's user namespace denies setgroups (see PlanInput). */
+  setgroupsDenied?: boolean;
+}
+
+/**
+ * The plan of `exec`: become non-dumpable (so nothing in the container can reach the
+ * runtime through /proc/<pid>/exe), join the container's namespaces, fork into its pid
+ * namespace, wait for the runtime (cgroup join), then the same process setup as the init.
+ */
+export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
+  checkPreservedFds(input.preserveFds ?? 0);
+  const ops: PlanOp[] = [];
+  const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
+  add(Op.SIGNALS_RESET, "reset signal handlers");
+  affinityOp(add, input.process, "initial");
+  add(Op.PRCTL, "mark non-dumpable", [PR_SET_DUMPABLE, 0, 0]);
+  const joins = inJoinOrder(input.namespaces);
+  for (const ns of joins) {
+    add(Op.SETNS, `join ${ns.type} namespace`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
+  }
+  add(Op.FORK_PID, "fork into the container's pid namespace", [0]);
+  add(Op.WAIT_PARENT, "wait for the runtime (cgroups)");
+  affinityOp(add, input.process, "final");
+  addProcessOps(add, input.process, input.linux, input, false);
+  return { cloneFlags: 0, ops };
+}
