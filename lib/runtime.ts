@@ -37,6 +37,7 @@ import {
 
 export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
 export { Container, type ContainerRuntime } from "./runtime/container.ts";
+// The options and results, imported above for the Runtime's own use, are the API too.
 export {
   type CreateOptions,
   type CreateResult,
@@ -44,7 +45,7 @@ export {
   type RunOptions,
   type RunResult,
   type Warn,
-} from "./runtime/options.ts";
+};
 export type { StdioMode, StdioOption, StdioStreams } from "./stdio.ts";
 export type { WaitStatus } from "./wait.ts";
 

@@ -59,7 +59,8 @@ export function connectListener(path: string): number {
   }
 }
 
-const X86_64_NAMES = new Map(Object.entries(SYSCALLS.x86_64).map(([n, nr]) => [nr, n]));
+// Built on the first timeout only: the map is ~400 entries no successful create needs.
+let x86_64Names: Map<number, string> | undefined;
 
 /**
  * The syscall `pid` is blocked in, by name (from /proc/<pid>/syscall), or undefined when it
@@ -76,7 +77,8 @@ export function blockedSyscall(pid: number): string | undefined {
     const first = Deno.readTextFileSync(`/proc/${pid}/syscall`).trim().split(" ")[0];
     if (first === "running" || first === "-1") return undefined;
     const nr = Number(first);
-    return X86_64_NAMES.get(nr) ?? `syscall ${nr}`;
+    x86_64Names ??= new Map(Object.entries(SYSCALLS.x86_64).map(([n, no]) => [no, n]));
+    return x86_64Names.get(nr) ?? `syscall ${nr}`;
   } catch {
     return undefined;
   }
