@@ -153,8 +153,11 @@ export function procStartTime(pid: number): number | undefined {
   let stat: string;
   try {
     stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  } catch {
-    return undefined;
+  } catch (e) {
+    // Gone (or never there) is an answer; a refused read (Deno's sandbox) is not "gone":
+    // taken as such it once left a created init behind with a state that said stopped.
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) throw e;
+    return undefined; // gone, exiting (ESRCH) or never there
   }
   // comm may contain spaces and parentheses: fields start after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
