@@ -134,6 +134,9 @@ export async function execInContainer(
       preserveFds: opts.preserveFds,
       // A rootless container that maps one gid cannot call setgroups (lib/id_maps.ts).
       setgroupsDenied: readSetgroups(st.pid) === "deny",
+      chrootTo: spec.linux?.namespaces?.some((ns) => ns.type === "mount")
+        ? undefined
+        : `/proc/${st.pid}/root`,
       seccomp: seccomp
         ? {
           program: seccomp.program,

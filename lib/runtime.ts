@@ -26,6 +26,7 @@ import type { ExecOptions, ExecResult } from "./exec.ts";
 
 import { createContainer } from "./runtime/create.ts";
 import { Container } from "./runtime/container.ts";
+import { removeRootBind } from "./runtime/root_bind.ts";
 import {
   type CreateOptions,
   type CreateResult,
@@ -323,6 +324,7 @@ export class Runtime {
         await killCgroup(cgroups);
         cgroups.destroy();
       }
+      if (st.rootBind) removeRootBind(st.rootBind, this.warn);
       await Deno.remove(containerDir(this.root, id), { recursive: true });
       await this.poststop(spec, { ...toOciState(st), status: "stopped" });
     });

@@ -5,6 +5,7 @@
  */
 import { dirname, join } from "../path.ts";
 import { DrunError } from "../errors.ts";
+import { parseMountInfo } from "../linux/mountinfo.ts";
 
 /** Sleeps synchronously (the cgroup interface is synchronous where the runtime calls it). */
 export function sleepSync(ms: number): void {
@@ -244,21 +245,12 @@ export interface CgroupMount {
 
 /** Parses the cgroup mounts out of mountinfo text. */
 export function parseCgroupMounts(text: string): CgroupMount[] {
-  const out: CgroupMount[] = [];
-  const unescape = (s: string) =>
-    s.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-  for (const line of text.split("\n")) {
-    const sep = line.indexOf(" - ");
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(" ");
-    const right = line.slice(sep + 3).split(" ");
-    if (right[0] !== "cgroup" && right[0] !== "cgroup2") continue;
-    out.push({
-      root: unescape(left[3]),
-      mountPoint: unescape(left[4]),
-      fsType: right[0],
-      superOptions: (right[2] ?? "").split(","),
-    });
-  }
-  return out;
+  return parseMountInfo(text)
+    .filter((m) => m.fsType === "cgroup" || m.fsType === "cgroup2")
+    .map(({ root, mountPoint, fsType, superOptions }) => ({
+      root,
+      mountPoint,
+      fsType,
+      superOptions,
+    }));
 }

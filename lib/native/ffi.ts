@@ -16,6 +16,7 @@ const SYMBOLS = {
   drun_close: { parameters: ["i32"], result: "i32" },
   drun_mkfifo: { parameters: ["buffer", "u32"], result: "i32" },
   drun_kill: { parameters: ["i32", "i32"], result: "i32" },
+  drun_umount_detach: { parameters: ["buffer"], result: "i32" },
   drun_recv_with_fd: {
     parameters: ["i32", "buffer", "usize", "buffer", "i32"],
     result: "i64",
@@ -250,6 +251,19 @@ export function closeFd(fd: number): void {
 export function mkfifo(path: string, mode = 0o600): void {
   const rc = native().drun_mkfifo(cstr(path), mode);
   if (rc < 0) throw errnoError(`mkfifo ${path}`, -rc);
+}
+
+/**
+ * Detaches the mount at path and every mount below it (umount2 MNT_DETACH, no symlink
+ * followed). Returns 0 or -errno.
+ *
+ * @example
+ * ```ts ignore
+ * umountDetach("/run/bundle/rootfs");
+ * ```
+ */
+export function umountDetach(path: string): number {
+  return native().drun_umount_detach(cstr(path));
 }
 
 /** Sends signal number sig to pid. Returns 0 or -errno (ESRCH when gone). */

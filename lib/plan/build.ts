@@ -76,8 +76,13 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     // so it waits until the runtime has moved us into the container's cgroups.
     if (ns.type !== "time" && ns.type !== "cgroup") cloneFlags |= NAMESPACE_FLAGS[ns.type];
   }
-  if (!newNs.has("mount") && !joins.some(({ ns }) => ns.type === "mount")) {
-    throw new SpecError("linux.namespaces", "a mount namespace is required");
+  // No mount namespace listed: the runtime's is inherited (runtime-spec), as runc and crun do.
+  // Then the init only chroots, and every mount sits on a private bind of the rootfs that
+  // delete detaches (lib/runtime/root_bind.ts): the runtime's "/" is never touched.
+  const inheritMounts = !newNs.has("mount") && !joins.some(({ ns }) => ns.type === "mount");
+  if (inheritMounts && newNs.has("user")) {
+    // A new user namespace may not mount in a mount namespace its parent owns (EPERM).
+    throw new SpecError("linux.namespaces", "a new user namespace needs a mount namespace");
   }
   // Inside a user namespace, its own or the runtime's (rootless), mknod and a cgroupfs mount
   // are refused: devices and cgroups are bound from the host instead.
@@ -141,8 +146,19 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   // the requested propagation is applied to the new / after it.
   const rootProp = linux.rootfsPropagation;
   const propFlags = rootProp ? parseMountOptions([rootProp]).propagation[0] : MS.SLAVE | MS.REC;
-  add(Op.MOUNT, "make / a slave before pivot_root", [MS.SLAVE | MS.REC], ["", "/", "", ""]);
+  if (!inheritMounts) {
+    add(Op.MOUNT, "make / a slave before pivot_root", [MS.SLAVE | MS.REC], ["", "/", "", ""]);
+  }
   add(Op.MOUNT, "root.path: bind rootfs onto itself", [MS.BIND | MS.REC], [rootfs, rootfs, "", ""]);
+  if (inheritMounts) {
+    // Only the bind we just made: what the container mounts stays out of other namespaces.
+    add(Op.MOUNT, "root.path: make the rootfs bind private", [MS.PRIVATE | MS.REC], [
+      "",
+      rootfs,
+      "",
+      "",
+    ]);
+  }
   add(Op.OPEN_ROOT, "root.path: open rootfs", [], [rootfs]);
 
   const mounts = spec.mounts ?? [];
@@ -167,7 +183,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
 
   // The init re-opens its exec fifo through /proc/self/fd once the root is switched: with no
   // /proc it could only die at `start`, far from the cause.
-  if (newNs.has("mount") && !procMounted) {
+  if (!joins.some(({ ns }) => ns.type === "mount") && !procMounted) {
     throw new SpecError("mounts", "a proc mount on /proc is required");
   }
 
@@ -203,7 +219,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     add(Op.SYNC_HOOKS, "hooks: wait for prestart and createRuntime hooks");
   }
   addHookOps(add, "createContainer", hooks.createContainer, 0);
-  if (input.noPivot) add(Op.MOVE_ROOT, "root.path: move rootfs to / (no pivot)");
+  if (inheritMounts) add(Op.CHROOT, "root.path: chroot (the runtime's mount namespace)");
+  else if (input.noPivot) add(Op.MOVE_ROOT, "root.path: move rootfs to / (no pivot)");
   else add(Op.PIVOT, "root.path: pivot_root");
   // A cwd the image lacks is made as root, before / can turn read-only (runc, crun too).
   add(Op.CHDIR, "process.cwd: create if missing", [1], [proc.cwd]);

@@ -55,6 +55,7 @@ export const Op = {
   IDMAP_TREE: 44,
   MOUNT_TREE: 45,
   AFFINITY: 46,
+  CHROOT: 47,
 } as const;
 
 /** An op kind number. */

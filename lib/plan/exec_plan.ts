@@ -24,6 +24,11 @@ export interface ExecPlanInput {
   seccomp?: PlanInput["seccomp"];
   /** The container's user namespace denies setgroups (see PlanInput). */
   setgroupsDenied?: boolean;
+  /**
+   * A container in the runtime's own mount namespace has only a chroot for a root: the
+   * process chroots to this path (`/proc/<init>/root`), since setns gives it nothing.
+   */
+  chrootTo?: string;
 }
 
 /**
@@ -41,6 +46,10 @@ export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
   const joins = inJoinOrder(input.namespaces);
   for (const ns of joins) {
     add(Op.SETNS, `join ${ns.type} namespace`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
+  }
+  if (input.chrootTo) {
+    add(Op.OPEN_ROOT, "open the container's root", [], [input.chrootTo]);
+    add(Op.CHROOT, "chroot into the container's root");
   }
   add(Op.FORK_PID, "fork into the container's pid namespace", [0]);
   add(Op.WAIT_PARENT, "wait for the runtime (cgroups)");

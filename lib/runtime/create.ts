@@ -40,6 +40,7 @@ import { idMapMethod, writeIdMaps } from "../id_maps.ts";
 import { checkRootless, rootlessMode } from "../rootless.ts";
 import { openCgroups } from "../cgroup/mod.ts";
 import type { CreateOptions, CreateResult, Warn } from "./options.ts";
+import { recordRootBind, removeRootBind } from "./root_bind.ts";
 
 /**
  * What only `create` and `exec` use: the validator, the plan builder and encoder, the seccomp
@@ -168,6 +169,8 @@ export async function createContainer(
   const cgroups = openCgroups(spec, id, { warn: rt.warn, rootless });
   planInput.cgroupPaths = cgroups?.paths;
   let plan: LaunchPlan = buildPlan(planInput);
+  // In the runtime's mount namespace: where the init's root bind will go, for delete.
+  const rootBind = plan.ops.some((o) => o.kind === Op.CHROOT) ? recordRootBind(rootfs) : undefined;
   mark("plan");
   const dir = makeContainerDir(rt.root, id);
   // Written before anything else exists, and again at each step that adds something: a
@@ -188,6 +191,7 @@ export async function createContainer(
     ownPidNamespace: (plan.cloneFlags & 0x20000000) !== 0,
     cgroupPaths: cgroups?.paths,
     creator: { pid: Deno.pid, startTime: procStartTime(Deno.pid) ?? 0 },
+    rootBind,
   };
   writeState(rt.root, state);
   let pid = 0;
@@ -289,6 +293,7 @@ export async function createContainer(
     if (listenerFd >= 0) closeFd(listenerFd);
     try {
       cgroups?.destroy();
+      if (state.rootBind) removeRootBind(state.rootBind, rt.warn);
     } catch { /* best effort: the error that brought us here matters more */ }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     if (pid > 0) {

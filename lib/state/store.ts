@@ -57,6 +57,11 @@ export interface ContainerState {
    * creator died before its init existed reads as `stopped`, so `delete --force` removes it.
    */
   creator?: { pid: number; startTime: number };
+  /**
+   * With no mount namespace of its own: the mount its root bind is stacked on in the
+   * runtime's namespace, which delete detaches (lib/runtime/root_bind.ts).
+   */
+  rootBind?: { path: string; mntNs: string; below: number };
 }
 
 /** OCI and runc id rules: letters, digits and `_+-.`, not `.` or `..`. */

@@ -8,7 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
+import {
+  type Bundle,
+  CLI,
+  type CliResult,
+  drun,
+  makeProbeBundle,
+  outputUntilExit,
+  probeReport,
+  probeSpec,
+} from "../helpers.ts";
 
 for (const prop of ["shared", "unbindable"] as const) {
   Deno.test(`spec parity: rootfsPropagation ${prop} runs and applies to the new /`, async () => {
@@ -202,6 +211,109 @@ Deno.test("spec parity: process.execCPUAffinity pins the process (it was accepte
     const r = await drun(b, ["run", "--bundle", b.dir, `affinity-${Deno.pid}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Cpus_allowed_list:\s+1$/m);
+  } finally {
+    await b.cleanup();
+  }
+});
+
+/**
+ * Runs a shell script in a private mount namespace of its own, so a container that inherits
+ * "the runtime's" mount namespace inherits this one and the host's mount table is never
+ * touched. `$drun` in the script is the CLI with the bundle's state root.
+ */
+async function inSandboxMountNs(b: Bundle, script: string): Promise<CliResult> {
+  const drunCmd = `${Deno.execPath()} run -A ${CLI} --root ${b.root}`;
+  const child = new Deno.Command("unshare", {
+    args: ["--mount", "--propagation", "private", "bash", "-euc", script],
+    cwd: b.dir,
+    env: { drun: drunCmd, rootfs: b.rootfs, bundle: b.dir },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return await outputUntilExit(child);
+}
+
+Deno.test("spec parity: no mount namespace listed: the runtime's is inherited, and cleaned", async () => {
+  const spec = probeSpec(["sleep", "30"]);
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "mount");
+  const b = makeProbeBundle(spec);
+  Deno.writeTextFileSync(join(b.rootfs, "marker"), "in the rootfs\n");
+  Deno.mkdirSync(join(b.dir, "k"));
+  const held = structuredClone(spec);
+  held.root!.path = b.rootfs;
+  const pidFile = join(b.dir, "hook.pid");
+  held.hooks = {
+    createRuntime: [{ path: "/bin/sh", args: ["sh", "-c", `echo $$ > ${pidFile}; exec sleep 30`] }],
+  };
+  Deno.writeTextFileSync(join(b.dir, "k", "config.json"), JSON.stringify(held));
+  const id = `inherit-mnt-${Deno.pid}`;
+  try {
+    const r = await inSandboxMountNs(
+      b,
+      `
+      # "/" shared, as on a systemd host: runc would make it a slave; drun must leave it.
+      mount --make-rshared /
+      count() { grep -c " $rootfs" /proc/self/mountinfo || true; }
+      echo "before $(count)"
+      $drun create --bundle "$bundle" ${id}
+      pid=$($drun state ${id} | sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p')
+      echo "ns $(readlink /proc/$pid/ns/mnt) $(readlink /proc/self/ns/mnt)"
+      echo "root $(readlink /proc/$pid/root)"
+      echo "during $(count)"
+      echo "slash $(awk '$5 == "/" { print $7 }' /proc/self/mountinfo)"
+      $drun exec ${id} /probe cat /marker
+      $drun start ${id}
+      $drun delete --force ${id}
+      echo "after $(count)"
+      # A create killed half-way: delete --force still detaches what the init mounted.
+      # (Its createRuntime hook holds it once the mounts exist.)
+      $drun create --bundle "$bundle/k" ${id}-k &
+      for _ in $(seq 400); do [ -s "$bundle/hook.pid" ] && break; sleep 0.05; done
+      kill -9 $!
+      wait $! || true
+      kill -9 "$(cat "$bundle/hook.pid")"
+      $drun delete --force ${id}-k
+      echo "killed $(count)"
+      `,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const line = (k: string) =>
+      r.stdout.split("\n").find((l) => l.startsWith(k + " "))?.slice(k.length + 1);
+    assert.equal(line("before"), "0");
+    const [inner, outer] = line("ns")!.split(" ");
+    assert.equal(inner, outer, "the container is in the runtime's mount namespace");
+    assert.equal(line("root"), b.rootfs, "chrooted into the rootfs");
+    assert.ok(Number(line("during")) > 0, "its mounts exist while it runs");
+    assert.match(line("slash")!, /shared:\d+/, "the runtime's / keeps its propagation");
+    assert.match(r.stdout, /^in the rootfs$/m, "exec runs in the container's root");
+    assert.equal(line("after"), "0", "delete removes every mount it made");
+    assert.equal(line("killed"), "0", "also after a killed create");
+  } finally {
+    await b.cleanup();
+  }
+});
+
+Deno.test("spec parity: a new user namespace without a mount namespace is refused by name", async () => {
+  const spec = probeSpec(["exit", "0"]);
+  spec.linux!.namespaces = [
+    ...spec.linux!.namespaces!.filter((n) => n.type !== "mount"),
+    { type: "user" },
+  ];
+  spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, `userns-nomnt-${Deno.pid}`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /linux\.namespaces: a new user namespace needs a mount namespace/);
+    const left = () => {
+      try {
+        return [...Deno.readDirSync(b.root)].map((e) => e.name);
+      } catch {
+        return [];
+      }
+    };
+    assert.deepEqual(left(), [], "nothing left behind");
   } finally {
     await b.cleanup();
   }

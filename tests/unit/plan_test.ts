@@ -113,10 +113,13 @@ Deno.test("plan: order of the steps that matter", () => {
 
 Deno.test("plan: config errors name the field before anything runs", () => {
   const spec = probeSpec();
-  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "mount");
+  spec.linux!.namespaces = [
+    ...spec.linux!.namespaces!.filter((n) => n.type !== "mount"),
+    { type: "user" },
+  ];
   assert.throws(
     () => buildPlan({ spec, rootfs: "/x", fifoPath: "/f" }),
-    /^SpecError: linux.namespaces: a mount namespace is required|linux.namespaces: a mount/,
+    /linux.namespaces: a new user namespace needs a mount namespace/,
   );
   const s2 = probeSpec();
   s2.process!.capabilities!.bounding = ["CAP_NOPE"];
@@ -149,4 +152,22 @@ Deno.test("plan: encoding matches the layout zig/src/plan.zig reads", () => {
   assert.deepEqual([...bytes.subarray(55, 59)], [1, 0, 2, 0]);
   assert.equal(makedev(1, 3), 0x103n);
   assert.equal(makedev(259, 300), (300n & 0xffn) | (259n << 8n) | ((300n & ~0xffn) << 12n));
+});
+
+Deno.test("plan: no mount namespace listed: chroot, and only the rootfs bind is changed", () => {
+  const spec = probeSpec();
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "mount");
+  const plan = buildPlan({ spec, rootfs: "/x", fifoPath: "/f", noPivot: true });
+  const kinds = plan.ops.map((o) => o.kind);
+  assert.ok(kinds.includes(Op.CHROOT));
+  assert.ok(!kinds.includes(Op.PIVOT) && !kinds.includes(Op.MOVE_ROOT), "never a new /");
+  assert.equal(plan.cloneFlags & 0x00020000, 0, "no CLONE_NEWNS");
+  // Every mount that names a target names the rootfs or a path in it, never the runtime's "/".
+  const mounts = plan.ops.filter((o) => o.kind === Op.MOUNT && o.strs[1] === "/");
+  const beforeChroot = mounts.filter((o) => plan.ops.indexOf(o) < kinds.indexOf(Op.CHROOT));
+  assert.deepEqual(beforeChroot.map((o) => o.label), []);
+  const bind = plan.ops.findIndex((o) => o.label === "root.path: bind rootfs onto itself");
+  const priv = plan.ops[bind + 1];
+  assert.deepEqual([priv.strs[1], priv.nums[0]], ["/x", 0x40000 | 0x4000]);
+  assert.ok(bind < plan.ops.findIndex((o) => o.kind === Op.OPEN_ROOT));
 });

@@ -56,6 +56,7 @@ pub const Kind = enum(u16) {
     idmap_tree = 44,
     mount_tree = 45,
     affinity = 46,
+    chroot = 47,
     _,
 };
 
@@ -158,6 +159,13 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         .move_root => {
             if (chk(sys.syscall1(.fchdir, root_fd), "fchdir(rootfs)")) |f| return f;
             if (chk(sys.syscall5(.mount, sys.ptr("."), sys.ptr("/"), 0, sys.MS_MOVE, 0), "mount --move rootfs /")) |f| return f;
+            if (chk(sys.syscall1(.chroot, sys.ptr(".")), "chroot")) |f| return f;
+            return chk(sys.syscall1(.chdir, sys.ptr("/")), "chdir(/)");
+        },
+        // The runtime's own mount namespace (none in the config): pivot_root or a move onto
+        // "/" would change that namespace's root, so the init only changes its own.
+        .chroot => {
+            if (chk(sys.syscall1(.fchdir, root_fd), "fchdir(rootfs)")) |f| return f;
             if (chk(sys.syscall1(.chroot, sys.ptr(".")), "chroot")) |f| return f;
             return chk(sys.syscall1(.chdir, sys.ptr("/")), "chdir(/)");
         },

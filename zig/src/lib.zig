@@ -207,6 +207,12 @@ export fn drun_mkfifo(path: [*:0]const u8, mode: u32) i32 {
     return -sys.errnoOf(sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(path), 0o010000 | @as(usize, mode), 0));
 }
 
+/// umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW): takes a mount and everything below it out of
+/// this process's mount namespace (Deno has no umount). Returns 0 or -errno.
+export fn drun_umount_detach(path: [*:0]const u8) i32 {
+    return -sys.errnoOf(sys.syscall2(.umount2, sys.ptr(path), sys.MNT_DETACH | sys.UMOUNT_NOFOLLOW));
+}
+
 /// kill(2) with any signal number (Deno.kill takes only names). Returns 0 or -errno.
 export fn drun_kill(pid: i32, sig: i32) i32 {
     return -sys.errnoOf(sys.syscall2(.kill, @bitCast(@as(isize, pid)), @intCast(sig)));

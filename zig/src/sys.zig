@@ -45,6 +45,7 @@ pub const MS_BIND: usize = 4096;
 pub const MS_MOVE: usize = 8192;
 pub const MS_REC: usize = 16384;
 pub const MNT_DETACH: usize = 2;
+pub const UMOUNT_NOFOLLOW: usize = 8;
 
 pub const SIGKILL: usize = 9;
 pub const SIGCHLD: usize = 17;
