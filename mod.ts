@@ -65,7 +65,7 @@ export {
   seccompFeatures,
 } from "./lib/seccomp/compile.ts";
 export { features, VERSION } from "./lib/features.ts";
-export type { ContainerEvent, EventsOptions } from "./lib/cgroup/ops.ts";
+export type { ContainerEvent, EventsOptions } from "./lib/runtime/cgroup_ops.ts";
 export type {
   BlkioEntry,
   BlkioStats,

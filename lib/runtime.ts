@@ -62,7 +62,7 @@ import {
   pauseContainer,
   resumeContainer,
   updateContainer,
-} from "./cgroup/ops.ts";
+} from "./runtime/cgroup_ops.ts";
 
 /**
  * A runtime rooted at one state directory.

@@ -21,7 +21,7 @@ import { encodeMetricsV1, METRICS_V1_TYPE } from "./metrics.ts";
 import { resizePty } from "./pty.ts";
 import { OomWatch } from "./oom.ts";
 import { cgroupsFromPaths } from "../lib/cgroup/mod.ts";
-import { killCgroup } from "../lib/cgroup/ops.ts";
+import { killCgroup } from "../lib/runtime/cgroup_ops.ts";
 import type { CgroupManager } from "../lib/cgroup/types.ts";
 
 /** One process of a task: its init or an exec. */

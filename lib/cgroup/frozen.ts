@@ -4,7 +4,6 @@
  * validator and the device filter code. The managers' `isFrozen` use the same two readers.
  * @module
  */
-import type { PausedProbe } from "../state/store.ts";
 import { readKnob } from "./fs.ts";
 import { CREATED_KEY } from "./types.ts";
 
@@ -42,7 +41,7 @@ export function frozenV2(dir: string): boolean {
  * const st = readState("/run/drun", "c1", isPaused);
  * ```
  */
-export const isPaused: PausedProbe = (state) => {
+export const isPaused = (state: { cgroupPaths?: Record<string, string> }): boolean => {
   try {
     const entries = Object.entries(state.cgroupPaths ?? {}).filter(([k]) => k !== CREATED_KEY);
     if (entries.length === 1 && entries[0][0] === "") return frozenV2(entries[0][1]);

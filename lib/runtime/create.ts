@@ -53,7 +53,7 @@ async function createModules() {
     import("../plan/build.ts"),
     import("../plan/encode.ts"),
     import("../seccomp/compile.ts"),
-    import("../seccomp/plan.ts"),
+    import("../seccomp/intervals.ts"),
     import("../seccomp/listener.ts"),
     import("../launch.ts"),
   ]);

@@ -11,7 +11,7 @@
 
 import { type Assembler, BPF, Label } from "./bpf.ts";
 import { DATA_OFFSET, SECCOMP_RET } from "./constants.ts";
-import type { Alternative, ArchPlan, Interval } from "./plan.ts";
+import type { Alternative, ArchPlan, Interval } from "./intervals.ts";
 import { X32_SYSCALL_BIT } from "./tables.generated.ts";
 import type { Condition } from "./validate.ts";
 

@@ -20,13 +20,19 @@ import { Assembler, encode } from "./bpf.ts";
 import { MemoryCache, stableStringify } from "./cache.ts";
 import { emitProgram } from "./codegen.ts";
 import { ACTIONS, FILTER_FLAG, MAX_INSNS, OPERATORS, PROFILE_FLAGS } from "./constants.ts";
-import { handledArches, type HostArch, planArch, RUNNABLE, unknownNameWarnings } from "./plan.ts";
+import {
+  handledArches,
+  type HostArch,
+  planArch,
+  RUNNABLE,
+  unknownNameWarnings,
+} from "./intervals.ts";
 import { LITTLE_ENDIAN, SCMP_ARCH, SYSCALLS_CSV_SHA256 } from "./tables.generated.ts";
 import type { CompiledSeccomp, LinuxSeccomp } from "./types.ts";
 import { validateSeccomp } from "./validate.ts";
 
 export type { CompiledSeccomp, LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from "./types.ts";
-export type { HostArch } from "./plan.ts";
+export type { HostArch } from "./intervals.ts";
 
 /**
  * Options of {@link compileSeccomp}.

@@ -104,7 +104,7 @@ export function syscallNumber(arch: SeccompArch, name: string): number | undefin
  *
  * @example
  * ```ts
- * import { UNKNOWN_SYSCALL } from "./plan.ts";
+ * import { UNKNOWN_SYSCALL } from "./intervals.ts";
  * "x: unknown syscall \"foo\" on x86_64; skipped".includes(UNKNOWN_SYSCALL); // true
  * ```
  */

@@ -6,9 +6,9 @@
 import { DrunError } from "../errors.ts";
 import type { LinuxResources } from "../spec/types.ts";
 import { type ContainerState, readState, withLock } from "../state/store.ts";
-import { cgroupsFromPaths, isPaused } from "./mod.ts";
-import type { CgroupManager, CgroupStats } from "./types.ts";
-import { validateResources } from "./validate.ts";
+import { cgroupsFromPaths, isPaused } from "../cgroup/mod.ts";
+import type { CgroupManager, CgroupStats } from "../cgroup/types.ts";
+import { validateResources } from "../cgroup/validate.ts";
 
 /**
  * One line of `events`: runc's `{"type":"stats"|"oom","id":...,"data":...}`.
