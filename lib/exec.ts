@@ -5,7 +5,7 @@
  */
 import { join } from "./path.ts";
 import type { Process, Spec } from "./spec/types.ts";
-import { validateSpec } from "./spec/validate.ts";
+import { validatedSeccomp, validateSpec } from "./spec/validate.ts";
 import { DrunError, LaunchError } from "./errors.ts";
 import { buildExecPlan } from "./plan/build.ts";
 import { encodePlan } from "./plan/encode.ts";
@@ -103,12 +103,14 @@ export async function execInContainer(
     spec.process?.capabilities,
     opts.addCapabilities,
   );
-  const checked = validateSpec({ ...spec, process: { ...process, capabilities } }, {
+  const checkedSpec = validateSpec({ ...spec, process: { ...process, capabilities } }, {
     bundle: st.bundle,
-  }).process!;
+  });
+  const checked = checkedSpec.process!;
   const onConsole = consoleHandler(checked.terminal, opts);
-  const seccomp = spec.linux?.seccomp
-    ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
+  const profile = checkedSpec.linux?.seccomp;
+  const seccomp = profile
+    ? compileSeccompCached(profile, { path: "linux.seccomp", valid: validatedSeccomp(profile) })
     : undefined;
   const namespaces = (spec.linux?.namespaces ?? [])
     .map((ns) => ({ type: ns.type, path: `/proc/${st.pid}/ns/${NS_FILES[ns.type]}` }))

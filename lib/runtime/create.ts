@@ -110,6 +110,7 @@ export async function createContainer(
     seccompPayload,
     seccompTimeoutMs,
     UNKNOWN_SYSCALL,
+    validatedSeccomp,
     validateSpec,
   } = await createModules();
   await loadNative();
@@ -133,7 +134,10 @@ export async function createContainer(
   const seccomp = spec.linux?.seccomp
     // A cold compile of Docker's profile costs ~10 ms per CLI process; from the per-user
     // cache (keyed by profile, compiler and table hashes) under 1 ms.
-    ? compileSeccompCached(spec.linux.seccomp, { path: "linux.seccomp" })
+    ? compileSeccompCached(spec.linux.seccomp, {
+      path: "linux.seccomp",
+      valid: validatedSeccomp(spec.linux.seccomp),
+    })
     : undefined;
   for (const w of seccomp?.warnings ?? []) {
     (w.includes(UNKNOWN_SYSCALL) ? rt.debug : rt.warn)(w);

@@ -29,7 +29,7 @@ import {
 } from "./intervals.ts";
 import { LITTLE_ENDIAN, SCMP_ARCH, SYSCALLS_CSV_SHA256 } from "./tables.generated.ts";
 import type { CompiledSeccomp, LinuxSeccomp } from "./types.ts";
-import { validateSeccomp } from "./validate.ts";
+import { validateSeccomp, type ValidProfile } from "./validate.ts";
 
 export type { CompiledSeccomp, LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from "./types.ts";
 export type { HostArch } from "./intervals.ts";
@@ -49,8 +49,14 @@ export interface CompileOptions {
   path?: string;
 }
 
-/** Options of {@link compileSeccompCached}: those of {@link compileSeccomp}. */
-export type CachedCompileOptions = CompileOptions;
+/** Options of {@link compileSeccompCached}: those of {@link compileSeccomp}, and one more. */
+export interface CachedCompileOptions extends CompileOptions {
+  /**
+   * The profile as validateSpec already checked it (lib/spec/validate/linux.ts
+   * `validatedSeccomp`): compiled as it is instead of being validated a second time.
+   */
+  valid?: ValidProfile;
+}
 
 /** Changes whenever the compiler's output for the same input may change (cache keys use it). */
 export const COMPILER_VERSION = 1;
@@ -79,12 +85,16 @@ export function defaultHostArch(): HostArch {
  * ```
  */
 export function compileSeccomp(profile: LinuxSeccomp, opts: CompileOptions = {}): CompiledSeccomp {
+  return compileChecked(profile, opts);
+}
+
+function compileChecked(profile: LinuxSeccomp, opts: CachedCompileOptions): CompiledSeccomp {
   const path = opts.path ?? "linux.seccomp";
   const host = opts.hostArch ?? defaultHostArch();
   if (!Object.hasOwn(RUNNABLE, host)) {
     throw new ArgError(`no seccomp support for host architecture ${host}`, "hostArch");
   }
-  const valid = validateSeccomp(profile, path);
+  const valid = opts.valid ?? validateSeccomp(profile, path);
   const arches = handledArches(host, valid.architectures);
   const warnings = [...valid.warnings, ...unknownNameWarnings(valid, arches)];
 
@@ -141,7 +151,7 @@ export function compileSeccompCached(
   profile: LinuxSeccomp,
   opts: CachedCompileOptions = {},
 ): CompiledSeccomp {
-  const compileOpts: CompileOptions = {
+  const compileOpts = {
     hostArch: opts.hostArch ?? defaultHostArch(),
     path: opts.path ?? "linux.seccomp",
   };
@@ -153,7 +163,7 @@ export function compileSeccompCached(
   });
   const hit = memory.get(key);
   if (hit) return hit;
-  const result = compileSeccomp(profile, compileOpts);
+  const result = compileChecked(profile, { ...compileOpts, valid: opts.valid });
   memory.set(key, result);
   return result;
 }

@@ -16,6 +16,7 @@ import {
   type SeccompOp,
 } from "./constants.ts";
 import { SCMP_ARCH, type SeccompArch } from "./tables.generated.ts";
+import { asCString, pathLimits } from "../spec/validate/json.ts";
 
 /** A validated argument condition, with both values as full 64-bit integers. */
 export interface Condition {
@@ -194,25 +195,21 @@ export function validateSeccomp(profile: unknown, path: string): ValidProfile {
     }
     profile.syscalls.forEach((s, i) => {
       const r = rule(s, `${path}.syscalls[${i}]`, warnings);
-      if (isObject(s) && s.action === "SCMP_ACT_NOTIFY") {
-        usesNotify = true;
-        if (absent(profile.listenerPath)) {
-          throw new SpecError(`${r.path}.action`, "SCMP_ACT_NOTIFY needs listenerPath");
-        }
-      }
+      if (isObject(s) && s.action === "SCMP_ACT_NOTIFY") usesNotify = true;
       rules.push(r);
     });
   }
-  if (profile.defaultAction === "SCMP_ACT_NOTIFY" && absent(profile.listenerPath)) {
-    throw new SpecError(`${path}.defaultAction`, "SCMP_ACT_NOTIFY needs listenerPath");
+  // Without a listener nobody could answer the notifications and the process would hang.
+  if (usesNotify && absent(profile.listenerPath)) {
+    throw new SpecError(`${path}.listenerPath`, "required when SCMP_ACT_NOTIFY is used");
   }
 
   if (!absent(profile.listenerPath)) {
     const at = `${path}.listenerPath`;
-    const p = profile.listenerPath;
-    if (typeof p !== "string") throw new SpecError(at, "must be a string");
+    const p = asCString(profile.listenerPath, at);
     if (p === "") throw new SpecError(at, "must not be empty");
     if (!p.startsWith("/")) throw new SpecError(at, "must be an absolute path");
+    pathLimits(p, at);
   }
   if (!absent(profile.listenerMetadata)) {
     const at = `${path}.listenerMetadata`;

@@ -47,6 +47,7 @@ import { checkCrossFields, checkLinux } from "./validate/linux.ts";
 export { RLIMITS } from "./linux_constants.ts";
 export { isBindMount, KNOWN_MOUNT_OPTIONS } from "./validate/mounts.ts";
 export { parseCpuList } from "./cpu_list.ts";
+export { validatedSeccomp } from "./validate/linux.ts";
 
 /**
  * Options of {@link validateSpec}.

@@ -10,6 +10,7 @@ import {
   seccompFeatures,
 } from "../../lib/seccomp/compile.ts";
 import { checkProgram, evaluate, run } from "./seccomp_bpf_interp.ts";
+import { validateSeccomp } from "../../lib/seccomp/validate.ts";
 
 // Kernel values written out here rather than imported, so the tests do not trust the code
 // they test.
@@ -463,8 +464,10 @@ Deno.test("validation errors name the field", () => {
     ],
     [{ ...ok, flags: ["SECCOMP_FILTER_FLAG_FAST"] }, "linux.seccomp.flags[0]", /unknown flag/],
     [{ ...ok, flags: ["SECCOMP_FILTER_FLAG_NEW_LISTENER"] }, "linux.seccomp.flags[0]"],
-    [rule({ action: "SCMP_ACT_NOTIFY" }), "linux.seccomp.syscalls[0].action", /listenerPath/],
-    [{ defaultAction: "SCMP_ACT_NOTIFY" }, "linux.seccomp.defaultAction", /listenerPath/],
+    // One rule set with the config validator: the field to fix is the missing listenerPath.
+    [rule({ action: "SCMP_ACT_NOTIFY" }), "linux.seccomp.listenerPath", /SCMP_ACT_NOTIFY/],
+    [{ defaultAction: "SCMP_ACT_NOTIFY" }, "linux.seccomp.listenerPath", /SCMP_ACT_NOTIFY/],
+    [{ ...ok, listenerPath: "/run/a\0b" }, "linux.seccomp.listenerPath", /NUL/],
     [{ ...ok, listenerMetadata: "x" }, "linux.seccomp.listenerMetadata", /listenerPath/],
     [{ ...ok, listenerPath: "" }, "linux.seccomp.listenerPath", /empty/],
     [{ ...ok, listenerPath: "run/agent.sock" }, "linux.seccomp.listenerPath", /absolute/],
@@ -683,4 +686,18 @@ Deno.test("seccompFeatures", () => {
       args: [{ index: i % 6, value: i, op: f.operators[i % f.operators.length] }],
     })),
   });
+});
+
+Deno.test("compile: a profile validateSpec checked is compiled as checked, not validated again", () => {
+  clearSeccompCache();
+  const profile = { defaultAction: "SCMP_ACT_ALLOW" } as const;
+  const other = validateSeccomp({
+    defaultAction: "SCMP_ACT_ERRNO",
+    syscalls: [{ names: ["read", "write"], action: "SCMP_ACT_ALLOW" }],
+  }, "linux.seccomp");
+  const plain = compileSeccompCached(profile);
+  clearSeccompCache();
+  const handed = compileSeccompCached(profile, { valid: other });
+  assert.notEqual(handed.instructions, plain.instructions, "the handed result was used");
+  clearSeccompCache();
 });

@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { SpecError } from "../../lib/errors.ts";
 import { defaultSpec } from "../../lib/spec/default.ts";
 import type { Spec } from "../../lib/spec/types.ts";
-import { isBindMount, loadSpec, parseCpuList, validateSpec } from "../../lib/spec/validate.ts";
+import {
+  isBindMount,
+  loadSpec,
+  parseCpuList,
+  validatedSeccomp,
+  validateSpec,
+} from "../../lib/spec/validate.ts";
 
 // deno-lint-ignore no-explicit-any
 type AnySpec = any;
@@ -514,4 +520,23 @@ Deno.test("error messages are the documented ones", async () => {
       assert.throws(() => validateSpec(raw, { bundle: dir, checkFs: true }), { message });
     }
   });
+});
+
+Deno.test("validate: linux.seccomp is checked by the seccomp module's rules, once", () => {
+  const spec = JSON.parse(JSON.stringify(defaultSpec()));
+  // A rule only the seccomp module knew: an unknown architecture name in SCMP_ARCH_ form.
+  spec.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_VAX"] };
+  assert.throws(
+    () => validateSpec(spec, { bundle: "/tmp" }),
+    /linux\.seccomp\.architectures\[0\]: unknown architecture/,
+  );
+  // A valid profile comes back checked, for the compiler to take as it is.
+  spec.linux.seccomp = {
+    defaultAction: "SCMP_ACT_ERRNO",
+    syscalls: [{ names: ["read"], action: "SCMP_ACT_ALLOW" }],
+  };
+  const checked = validateSpec(spec, { bundle: "/tmp" });
+  const valid = validatedSeccomp(checked.linux!.seccomp!);
+  assert.equal(valid?.rules[0].names[0], "read");
+  assert.equal(validatedSeccomp(spec.linux.seccomp), undefined, "only the returned copy");
 });

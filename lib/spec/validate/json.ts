@@ -170,15 +170,6 @@ export function int64(v: unknown, p: string): number {
   return intIn(v, p, -(2 ** 63), 2 ** 63, "must be an integer");
 }
 
-/** A seccomp argument operand: in-memory specs may use a bigint to keep all 64 bits. */
-export function argValue(v: unknown, p: string): void {
-  if (typeof v === "bigint") {
-    if (v < 0n || v >= 1n << 64n) fail(p, "must be a non-negative 64-bit integer");
-    return;
-  }
-  uint64(v, p);
-}
-
 /** A cgroup limit: a non-negative number, or -1 for "unlimited". */
 export function limit64(v: unknown, p: string): number {
   return intIn(v, p, -1, 2 ** 63, "must be -1 (unlimited) or a non-negative integer");

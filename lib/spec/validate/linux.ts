@@ -6,10 +6,9 @@
 import { checkIdMapping, checkMappingOverlap } from "./ids.ts";
 import { posix } from "../../path.ts";
 import { NAMESPACES } from "../../linux/namespaces.ts";
-import { ACTIONS, OPERATORS, PROFILE_FLAGS } from "../../seccomp/constants.ts";
+import { validateSeccomp, type ValidProfile } from "../../seccomp/validate.ts";
 import { PROPAGATIONS } from "./mounts.ts";
 import {
-  argValue,
   asCString,
   asObject,
   asString,
@@ -190,56 +189,27 @@ export function checkDevice(raw: unknown, p: string): void {
   }
 }
 
-export function checkSeccomp(s: Json): void {
-  const base = "linux.seccomp";
-  let notify = false;
-  const action = (v: unknown, p: string) => {
-    const a = asString(v, p);
-    if (!Object.hasOwn(ACTIONS, a)) fail(p, `unknown seccomp action "${a}"`);
-    if (a === "SCMP_ACT_NOTIFY") notify = true;
-  };
-  action(need(s, "defaultAction", base), `${base}.defaultAction`);
-  const dr = get(s, "defaultErrnoRet");
-  if (dr !== undefined) intIn(dr, `${base}.defaultErrnoRet`, 0, 65535);
-  optArray(s, "architectures", base)?.forEach((a, i) => {
-    const p = `${base}.architectures[${i}]`;
-    const name = asString(a, p);
-    if (!/^SCMP_ARCH_[A-Z0-9_]+$/.test(name)) fail(p, `unknown architecture "${name}"`);
-  });
-  optArray(s, "flags", base)?.forEach((f, i) => {
-    const p = `${base}.flags[${i}]`;
-    const name = asString(f, p);
-    if (!Object.hasOwn(PROFILE_FLAGS, name)) fail(p, `unknown seccomp flag "${name}"`);
-  });
-  const listener = optCString(s, "listenerPath", base);
-  if (listener) pathLimits(listener, `${base}.listenerPath`);
-  optString(s, "listenerMetadata", base);
-  optArray(s, "syscalls", base)?.forEach((x, i) => {
-    const p = `${base}.syscalls[${i}]`;
-    const sc = asObject(x, p);
-    const names = get(sc, "names");
-    if (!Array.isArray(names) || names.length === 0) {
-      fail(`${p}.names`, "must be a non-empty array");
-    }
-    names.forEach((n, j) => {
-      if (asString(n, `${p}.names[${j}]`) === "") fail(`${p}.names[${j}]`, "must not be empty");
-    });
-    action(need(sc, "action", p), `${p}.action`);
-    const er = get(sc, "errnoRet");
-    if (er !== undefined) intIn(er, `${p}.errnoRet`, 0, 65535);
-    optArray(sc, "args", p)?.forEach((y, k) => {
-      const q = `${p}.args[${k}]`;
-      const arg = asObject(y, q);
-      intIn(need(arg, "index", q), `${q}.index`, 0, 5);
-      argValue(need(arg, "value", q), `${q}.value`);
-      const v2 = get(arg, "valueTwo");
-      if (v2 !== undefined) argValue(v2, `${q}.valueTwo`);
-      const op = asString(need(arg, "op", q), `${q}.op`);
-      if (!Object.hasOwn(OPERATORS, op)) fail(`${q}.op`, `unknown operator "${op}"`);
-    });
-  });
-  // Without a listener nobody could answer the notifications and the process would hang.
-  if (notify && !listener) fail(`${base}.listenerPath`, "required when SCMP_ACT_NOTIFY is used");
+const validProfiles = new WeakMap<object, ValidProfile>();
+
+/**
+ * `linux.seccomp` by the seccomp module's one set of rules; the checked profile is kept for
+ * the compiler ({@link validatedSeccomp}), so a config is validated once.
+ */
+function checkSeccomp(s: Json): void {
+  validProfiles.set(s, validateSeccomp(s, "linux.seccomp"));
+}
+
+/**
+ * The checked form of a `linux.seccomp` object that validateSpec returned, for the compiler.
+ *
+ * @example
+ * ```ts ignore
+ * const spec = validateSpec(raw, { bundle });
+ * const c = compileSeccompCached(spec.linux!.seccomp!, { valid: validatedSeccomp(spec.linux!.seccomp!) });
+ * ```
+ */
+export function validatedSeccomp(profile: object): ValidProfile | undefined {
+  return validProfiles.get(profile);
 }
 
 export function checkCrossFields(spec: Json, linux: Json): void {
