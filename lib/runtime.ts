@@ -22,7 +22,7 @@ import { mark } from "./timing.ts";
 import { openStdio, type StdioOption, wantsPipes } from "./stdio.ts";
 import { waitInit, type WaitStatus } from "./wait.ts";
 import { containerPids, waitGone } from "./processes.ts";
-import type { ExecOptions, ExecResult } from "./exec.ts";
+import type { ExecOptions, ExecResult } from "./runtime/exec.ts";
 
 import { createContainer } from "./runtime/create.ts";
 import { Container } from "./runtime/container.ts";
@@ -337,7 +337,7 @@ export class Runtime {
    * or when it exits (with its status).
    */
   async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
-    const { execInContainer } = await import("./exec.ts");
+    const { execInContainer } = await import("./runtime/exec.ts");
     return await execInContainer(this.root, id, process, opts);
   }
 
