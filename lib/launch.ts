@@ -1,7 +1,8 @@
 /**
  * The runtime's side of the sync socket with a launched child: waiting for READY (running
  * hooks and taking the pty when asked), errors mapped to config fields, the messages the
- * child and the seccomp agent receive.
+ * child and the seccomp agent receive. The order of the conversation, drawn, and the steps
+ * that drive it: lib/runtime/steps.ts.
  * @module
  */
 import type { Spec } from "./spec/types.ts";
@@ -102,14 +103,39 @@ function setupTimeout(pid: number, t: ReadyTimeouts, agentWait: boolean): Launch
 
 /**
  * A FORK_PID step of the plan (new namespaces, a joined pid namespace): the process forks
- * its successor as our child, sends its pid and exits. Reap it, return the successor.
+ * its successor as our child, sends its pid and exits. Reap it, return the successor;
+ * `failure` is the error when no pid comes.
+ *
+ * @example
+ * ```ts ignore
+ * const init = await initFromFork(plan, syncFd, launchedPid);
+ * ```
  */
-export async function initFromFork(plan: LaunchPlan, fd: number, child: number): Promise<number> {
+export async function initFromFork(
+  plan: LaunchPlan,
+  fd: number,
+  child: number,
+  failure = "joining the pid namespace failed",
+): Promise<number> {
   const m = await recvMessage(fd, 10_000);
   await waitPid(child).catch(() => {});
   if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
-  if (m?.kind !== MsgKind.PID) throw new LaunchError("joining the pid namespace failed", 0);
+  if (m?.kind !== MsgKind.PID) throw new LaunchError(failure, 0);
   return Number(m.value);
+}
+
+/**
+ * After READY, the process's execve: its sync socket closes on exec (EOF), or an ERROR names
+ * the step that failed (a missing binary, a refused exec).
+ *
+ * @example
+ * ```ts ignore
+ * await awaitExec(plan, syncFd); // `exec` waits here; `create` once `start` released it
+ * ```
+ */
+export async function awaitExec(plan: LaunchPlan, fd: number): Promise<void> {
+  const m = await recvMessage(fd, -1);
+  if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
 }
 
 /** Turns the child's (step, errno, detail) into an error naming the config field. */

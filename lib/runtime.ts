@@ -6,25 +6,18 @@
 import { join, resolve } from "./path.ts";
 import type { LinuxResources, Process, Spec } from "./spec/types.ts";
 import { DrunError } from "./errors.ts";
-import { errnoText, killPid, loadNative, releaseFifo } from "./native/ffi.ts";
-import {
-  containerDir,
-  type ContainerState,
-  fifoPath,
-  listIds,
-  procStartTime,
-  readState,
-  withLock,
-} from "./state/store.ts";
+import { errnoText, killPid, loadNative } from "./native/ffi.ts";
+import { containerDir, type ContainerState, listIds, readState, withLock } from "./state/store.ts";
 import { signalNumber } from "./signals.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
 import { mark } from "./timing.ts";
-import { openStdio, type StdioOption, wantsPipes } from "./stdio.ts";
 import { waitInit, type WaitStatus } from "./wait.ts";
 import { containerPids, waitGone } from "./processes.ts";
-import type { ExecOptions, ExecResult } from "./exec.ts";
+import type { ExecOptions, ExecResult } from "./runtime/exec.ts";
 
 import { createContainer } from "./runtime/create.ts";
+import { createWithStdio, runContainer } from "./runtime/run.ts";
+import { startContainer } from "./runtime/start.ts";
 import { Container } from "./runtime/container.ts";
 import { removeRootBind } from "./runtime/root_bind.ts";
 import {
@@ -110,39 +103,7 @@ export class Runtime {
    * Cleans up fully (process, state dir, fds) on any failure.
    */
   async create(id: string, opts: CreateOptions = {}): Promise<Container> {
-    if (opts.stdio !== undefined && opts.stdioFds) {
-      throw new DrunError("EINVALID_ARG", "give stdio or stdioFds, not both", "stdio");
-    }
-    if (wantsPipes(opts.stdio) && this.wantsTerminal(opts)) {
-      throw new DrunError(
-        "EINVALID_ARG",
-        "no pipes with process.terminal (the process's stdio is its terminal)",
-        "stdio",
-      );
-    }
-    const io = openStdio(opts.stdio);
-    try {
-      const stdioFds = opts.stdio === undefined ? opts.stdioFds : io.childFds;
-      const r = await this.createWithResult(id, { ...opts, stdioFds });
-      return new Container(this, id, r, io);
-    } catch (e) {
-      io.close();
-      throw e;
-    } finally {
-      // The init has its own copies now: ours would keep the pipes open past its exit.
-      io.closeChildEnds();
-    }
-  }
-
-  /** Whether the spec `create` will use asks for a terminal (false when it cannot be read). */
-  private wantsTerminal(opts: CreateOptions): boolean {
-    if (opts.spec) return opts.spec.process?.terminal === true;
-    try {
-      const path = join(resolve(opts.bundle ?? Deno.cwd()), "config.json");
-      return JSON.parse(Deno.readTextFileSync(path))?.process?.terminal === true;
-    } catch {
-      return false; // create reports the unreadable config itself
-    }
+    return await createWithStdio(this, id, opts);
   }
 
   /**
@@ -155,34 +116,7 @@ export class Runtime {
   /** `run`, the output as bytes. */
   async run(source: Spec | string, opts?: RunOptions): Promise<RunResult<Uint8Array>>;
   async run(source: Spec | string, opts: RunOptions = {}): Promise<RunResult<string | Uint8Array>> {
-    const { id = `run-${crypto.randomUUID()}`, input, text, ...rest } = opts;
-    const stdio: StdioOption = opts.stdio ?? {
-      stdin: input !== undefined ? "pipe" : "null",
-      stdout: "pipe",
-      stderr: "pipe",
-    };
-    // watchExec: a process that cannot exec fails `start` with the step, not a bare code.
-    const create: CreateOptions = typeof source === "string"
-      ? { ...rest, bundle: source, stdio, watchExec: true }
-      : { ...rest, spec: source, stdio, watchExec: true };
-    await using c = await this.create(id, create);
-    const stdout = collect(c.stdout);
-    const stderr = collect(c.stderr);
-    const fed = feed(c.stdin, input);
-    await c.start({ signal: opts.signal });
-    let status: WaitStatus;
-    const kill = () => killPid(c.created!.state.pid, 9);
-    opts.signal?.addEventListener("abort", kill, { once: true });
-    try {
-      // Our own child: the status is known.
-      status = await c.wait();
-    } finally {
-      opts.signal?.removeEventListener("abort", kill);
-    }
-    opts.signal?.throwIfAborted();
-    const [out, err] = await Promise.all([stdout, stderr, fed]);
-    const dec = (b: Uint8Array) => text ? new TextDecoder().decode(b) : b;
-    return { ...status, code: status.code!, stdout: dec(out), stderr: dec(err) };
+    return await runContainer(this, source, opts);
   }
 
   /** A handle on an existing container (throws ENOTFOUND when there is none). */
@@ -210,38 +144,7 @@ export class Runtime {
 
   /** Releases a created container's process. */
   async start(id: string): Promise<void> {
-    await loadNative();
-    mark("start");
-    await withLock(this.root, id, async () => {
-      const st = readState(this.root, id);
-      if (st.status !== "created") {
-        throw new DrunError("EBADSTATE", `cannot start a container that is ${st.status}`);
-      }
-      const fifo = fifoPath(this.root, id);
-      // Poll in slices so an init that dies meanwhile does not leave us waiting forever.
-      while (!(await releaseFifo(fifo, 200))) {
-        if (procStartTime(st.pid) !== st.startTime) {
-          throw new DrunError("EBADSTATE", `container ${id} init exited before start`);
-        }
-      }
-      await Deno.remove(fifo).catch(() => {});
-      const spec = this.containerSpec(id);
-      if (spec.hooks?.poststart?.length) {
-        // The spec: a failing poststart hook is only a warning.
-        const running = {
-          ...toOciState({ ...st, status: "running" }),
-          annotations: spec.annotations ?? {},
-        };
-        await runHooks(
-          "poststart",
-          spec.hooks.poststart,
-          running,
-          this.hookOutput,
-          (e) => this.warn(e.message),
-        );
-      }
-    });
-    mark("started");
+    await startContainer(this, id);
   }
 
   /** The validated spec a container was created with. */
@@ -339,7 +242,7 @@ export class Runtime {
    * or when it exits (with its status).
    */
   async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
-    const { execInContainer } = await import("./exec.ts");
+    const { execInContainer } = await import("./runtime/exec.ts");
     return await execInContainer(this.root, id, process, opts);
   }
 
@@ -381,29 +284,3 @@ export class Runtime {
     await updateContainer(this.root, id, resources, this.warn);
   }
 }
-
-/** Reads a stream (if any) to its end. */
-async function collect(stream: ReadableStream<Uint8Array> | undefined): Promise<Uint8Array> {
-  if (!stream) return new Uint8Array();
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Writes `input` (if any) to stdin and closes it. */
-async function feed(
-  stdin: WritableStream<Uint8Array> | undefined,
-  input: string | Uint8Array | undefined,
-): Promise<void> {
-  if (!stdin) return;
-  const w = stdin.getWriter();
-  try {
-    if (input !== undefined) {
-      await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-    }
-  } catch { /* the process closed its stdin early: what it read is what it got */ }
-  await w.close().catch(() => {});
-}
-
-/**
- * DRUN_TIMING=1: `drun-timing <phase> <epoch ms> <ms since timeOrigin>` lines on stderr, read
- * by bench/ (docs/performance.md).
- */

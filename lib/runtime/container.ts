@@ -10,7 +10,7 @@ import { readState } from "../state/store.ts";
 import type { OciState } from "../state/oci.ts";
 import type { ContainerStdio } from "../stdio.ts";
 import { waitInit, type WaitStatus } from "../wait.ts";
-import type { ExecOptions, ExecResult } from "../exec.ts";
+import type { ExecOptions, ExecResult } from "./exec.ts";
 import type { CreateResult } from "./options.ts";
 
 /**

@@ -9,17 +9,7 @@ import type { Spec } from "../spec/types.ts";
 import { DrunError } from "../errors.ts";
 import type { PlanInput } from "../plan/build.ts";
 import type { LaunchPlan } from "../plan/encode.ts";
-import {
-  closeFd,
-  killPid,
-  launch,
-  loadNative,
-  mkfifo,
-  MsgKind,
-  recvMessage,
-  sendMessage,
-  waitPid,
-} from "../native/ffi.ts";
+import { closeFd, killPid, loadNative, mkfifo } from "../native/ffi.ts";
 import {
   type ContainerState,
   fifoPath,
@@ -43,21 +33,20 @@ import type { CreateOptions, CreateResult, Warn } from "./options.ts";
 import { recordRootBind, removeRootBind } from "./root_bind.ts";
 
 /**
- * What only `create` and `exec` use: the validator, the plan builder and encoder, the seccomp
- * compiler and the launch conversation. Loaded on first use so that `start`, `kill`, `delete`
- * and `list`, which engines call several times per container, do not load them.
+ * What only `create` and `exec` use: the validator, the plan builder, and the launch steps
+ * (the plan encoder, the seccomp compiler, the conversation). Loaded on first use so that
+ * `start`, `kill`, `delete` and `list`, which engines call several times per container, do
+ * not load them.
  */
 async function createModules() {
-  const [validate, build, encode, compile, plan, listener, launch] = await Promise.all([
+  const [validate, build, encode, launch, steps] = await Promise.all([
     import("../spec/validate.ts"),
     import("../plan/build.ts"),
     import("../plan/encode.ts"),
-    import("../seccomp/compile.ts"),
-    import("../seccomp/intervals.ts"),
-    import("../seccomp/listener.ts"),
     import("../launch.ts"),
+    import("./steps.ts"),
   ]);
-  return { ...validate, ...build, ...encode, ...compile, ...plan, ...listener, ...launch };
+  return { ...validate, ...build, ...encode, ...launch, ...steps };
 }
 
 /** What create needs of its Runtime. */
@@ -96,21 +85,15 @@ export async function createContainer(
   if (denied) throw new DrunError("EPERMISSION", denied);
   opts.signal?.throwIfAborted();
   const {
-    awaitReady,
+    agentMessage,
+    awaitExec,
     buildPlan,
-    compileSeccompCached,
-    connectListener,
     consoleHandler,
     encodeJson,
-    encodePlan,
-    initFromFork,
-    launchError,
+    LaunchHandle,
     loadSpec,
     Op,
-    seccompPayload,
-    seccompTimeoutMs,
-    UNKNOWN_SYSCALL,
-    validatedSeccomp,
+    prepareSeccomp,
     validateSpec,
   } = await createModules();
   await loadNative();
@@ -131,17 +114,7 @@ export async function createContainer(
   const rootPath = spec.root!.path;
   const rootfs = isAbsolute(rootPath) ? rootPath : join(bundle, rootPath);
   const onConsole = consoleHandler(spec.process?.terminal, opts);
-  const seccomp = spec.linux?.seccomp
-    // A cold compile of Docker's profile costs ~10 ms per CLI process; from the per-user
-    // cache (keyed by profile, compiler and table hashes) under 1 ms.
-    ? compileSeccompCached(spec.linux.seccomp, {
-      path: "linux.seccomp",
-      valid: validatedSeccomp(spec.linux.seccomp),
-    })
-    : undefined;
-  for (const w of seccomp?.warnings ?? []) {
-    (w.includes(UNKNOWN_SYSCALL) ? rt.debug : rt.warn)(w);
-  }
+  const seccomp = prepareSeccomp(spec, rt);
   mark("seccomp");
   const fifo = fifoPath(rt.root, id);
   // Plan first: every config error must surface before anything exists on the host.
@@ -155,14 +128,7 @@ export async function createContainer(
     noNewKeyring: opts.noNewKeyring,
     // The same process starts it (run, the library): the init dies with us until then.
     bindUntilStart: opts.watchExec,
-    seccomp: seccomp
-      ? {
-        program: seccomp.program,
-        flags: seccomp.flags,
-        listenerFd: seccomp.usesNotify ? -1 : undefined,
-        timeoutMs: seccompTimeoutMs(spec.annotations),
-      }
-      : undefined,
+    seccomp: seccomp?.input,
   };
   const rootless = rt.rootless ?? rootlessMode(undefined);
   const idMaps = idMapMethod(spec);
@@ -198,38 +164,25 @@ export async function createContainer(
     rootBind,
   };
   writeState(rt.root, state);
-  let pid = 0;
-  let syncFd = -1;
-  let listenerFd = -1;
+  const launched = new LaunchHandle();
   // Once the init is known, an abort kills it: whatever step create is at then fails, and
   // the cleanup below removes what exists.
-  const onAbort = () => killPid(pid, 9);
+  const onAbort = () => killPid(launched.pid, 9);
   try {
     mkfifo(fifo, 0o622);
     // umask trimmed the mode; the init may write it after dropping to a non-root uid.
     Deno.chmodSync(fifo, 0o622);
-    if (seccomp?.usesNotify) {
-      const lp = spec.linux!.seccomp!.listenerPath!;
-      listenerFd = connectListener(lp);
-      planInput.seccomp!.listenerFd = listenerFd;
-      plan = buildPlan(planInput);
-    }
-    ({ pid, syncFd } = launch(encodePlan(plan), opts.stdioFds));
+    // The plan carries the listener's fd number: build it again with the real one.
+    if (launched.connectNotifyListener(seccomp)) plan = buildPlan(planInput);
     // Each fork of the plan's head (new namespaces, a joined pid namespace) hands the
     // runtime its child's pid and exits: the last one is the container's init.
-    for (const _ of plan.ops.filter((o) => o.kind === Op.FORK_PID)) {
-      pid = await initFromFork(plan, syncFd, pid);
-    }
+    const pid = await launched.launch(plan, opts.stdioFds);
     mark("clone");
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     opts.signal?.throwIfAborted();
     state.pid = pid;
     state.startTime = procStartTime(pid) ?? 0;
     writeState(rt.root, state);
-    if (listenerFd >= 0) {
-      closeFd(listenerFd);
-      listenerFd = -1;
-    }
     if (idMaps) writeIdMaps(pid, spec, idMaps);
     // Into its cgroups before it runs a single op of the plan (it waits for GO).
     if (cgroups) {
@@ -249,19 +202,13 @@ export async function createContainer(
     });
     const creating = encodeJson(ociState("creating"));
     const created = encodeJson(ociState("created"));
-    const notifyMsg = seccomp?.usesNotify
-      ? seccompPayload(spec, pid, { ...ociState("creating"), pid })
-      : new Uint8Array();
-    const payload = concatBytes([creating, created, notifyMsg]);
-    const lengths = BigInt(creating.length) | (BigInt(created.length) << 32n);
-    sendMessage(syncFd, MsgKind.GO, payload, lengths);
-    mark("go");
-    const handoffNs = await awaitReady(
-      plan,
-      syncFd,
-      pid,
-      { timeoutMs: opts.timeoutMs ?? 60_000, agentTimeoutMs: planInput.seccomp?.timeoutMs },
-      async () => {
+    const notifyMsg = agentMessage(seccomp, spec, pid, { ...ociState("creating"), pid });
+    const handoffNs = await launched.handshake({
+      payload: concatBytes([creating, created, notifyMsg]),
+      value: BigInt(creating.length) | (BigInt(created.length) << 32n),
+      onGo: () => mark("go"),
+      timeouts: { timeoutMs: opts.timeoutMs ?? 60_000, agentTimeoutMs: seccomp?.input.timeoutMs },
+      onHooks: async () => {
         // The mounts exist and the init waits before pivot_root: the runtime's hooks now.
         // prestart sees "created", as crun shows it (the legacy hook of the start step).
         const st = ociState("creating");
@@ -269,7 +216,7 @@ export async function createContainer(
         await runHooks("createRuntime", spec.hooks?.createRuntime, st, rt.hookOutput);
       },
       onConsole,
-    );
+    });
     mark("ready");
     opts.signal?.throwIfAborted();
     state.status = "created";
@@ -278,29 +225,23 @@ export async function createContainer(
     mark("created");
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
     if (!opts.watchExec) return { state, handoffNs };
-    const fd = syncFd;
-    syncFd = -1;
+    const fd = launched.takeSyncFd();
     const execDone = async () => {
       try {
-        const m = await recvMessage(fd, -1);
-        if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
+        await awaitExec(plan, fd);
       } finally {
         closeFd(fd);
       }
     };
     return { state, handoffNs, execDone };
   } catch (e) {
-    if (pid > 0) {
-      killPid(pid, 9);
-      await waitPid(pid).catch(() => {});
-    }
-    if (listenerFd >= 0) closeFd(listenerFd);
+    await launched.abort();
     try {
       cgroups?.destroy();
       if (state.rootBind) removeRootBind(state.rootBind, rt.warn);
     } catch { /* best effort: the error that brought us here matters more */ }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
-    if (pid > 0) {
+    if (launched.pid > 0) {
       await rt.poststop(spec, {
         ociVersion: OCI_VERSION,
         id,
@@ -315,6 +256,6 @@ export async function createContainer(
     throw opts.signal?.aborted ? opts.signal.reason : e;
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
-    if (syncFd >= 0) closeFd(syncFd);
+    launched.close();
   }
 }

@@ -112,7 +112,12 @@ Deno.test("cli: main.ts and the state command do not load the launch path", asyn
   const state = staticClosure(`file://${REPO}/cli/commands/state.ts`);
   assert.ok(state.includes("lib/state/store.ts"), "the walk follows static imports");
   for (
-    const heavy of ["lib/runtime.ts", "lib/exec.ts", "lib/launch.ts", "lib/seccomp/compile.ts"]
+    const heavy of [
+      "lib/runtime.ts",
+      "lib/runtime/exec.ts",
+      "lib/launch.ts",
+      "lib/seccomp/compile.ts",
+    ]
   ) {
     assert.ok(!state.includes(heavy), `state loads ${heavy}`);
   }

@@ -16,7 +16,7 @@ const CREATE_ONLY = [
   /^lib\/plan\//,
   /^lib\/seccomp\//,
   /^lib\/launch\.ts$/,
-  /^lib\/exec\.ts$/,
+  /^lib\/runtime\/(exec|steps)\.ts$/,
   /^lib\/agent\//,
 ];
 

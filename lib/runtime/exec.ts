@@ -3,31 +3,19 @@
  * and getting the container's filter (see buildExecPlan for the steps in the child).
  * @module
  */
-import { join } from "./path.ts";
-import type { Process, Spec } from "./spec/types.ts";
-import { validatedSeccomp, validateSpec } from "./spec/validate.ts";
-import { DrunError, LaunchError } from "./errors.ts";
-import { buildExecPlan } from "./plan/build.ts";
-import { encodePlan } from "./plan/encode.ts";
-import {
-  closeFd,
-  type ExitStatus,
-  killPid,
-  launch,
-  loadNative,
-  MsgKind,
-  recvMessage,
-  sendMessage,
-  waitPid,
-} from "./native/ffi.ts";
-import { containerDir, readState } from "./state/store.ts";
-import { toOciState } from "./state/oci.ts";
-import { compileSeccompCached } from "./seccomp/compile.ts";
-import { connectListener, seccompTimeoutMs } from "./seccomp/listener.ts";
-import { cgroupsFromPaths, isPaused } from "./cgroup/mod.ts";
-import { execCapabilities } from "./caps.ts";
-import { awaitReady, consoleHandler, launchError, seccompPayload } from "./launch.ts";
-import { NS_FILES, writePidFile } from "./processes.ts";
+import { join } from "../path.ts";
+import type { Process, Spec } from "../spec/types.ts";
+import { validateSpec } from "../spec/validate.ts";
+import { DrunError } from "../errors.ts";
+import { buildExecPlan } from "../plan/build.ts";
+import { type ExitStatus, loadNative, waitPid } from "../native/ffi.ts";
+import { containerDir, readState } from "../state/store.ts";
+import { toOciState } from "../state/oci.ts";
+import { cgroupsFromPaths, isPaused } from "../cgroup/mod.ts";
+import { execCapabilities } from "../caps.ts";
+import { consoleHandler } from "../launch.ts";
+import { NS_FILES, writePidFile } from "../processes.ts";
+import { agentMessage, LaunchHandle, prepareSeccomp } from "./steps.ts";
 
 /**
  * Options for `exec`.
@@ -76,7 +64,16 @@ export interface ExecResult {
   status?: ExitStatus;
 }
 
-/** Runs `process` in container `id` under the state root `root`. */
+/**
+ * Runs `process` in container `id` under the state root `root`: the shared launch steps
+ * (./steps.ts) with the plan of a process that joins the init's namespaces.
+ *
+ * @example
+ * ```ts ignore
+ * const r = await execInContainer("/run/drun", "web", { args: ["/bin/true"], cwd: "/" });
+ * console.log(r.status); // { code: 0 }
+ * ```
+ */
 export async function execInContainer(
   root: string,
   id: string,
@@ -108,10 +105,8 @@ export async function execInContainer(
   });
   const checked = checkedSpec.process!;
   const onConsole = consoleHandler(checked.terminal, opts);
-  const profile = checkedSpec.linux?.seccomp;
-  const seccomp = profile
-    ? compileSeccompCached(profile, { path: "linux.seccomp", valid: validatedSeccomp(profile) })
-    : undefined;
+  // The validated copy: its profile is compiled as validateSpec checked it.
+  const seccomp = prepareSeccomp(checkedSpec);
   const namespaces = (spec.linux?.namespaces ?? [])
     .map((ns) => ({ type: ns.type, path: `/proc/${st.pid}/ns/${NS_FILES[ns.type]}` }))
     .filter((ns) => {
@@ -122,13 +117,9 @@ export async function execInContainer(
         throw new DrunError("EBADSTATE", `container ${id} init is gone`);
       }
     });
-  let listenerFd = -1;
-  let syncFd = -1;
-  let pid = 0;
+  const launched = new LaunchHandle();
   try {
-    if (seccomp?.usesNotify) {
-      listenerFd = connectListener(spec.linux!.seccomp!.listenerPath!);
-    }
+    launched.connectNotifyListener(seccomp);
     const plan = buildExecPlan({
       process: checked,
       linux: spec.linux ?? {},
@@ -139,60 +130,28 @@ export async function execInContainer(
       chrootTo: spec.linux?.namespaces?.some((ns) => ns.type === "mount")
         ? undefined
         : `/proc/${st.pid}/root`,
-      seccomp: seccomp
-        ? {
-          program: seccomp.program,
-          flags: seccomp.flags,
-          listenerFd: listenerFd >= 0 ? listenerFd : undefined,
-          timeoutMs: seccompTimeoutMs(spec.annotations),
-        }
-        : undefined,
+      seccomp: seccomp?.input,
     });
-    let intermediate: number;
-    ({ pid: intermediate, syncFd } = launch(encodePlan(plan), opts.stdioFds));
-    if (listenerFd >= 0) {
-      closeFd(listenerFd);
-      listenerFd = -1;
-    }
-    const m = await recvMessage(syncFd, 10_000);
-    await waitPid(intermediate).catch(() => {});
-    if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
-    if (m?.kind !== MsgKind.PID) throw new LaunchError("exec: joining the container failed", 0);
-    pid = Number(m.value);
+    const pid = await launched.launch(plan, opts.stdioFds, "exec: joining the container failed");
     cgroupsFromPaths(st.cgroupPaths)?.join(pid);
-    const payload = seccomp?.usesNotify
-      ? seccompPayload(spec, pid, {
+    await launched.handshake({
+      payload: agentMessage(seccomp, spec, pid, {
         ...toOciState(st),
         status: "running",
         annotations: spec.annotations ?? {},
-      })
-      : undefined;
-    sendMessage(syncFd, MsgKind.GO, payload);
-    await awaitReady(
-      plan,
-      syncFd,
-      pid,
-      {
-        timeoutMs: 60_000,
-        agentTimeoutMs: seccomp ? seccompTimeoutMs(spec.annotations) : undefined,
-      },
-      undefined,
+      }),
+      timeouts: { timeoutMs: 60_000, agentTimeoutMs: seccomp?.input.timeoutMs },
       onConsole,
-    );
+    });
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
-    const m2 = await recvMessage(syncFd, -1);
-    if (m2?.kind === MsgKind.ERROR) throw launchError(plan, m2);
+    await launched.awaitExec();
     if (opts.detach) return { pid };
     return { pid, status: await waitPid(pid) };
   } catch (e) {
-    if (pid > 0) {
-      killPid(pid, 9);
-      await waitPid(pid).catch(() => {});
-    }
+    await launched.abort();
     throw e;
   } finally {
-    if (listenerFd >= 0) closeFd(listenerFd);
-    if (syncFd >= 0) closeFd(syncFd);
+    launched.close();
   }
 }
 
