@@ -38,6 +38,30 @@ export function pathWithoutTools(path = Deno.env.get("PATH") ?? "/usr/bin:/bin")
   }).join(":");
 }
 
+/** Whether every directory on the way to `path`, and the file, let others in. */
+function othersMayExecute(path: string): boolean {
+  for (let p = path; p !== "/"; p = p.slice(0, p.lastIndexOf("/")) || "/") {
+    if (((Deno.statSync(p).mode ?? 0) & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * A Deno another user may run: this one, or when some directory on its way is closed to
+ * others (a Deno under /root), a copy in `dir`.
+ * @example
+ * ```ts
+ * const deno = denoForOthers(await Deno.makeTempDir()); // for setpriv --reuid=65534 <deno> ...
+ * ```
+ */
+export function denoForOthers(dir: string): string {
+  if (othersMayExecute(Deno.execPath())) return Deno.execPath();
+  const deno = join(dir, "deno");
+  Deno.copyFileSync(Deno.execPath(), deno);
+  Deno.chmodSync(deno, 0o755);
+  return deno;
+}
+
 /**
  * Pids (other than this one) whose command line mentions fragment, a unique temp path.
  * @example

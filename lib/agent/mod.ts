@@ -40,24 +40,22 @@ export { ErrnoError } from "./ffi.ts";
 export { ERRNO, errnoName } from "../linux/errno.ts";
 export {
   ALLOW_ALL,
-  AT_FDCWD,
   decide,
   type Decision,
-  globToRegExp,
-  isKnownSyscall,
-  matchGlob,
   needsPaths,
-  normalizePath,
+  type Policy,
+  type PolicyAction,
+  type PolicyRule,
+} from "./policy.ts";
+export {
+  isKnownSyscall,
   parseErrno,
   parsePolicy,
   parsePolicyText,
-  type PathArg,
-  pathArgs,
-  type Policy,
-  type PolicyAction,
   PolicyError,
-  type PolicyRule,
-} from "./policy.ts";
+} from "./policy_parse.ts";
+export { AT_FDCWD, normalizePath, type PathArg, pathArgs } from "./paths.ts";
+export { globToRegExp, matchGlob } from "./glob.ts";
 export {
   type AgentLine,
   type AgentOutputFormat,

@@ -8,19 +8,10 @@
  */
 import { type AgentEvent, type NotificationContext, SeccompAgent } from "./agent.ts";
 import type { Notification } from "./notification.ts";
-import {
-  ALLOW_ALL,
-  AT_FDCWD,
-  decide,
-  type Decision,
-  errnoName,
-  needsPaths,
-  normalizePath,
-  parsePolicyText,
-  pathArgs,
-  type Policy,
-  PolicyError,
-} from "./policy.ts";
+import { ALLOW_ALL, decide, type Decision, needsPaths, type Policy } from "./policy.ts";
+import { parsePolicyText, PolicyError } from "./policy_parse.ts";
+import { AT_FDCWD, normalizePath, pathArgs } from "./paths.ts";
+import { errnoName } from "../linux/errno.ts";
 import { DrunError } from "../errors.ts";
 
 /**

@@ -18,7 +18,7 @@ import { isPaused } from "./frozen.ts";
 import type { Placement } from "./base.ts";
 import { parseCgroupMounts, parseProcCgroup } from "./fs.ts";
 import { type CgroupManager, type CgroupOptions, type CgroupPaths, CREATED_KEY } from "./types.ts";
-import { validateCgroupsPath, validateResources } from "./validate.ts";
+import { validateCgroupsPath } from "./validate.ts";
 import { type AllowedDevice, V1Manager } from "./v1.ts";
 import { type DeviceFilterAttacher, V2Manager } from "./v2.ts";
 import { attachDeviceFilter } from "./devices_attach.ts";
@@ -206,9 +206,10 @@ function rootlessUsable(dirs: string[], resources: LinuxResources): boolean {
 
 /**
  * The cgroup manager for a new container, or undefined when there is nothing to do (no
- * cgroup filesystem and no limits, or an unprivileged runtime without limits). Validates
- * `linux.resources` and `linux.cgroupsPath` and checks that this host can apply them, all
- * before anything is created; throws a SpecError naming the field otherwise.
+ * cgroup filesystem and no limits, or an unprivileged runtime without limits). `spec` has
+ * passed `validateSpec`, which owns the rules for `linux.resources` values; this checks
+ * `linux.cgroupsPath` and that this host can apply the resources, all before anything is
+ * created, and throws a SpecError naming the field otherwise.
  */
 export function openCgroups(
   spec: Spec,
@@ -216,7 +217,7 @@ export function openCgroups(
   opts: CgroupOptions = {},
 ): CgroupManager | undefined {
   const field = "linux.cgroupsPath";
-  const resources = validateResources(spec.linux?.resources, "linux.resources");
+  const resources: LinuxResources = spec.linux?.resources ?? {};
   const cgPath = validateCgroupsPath(spec.linux?.cgroupsPath, field);
   const root = opts.root ?? CGROUP_ROOT;
   const warn = opts.warn ?? defaultWarn;

@@ -5,6 +5,7 @@
  * namespace; the image is an OCI layout tarball built here; containers get containerd's
  * default private network namespace (only lo) and cgroups under this test's own cgroup.
  */
+import "../e2e/needs_root.ts";
 import { join } from "node:path";
 import { compareScenarios, WRAPPER } from "./common.ts";
 import {

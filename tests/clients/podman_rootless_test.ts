@@ -6,6 +6,7 @@
  * `mount cgroup on /sys/fs/cgroup: EPERM` (a cgroupfs cannot be mounted there), then with
  * `create /dev/null: mknod: EPERM` (devices must be bound from the host).
  */
+import "../e2e/needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busyboxTarball, ensureClients, WRAPPER } from "./common.ts";

@@ -11,6 +11,7 @@
  * Known gaps run too and print what each runtime did, without failing the suite; each names
  * the drun change it waits for (docs/clients.md lists them).
  */
+import "../e2e/needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { installDrun, pathWithoutTools } from "../helpers.ts";

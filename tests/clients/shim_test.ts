@@ -6,6 +6,7 @@
  * cgroups under this test's own cgroup. DRUN_SHIM_LAUNCHER runs the suite on an installed shim
  * (`deno task install`) instead of the checkout's.
  */
+import "../e2e/needs_root.ts";
 import { join } from "node:path";
 import {
   cgroupsOf,

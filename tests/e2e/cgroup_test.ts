@@ -7,6 +7,7 @@
  * Safety: every container's cgroup is nested under this test process's own cgroup in each
  * hierarchy (no cgroupsPath, or a relative one), and every test removes what it made.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type Bundle, CLI, drun, makeProbeBundle, probeSpec } from "../helpers.ts";

@@ -6,6 +6,7 @@
  * this test process's own v2 cgroup; only a bash started here joins them (it moves itself), and
  * the directories are removed once it has exited. Nothing is attached anywhere else.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { attachDeviceFilter, loadDeviceProgram } from "../../lib/cgroup/devices_attach.ts";

@@ -4,6 +4,7 @@
  * exit codes, and exact uint64 counters from `events --stats`. Where Debian's runc is
  * installed each case also runs it and expects the same exit code.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { COMMANDS } from "../../cli/registry.ts";

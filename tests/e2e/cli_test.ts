@@ -2,6 +2,7 @@
  * The runc command-line surface engines rely on: spec, features, --version/--help,
  * --log with --log-format json, unknown commands.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { validateSpec } from "../../lib/spec/validate.ts";

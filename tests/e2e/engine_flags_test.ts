@@ -2,6 +2,7 @@
  * The runc flags engines pass: --no-new-keyring, --preserve-fds, LISTEN_FDS, --keep, and
  * signal forwarding by a foreground `run`.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { CLI, drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
 

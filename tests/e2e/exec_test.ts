@@ -3,6 +3,7 @@
  * capability sets, returns its exit code, and cannot be reached through /proc/<pid>/exe
  * while it is still the runtime.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { Runtime } from "../../mod.ts";
 import { buildExecPlan } from "../../lib/plan/build.ts";

@@ -6,6 +6,7 @@
  * state.json would have named): `delete --force` said nothing, exit 0, kept both, and the id
  * could never be created again; a killed foreground `run` left its waiting init behind.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI, drun, makeProbeBundle, probeSpec } from "../helpers.ts";

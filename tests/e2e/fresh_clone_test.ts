@@ -5,6 +5,7 @@
  * repository, as the seccomp unit tests did before their data was vendored (they read a
  * sibling directory of the checkout).
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathWithoutTools, REPO } from "../helpers.ts";

@@ -17,6 +17,7 @@
  * the temp dir), and the container only ever runs busybox `true`.
  * @module
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DrunError } from "../../lib/errors.ts";

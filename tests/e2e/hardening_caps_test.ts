@@ -4,6 +4,7 @@
  * fix, as its comment says.
  * @module
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Runtime } from "../../lib/runtime.ts";

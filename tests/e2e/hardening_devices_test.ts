@@ -4,6 +4,7 @@
  * Failed before the fix: the console (c 5:1) opened and tun (c 10:200) was refused.
  * @module
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { drun, makeProbeBundle, probeSpec, runcRun } from "../helpers.ts";
 

@@ -5,6 +5,7 @@
  * rule against refusing more than runc does.
  * @module
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";

@@ -5,6 +5,7 @@
  * before the fix, as its comment says. The attacks run against files in a temp dir only.
  * @module
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Runtime } from "../../lib/runtime.ts";

@@ -3,6 +3,7 @@
  * sees the state on stdin, runs in the namespace the spec says (shown by the mount
  * namespace inode it records), and a hook over its timeout is killed and reported.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Hook } from "../../lib/spec/types.ts";

@@ -5,6 +5,7 @@
  * carried out, the options were accepted and ignored (the directory showed as nobody's) and
  * `features` said idmap was disabled.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busyboxBundle, drun } from "../helpers.ts";

@@ -9,6 +9,7 @@
  * program, reopen the held fd for writing) rewrote the temp copy of Deno that ran `create`;
  * /proc/<init>/maps listed it too. Both checks here fail on that code.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busyboxRootfs, drun, makeProbeBundle, probeSpec } from "../helpers.ts";

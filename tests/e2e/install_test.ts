@@ -6,6 +6,7 @@
  * Before the install task existed, the only launcher was bin/drun, which with an empty
  * environment found Deno only in the checkout's `.tools/` (podman's pause/stop/rm failed).
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busyboxRootfs, installDrun, REPO } from "../helpers.ts";

@@ -4,6 +4,7 @@
  * exactly as they were.
  * @module
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Spec } from "../../lib/spec/types.ts";

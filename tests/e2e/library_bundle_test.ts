@@ -2,6 +2,7 @@
  * dist/drun.js is the library too: imported, it runs nothing and exports what mod.ts does,
  * and its Runtime runs a container. Fails when the bundle exports only the CLI's `main`.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundle } from "../../scripts/bundle.ts";

@@ -3,6 +3,7 @@
  * (it threw while defaultSpec gave a terminal nobody received), every export of every entry
  * in deno.json's `exports` has an example, and `deno doc --lint` passes on them.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busyboxBundle, REPO } from "../helpers.ts";

@@ -4,6 +4,7 @@
  * Each test fails without `stdio`: the process would write to this test's own stdio, and
  * `Container.stdout` would not exist.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { DrunError } from "../../mod.ts";
 import { busyboxBundle, snapshot } from "../helpers.ts";

@@ -2,6 +2,7 @@
  * The library API from one Deno process: a full lifecycle with an in-memory Spec (no
  * config.json anywhere), typed errors, and 20 containers in a row.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { defaultSpec, DrunError, LaunchError, Runtime, SpecError } from "../../mod.ts";

@@ -3,6 +3,7 @@
  * container (a pidfd: without it the waiter gets ECHILD at once), `await using` deleting the
  * container, and AbortSignal leaving nothing behind on create, start, run, wait and exec.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busyboxBundle, REPO } from "../helpers.ts";

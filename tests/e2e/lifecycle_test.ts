@@ -2,6 +2,7 @@
  * The runc lifecycle through the CLI: create → start → kill → delete, with state and list
  * along the way, plus the lifecycle rules (duplicate ids, delete of a running container).
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";
 

@@ -10,6 +10,7 @@
  * Both tests fail on the code before (the first runs and shows core_pattern's text in
  * /proc/timer_list; the second fails with EINVAL remounting a host path).
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";

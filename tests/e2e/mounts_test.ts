@@ -3,6 +3,7 @@
  * data, destinations created inside the rootfs and resolved through in-root symlinks,
  * --no-pivot, rootfsPropagation.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drun, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";

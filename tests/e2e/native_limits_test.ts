@@ -7,6 +7,7 @@
  * and argv/envp lived in fixed arrays; a 20 KB mount destination crashed the init while it
  * still had full root.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { Op } from "../../lib/plan/encode.ts";
 import { encodePlan } from "../../lib/plan/encode.ts";

@@ -5,6 +5,7 @@
  * for "process gone", and waited forever next to an orphan init and a state dir; with only
  * --allow-read it printed Deno's own error about an env variable.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CLI, makeProbeBundle, pidsMentioning, probeSpec } from "../helpers.ts";

@@ -3,6 +3,7 @@
  * busybox rootfs the user owns. Before rootless support every one of these failed: the state
  * root was /run/drun (EACCES), and gid_map could not be written without denying setgroups.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Spec } from "../../lib/spec/types.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { busyboxRootfs, CLI, type CliResult, outputUntilExit } from "../helpers.ts";
+import { busyboxRootfs, CLI, type CliResult, denoForOthers, outputUntilExit } from "../helpers.ts";
 
 /**
  * The test user and its directories.
@@ -47,14 +47,6 @@ function sh(cmd: string, args: string[]): string {
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-/** Whether every directory on the way to `path`, and the file, let others in. */
-function othersMayExecute(path: string): boolean {
-  for (let p = path; p !== "/"; p = p.slice(0, p.lastIndexOf("/")) || "/") {
-    if (((Deno.statSync(p).mode ?? 0) & 0o001) === 0) return false;
-  }
-  return true;
-}
-
 /**
  * Makes a fresh user `drun-rl-<random>` (useradd gives it a range in /etc/subuid and
  * /etc/subgid) with a home and a busybox bundle in a temp dir owned by it.
@@ -78,12 +70,7 @@ export function makeTestUser(): TestUser {
     const bundle = join(base, "bundle");
     Deno.mkdirSync(runtimeDir, { mode: 0o700 });
     busyboxRootfs(join(bundle, "rootfs"));
-    let deno = Deno.execPath();
-    if (!othersMayExecute(deno)) {
-      deno = join(base, "deno");
-      Deno.copyFileSync(Deno.execPath(), deno);
-      Deno.chmodSync(deno, 0o755);
-    }
+    const deno = denoForOthers(base);
     sh("chown", ["-R", `${uid}:${gid}`, runtimeDir, bundle, home]);
     const run = (argv: string[], env: Record<string, string> = {}) => {
       const ids = ["--reuid", String(uid), "--regid", String(gid), "--init-groups"];

@@ -2,6 +2,7 @@
  * `run` of the probe: what the container sees (pid 1, hostname, ids, cwd, env, /proc,
  * namespaces), with and without a user namespace.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { drun, hostNamespaces, makeProbeBundle, probeReport, probeSpec } from "../helpers.ts";
 

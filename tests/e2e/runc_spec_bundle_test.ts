@@ -2,6 +2,7 @@
  * A bundle written by Debian's `runc spec` over a busybox rootfs runs under drun unchanged
  * but for its args and terminal flag; and the same bundle under runc for comparison.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { busyboxRootfs, drun } from "../helpers.ts";

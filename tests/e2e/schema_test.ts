@@ -7,6 +7,7 @@
  * the schema does not know, the features case failed (SCMP_ARCH_LOONGARCH64,
  * SECCOMP_FILTER_FLAG_TSYNC_ESRCH).
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";

@@ -6,6 +6,7 @@
  * exec'd path; a process added by `exec` reaches the agent on its own connection; runc's and
  * crun's containers are served like drun's, by the command and by the mkdir example.
  */
+import "./needs_root.ts";
 import { NO_SANITIZE, notifyOn, tempSocketDir, waitFor } from "./seccomp_helpers.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";

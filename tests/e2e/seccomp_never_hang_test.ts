@@ -6,6 +6,7 @@
  * Each case runs with both noNewPrivileges values and must settle within 12 s, leaving
  * nothing behind.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";

@@ -5,6 +5,7 @@
  * quickly and cleanly; listenerPath without NOTIFY is ignored; an agent that dies leaves the
  * container with ENOSYS; an agent can read the caller's memory, fake results and install fds.
  */
+import "./needs_root.ts";
 import { NO_SANITIZE, notifyOn, type Seccomp, tempSocketDir, waitFor } from "./seccomp_helpers.ts";
 import { drain } from "../../lib/streams.ts";
 import assert from "node:assert/strict";

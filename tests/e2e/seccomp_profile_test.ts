@@ -8,6 +8,7 @@
  * its arguments, and each rule returns its own errno so the probe's answer tells which matched.
  * @module
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { LinuxSeccomp, LinuxSeccompArg, Spec } from "../../lib/spec/types.ts";

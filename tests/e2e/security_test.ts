@@ -3,6 +3,7 @@
  * no_new_privs, umask, oom_score_adj and ids — compared field by field with what runc
  * gives the same bundle — plus /proc protections, I/O priority and scheduler.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import type { Spec } from "../../lib/spec/types.ts";
 import { drun, makeProbeBundle, probeReport, probeSpec, runcRun } from "../helpers.ts";

@@ -2,6 +2,7 @@
  * The single-file build: dist/drun.js copied alone into an empty directory, with no Zig
  * and no checkout around it, runs the probe bundle exactly as the checkout does.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundle } from "../../scripts/bundle.ts";

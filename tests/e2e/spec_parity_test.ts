@@ -6,6 +6,7 @@
  * - a failing poststart/poststop hook stopped the hooks after it; a hook without `env` got
  *   an empty environment instead of the runtime's.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {

@@ -4,6 +4,7 @@
  * none of the chunks that hold the validator, the plan builder or the seccomp compiler (the
  * reason it exists: with the single file every process parses all of drun).
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { bundleSplit } from "../../scripts/bundle.ts";

@@ -3,6 +3,7 @@
  * to a busybox shell in the container; `run` with a terminal under a real pty (script(1))
  * shows the prompt and exits with the shell's code; `exec --tty` with a console socket.
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { accept, recvWithFd, unixListen } from "../../lib/agent/ffi.ts";

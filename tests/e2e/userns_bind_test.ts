@@ -3,6 +3,7 @@
  * init enters it: the mapped root may not reach a source's path. Before, such a bind failed
  * with EACCES (`mounts[N]: ... open bind source: EACCES`).
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";

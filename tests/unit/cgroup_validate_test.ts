@@ -13,7 +13,9 @@ import {
   validateResources,
 } from "../../lib/cgroup/mod.ts";
 import { parseBytes, parseDuration } from "../../cli/args.ts";
+import { defaultSpec } from "../../lib/spec/default.ts";
 import type { Spec } from "../../lib/spec/types.ts";
+import { validateSpec } from "../../lib/spec/validate.ts";
 
 function refused(value: unknown, field: string, base = "linux.resources") {
   try {
@@ -119,7 +121,14 @@ Deno.test("validateResources: accepts the full range of valid values", () => {
     unified: { "memory.high": "1G", "io.max": "8:0 rbps=1" },
     somethingNew: { ignored: true },
   };
-  assert.equal(validateResources(ok), ok);
+  // A checked copy, as validateSpec returns: the caller's object is neither handed back nor
+  // changed (the shared rules drop JSON nulls as absent).
+  const copy = validateResources(ok);
+  assert.deepEqual(copy, ok);
+  assert.notEqual(copy, ok);
+  const withNull = { memory: null, pids: { limit: 5 } };
+  assert.deepEqual(validateResources(withNull), { pids: { limit: 5 } });
+  assert.equal(withNull.memory, null);
   assert.deepEqual(validateResources(undefined), {});
   assert.deepEqual(validateResources(null), {});
 });
@@ -174,13 +183,12 @@ function dirsUnder(root: string): string[] {
   return out.sort();
 }
 
-Deno.test("openCgroups: refuses before creating anything (values, v1-only and host limits)", () => {
+Deno.test("openCgroups: refuses before creating anything (cgroupsPath, v1-only, host limits)", () => {
   const root = fakeV1();
   try {
     const before = dirsUnder(root);
     const spec = (linux: Spec["linux"]): Spec => ({ ociVersion: "1.2.0", linux });
     const cases: [Spec["linux"], string][] = [
-      [{ resources: { cpu: { cpus: "x" } } }, "linux.resources.cpu.cpus"],
       [{ resources: { unified: { "memory.high": "1G" } } }, "linux.resources.unified"],
       [
         { resources: { hugepageLimits: [{ pageSize: "2MB", limit: 1 }] } },
@@ -200,6 +208,49 @@ Deno.test("openCgroups: refuses before creating anything (values, v1-only and ho
         JSON.stringify(linux),
       );
     }
+    assert.deepEqual(dirsUnder(root), before, "nothing created");
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("linux.resources: one set of rules, checked by validateSpec; openCgroups trusts it", () => {
+  const R = "linux.resources";
+  const config = (resources: unknown) => {
+    const spec = JSON.parse(JSON.stringify(defaultSpec()));
+    spec.linux.resources = resources;
+    return spec;
+  };
+  const refusedBySpec = (resources: unknown, field: string) => {
+    assert.throws(
+      () => validateSpec(config(resources), { bundle: "/nonexistent" }),
+      (e) => e instanceof SpecError && e.path === field && e.message.startsWith(`${field}: `),
+      JSON.stringify(resources),
+    );
+  };
+  // Before, only the cgroup layer refused these, after validateSpec had passed them.
+  refusedBySpec({ cpu: { quota: 500 } }, `${R}.cpu.quota`);
+  refusedBySpec({ cpu: { period: 2_000_000 } }, `${R}.cpu.period`);
+  refusedBySpec({ blockIO: { weight: 5 } }, `${R}.blockIO.weight`);
+  refusedBySpec({ blockIO: { weight: 2000 } }, `${R}.blockIO.weight`);
+  refusedBySpec(
+    { network: { priorities: [{ name: "eth 0", priority: 1 }] } },
+    `${R}.network.priorities[0].name`,
+  );
+  refusedBySpec({ rdma: { "mlx/0": {} } }, `${R}.rdma["mlx/0"]`);
+  refusedBySpec({ unified: { "cgroup.procs": "1" } }, `${R}.unified["cgroup.procs"]`);
+  // And update's input gets the spec's rules: an empty device access, which only the spec
+  // validator refused, is refused for update too.
+  refused({ devices: [{ allow: true, access: "" }] }, "resources.devices[0].access", "resources");
+
+  // openCgroups does not check values again: a config that validateSpec would refuse but the
+  // host could hold gets a manager (create only calls it on a checked spec).
+  const root = fakeV1();
+  try {
+    const spec: Spec = { ociVersion: "1.2.0", linux: { resources: { memory: { limit: -2 } } } };
+    refusedBySpec(spec.linux!.resources, `${R}.memory.limit`);
+    const before = dirsUnder(root);
+    assert.ok(openCgroups(spec, "c1", { root, procSelfCgroup: SELF_V1 }));
     assert.deepEqual(dirsUnder(root), before, "nothing created");
   } finally {
     Deno.removeSync(root, { recursive: true });

@@ -1,5 +1,9 @@
 /**
- * Validation of `linux.resources` (the cgroup layer validates them again against the host).
+ * The one place the shape and range of every `linux.resources` field is checked: by
+ * `validateSpec` for a config, and through `validateResources` (lib/cgroup) for `update`'s
+ * input, which names its fields from `resources`. What depends on the host (a controller
+ * mounted, a file this kernel has) is left to the cgroup drivers, which take these values as
+ * checked here.
  * @module
  */
 import {
@@ -23,20 +27,58 @@ import {
   uint64,
 } from "./json.ts";
 
-export function checkResources(r: Json): void {
-  const base = "linux.resources";
+/** Files a `unified` key must not name: writing them would move or reshape the cgroup. */
+const CORE_FILES = new Set([
+  "cgroup.procs",
+  "cgroup.threads",
+  "cgroup.subtree_control",
+  "cgroup.type",
+  "cgroup.kill",
+  "cgroup.freeze",
+]);
+
+/** An interface or RDMA device name: it ends up in a cgroup file's line, split on blanks. */
+const NAME_RE = /^[^\s/]+$/;
+
+/** `0` (unset) or an integer in `min..max`: the form of the kernel's CFS and blkio knobs. */
+function zeroOrIn(
+  o: Json,
+  key: string,
+  base: string,
+  min: number,
+  max: number,
+  msg: string,
+): void {
+  const v = get(o, key);
+  if (v !== undefined && intIn(v, `${base}.${key}`, 0, max, msg) > 0 && (v as number) < min) {
+    fail(`${base}.${key}`, msg);
+  }
+}
+
+/** A blkio weight: 0 (unset) or 10..1000, as the kernel's CFQ/BFQ take it. */
+function weight(o: Json, key: string, base: string): void {
+  zeroOrIn(o, key, base, 10, 1000, "must be 0 (unset) or in 10..1000");
+}
+
+/**
+ * Checks `r`, a `linux.resources` object, in place (JSON nulls are dropped as absent); `base`
+ * prefixes the field names in errors. Unknown members are left alone, as the spec asks.
+ */
+export function checkResources(r: Json, base = "linux.resources"): void {
   optArray(r, "devices", base)?.forEach((x, i) => {
     const p = `${base}.devices[${i}]`;
     const d = asObject(x, p);
     asBool(need(d, "allow", p), `${p}.allow`);
     const type = optString(d, "type", p);
     if (type !== undefined && !["a", "c", "b"].includes(type)) {
-      fail(`${p}.type`, `unknown device type "${type}"`);
+      fail(`${p}.type`, `unknown device type "${type}" (use a, b or c)`);
     }
     for (const k of ["major", "minor"]) {
       const v = get(d, k);
       // -1 is the Go bindings' way of writing the `*` wildcard.
-      if (v !== undefined) intIn(v, `${p}.${k}`, -1, 2 ** 32 - 1);
+      if (v !== undefined) {
+        intIn(v, `${p}.${k}`, -1, 2 ** 32 - 1, "must be -1 (any) or a device number");
+      }
     }
     const access = optString(d, "access", p);
     if (access !== undefined && !/^(?!.*(.).*\1)[rwm]{1,3}$/.test(access)) {
@@ -65,7 +107,7 @@ export function checkResources(r: Json): void {
   const cpu = optObject(r, "cpu", base);
   if (cpu) {
     const p = `${base}.cpu`;
-    for (const k of ["shares", "burst", "period", "realtimePeriod"]) {
+    for (const k of ["shares", "burst", "realtimePeriod"]) {
       const v = get(cpu, k);
       if (v !== undefined) uint64(v, `${p}.${k}`);
     }
@@ -73,6 +115,19 @@ export function checkResources(r: Json): void {
       const v = get(cpu, k);
       if (v !== undefined) limit64(v, `${p}.${k}`);
     }
+    // The kernel's CFS bounds: a period of 1 ms to 1 s, a quota of at least 1 ms.
+    const quota = cpu.quota as number | undefined;
+    if (quota !== undefined && quota > 0 && quota < 1000) {
+      fail(`${p}.quota`, "must be -1, 0 (unset) or at least 1000 (microseconds)");
+    }
+    zeroOrIn(
+      cpu,
+      "period",
+      p,
+      1000,
+      1_000_000,
+      "must be 0 (unset) or 1000..1000000 (microseconds)",
+    );
     for (const k of ["cpus", "mems"]) {
       const v = optString(cpu, k, p);
       if (v !== undefined) cpuList(v, `${p}.${k}`);
@@ -87,19 +142,15 @@ export function checkResources(r: Json): void {
   const bio = optObject(r, "blockIO", base);
   if (bio) {
     const p = `${base}.blockIO`;
-    for (const k of ["weight", "leafWeight"]) {
-      const v = get(bio, k);
-      if (v !== undefined) intIn(v, `${p}.${k}`, 0, 65535);
-    }
+    weight(bio, "weight", p);
+    weight(bio, "leafWeight", p);
     optArray(bio, "weightDevice", p)?.forEach((x, i) => {
       const q = `${p}.weightDevice[${i}]`;
       const wd = asObject(x, q);
       uint32(need(wd, "major", q), `${q}.major`);
       uint32(need(wd, "minor", q), `${q}.minor`);
-      for (const k of ["weight", "leafWeight"]) {
-        const v = get(wd, k);
-        if (v !== undefined) intIn(v, `${q}.${k}`, 0, 65535);
-      }
+      weight(wd, "weight", q);
+      weight(wd, "leafWeight", q);
     });
     for (
       const key of [
@@ -136,7 +187,8 @@ export function checkResources(r: Json): void {
     optArray(net, "priorities", p)?.forEach((x, i) => {
       const q = `${p}.priorities[${i}]`;
       const pr = asObject(x, q);
-      asString(need(pr, "name", q), `${q}.name`);
+      const name = asCString(need(pr, "name", q), `${q}.name`);
+      if (!NAME_RE.test(name)) fail(`${q}.name`, "must be an interface name");
       uint32(need(pr, "priority", q), `${q}.priority`);
     });
   }
@@ -145,6 +197,7 @@ export function checkResources(r: Json): void {
   if (rdma) {
     for (const [dev, v] of Object.entries(rdma)) {
       const p = keyPath(`${base}.rdma`, dev);
+      if (!NAME_RE.test(dev)) fail(p, "invalid rdma device name");
       const o = asObject(v, p);
       for (const k of ["hcaHandles", "hcaObjects"]) {
         const n = get(o, k);
@@ -161,6 +214,7 @@ export function checkResources(r: Json): void {
       if (!/^[A-Za-z0-9_]+\.[A-Za-z0-9_.-]+$/.test(k) || k.includes("..")) {
         fail(p, "invalid cgroup file name");
       }
+      if (CORE_FILES.has(k)) fail(p, `${k} cannot be set through unified`);
       asCString(v, p);
     }
   }
