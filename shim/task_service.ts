@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { Runtime } from "../lib/runtime.ts";
 import { DrunError } from "../lib/errors.ts";
 import { killPid, waitPid } from "../lib/native/ffi.ts";
-import type { Process } from "../lib/spec/types.ts";
 import { VERSION } from "../lib/features.ts";
 import { decode, encode, type Message, type Schema } from "./protobuf.ts";
 import * as M from "./messages.ts";
@@ -21,59 +20,8 @@ import { encodeMetricsV1, METRICS_V1_TYPE } from "./metrics.ts";
 import { resizePty } from "./pty.ts";
 import { OomWatch } from "./oom.ts";
 import { cgroupsFromPaths } from "../lib/cgroup/mod.ts";
+import { newProc, type Proc, rpcError, type Task } from "./task.ts";
 import { killCgroup } from "../lib/runtime/cgroup_ops.ts";
-import type { CgroupManager } from "../lib/cgroup/types.ts";
-
-/** One process of a task: its init or an exec. */
-interface Proc {
-  execId: string;
-  pid: number;
-  status: "created" | "running" | "stopped";
-  exitStatus: number;
-  exitedAt?: number;
-  paths: StdioPaths;
-  io?: ProcessIO;
-  /** The exec's process spec (execs only). */
-  spec?: Process;
-  /** Resolves once the exit is recorded and published. */
-  exited: Promise<void>;
-  markExited: () => void;
-}
-
-/** One container. */
-interface Task {
-  id: string;
-  bundle: string;
-  rootfsMounted: boolean;
-  init: Proc;
-  execs: Map<string, Proc>;
-  oom?: OomWatch;
-  /** The container's cgroups, when it shares a pid namespace (its init's exit kills them). */
-  sharedPidCgroups?: CgroupManager;
-}
-
-function newProc(execId: string, paths: StdioPaths): Proc {
-  let markExited = () => {};
-  const exited = new Promise<void>((r) => markExited = r);
-  return { execId, pid: 0, status: "created", exitStatus: 0, paths, exited, markExited };
-}
-
-/** A drun error as the gRPC status containerd turns back into its own error kinds. */
-function rpcError(e: unknown): RpcError {
-  if (e instanceof RpcError) return e;
-  const msg = (e as Error)?.message ?? String(e);
-  if (e instanceof DrunError) {
-    const code = {
-      ENOTFOUND: Code.NOT_FOUND,
-      EEXISTS: Code.ALREADY_EXISTS,
-      EBADSTATE: Code.FAILED_PRECONDITION,
-      EINVALID_SPEC: Code.INVALID_ARGUMENT,
-      EINVALID_ARG: Code.INVALID_ARGUMENT,
-    }[e.code as string];
-    return new RpcError(code ?? Code.UNKNOWN, msg);
-  }
-  return new RpcError(Code.UNKNOWN, msg);
-}
 
 const PROCESS_TYPE = "types.containerd.io/opencontainers/runtime-spec/1/Process";
 const dec = new TextDecoder();

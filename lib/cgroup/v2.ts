@@ -9,21 +9,12 @@
 import { dirname } from "../path.ts";
 import { DrunError, SpecError } from "../errors.ts";
 import type { LinuxDeviceCgroup, LinuxResources } from "../spec/types.ts";
-import { parseCpuList } from "../spec/cpu_list.ts";
 import { BaseManager, type Placement } from "./base.ts";
 import { frozenV2 } from "./frozen.ts";
-import {
-  errText,
-  hasKnob,
-  readCounter,
-  readCounters,
-  readFlatKeyed,
-  readKnob,
-  readNumber,
-  writeKnob,
-} from "./fs.ts";
-import { type BlkioEntry, type CgroupStats, nz } from "./types.ts";
+import { errText, hasKnob, readFlatKeyed, readKnob, readNumber, writeKnob } from "./fs.ts";
+import type { CgroupStats } from "./types.ts";
 import { type AllowedDevice, deviceRuleList, rdmaLine } from "./v1.ts";
+import { readV2Stats } from "./v2_stats.ts";
 
 /** Attaches a device filter for `rules` (last match wins, default deny) to a cgroup dir. */
 export type DeviceFilterAttacher = (cgroupDir: string, rules: LinuxDeviceCgroup[]) => void;
@@ -367,84 +358,6 @@ export class V2Manager extends BaseManager {
   }
 
   stats(): CgroupStats {
-    const d = this.leaf;
-    const cpu = readCounters(d, "cpu.stat");
-    const mem = readCounters(d, "memory.stat");
-    const events = readCounters(d, "memory.events");
-    const st: CgroupStats = {
-      cpu: {
-        usage: {
-          total: nz((cpu.usage_usec ?? 0n) * 1000n),
-          kernel: (cpu.system_usec ?? 0n) * 1000n,
-          user: (cpu.user_usec ?? 0n) * 1000n,
-        },
-        throttling: {
-          periods: nz(cpu.nr_periods),
-          throttledPeriods: nz(cpu.nr_throttled),
-          throttledTime: nz((cpu.throttled_usec ?? 0n) * 1000n),
-        },
-      },
-      memory: {
-        cache: nz(mem.file),
-        usage: {
-          limit: readCounter(d, "memory.max") ?? 0n,
-          usage: nz(readCounter(d, "memory.current")),
-          max: nz(readCounter(d, "memory.peak")),
-          failcnt: events.max ?? 0n,
-        },
-        swap: {
-          limit: readCounter(d, "memory.swap.max") ?? 0n,
-          usage: nz(readCounter(d, "memory.swap.current")),
-          max: nz(readCounter(d, "memory.swap.peak")),
-          failcnt: readCounters(d, "memory.swap.events").max ?? 0n,
-        },
-        kernel: { limit: 0n, failcnt: 0n },
-        kernelTCP: { limit: 0n, failcnt: 0n },
-        raw: mem,
-      },
-      pids: {
-        current: nz(readCounter(d, "pids.current")),
-        limit: nz(readCounter(d, "pids.max")),
-      },
-      blkio: {},
-      hugetlb: {},
-    };
-    const l = (f: string) => {
-      try {
-        return parseCpuList(readKnob(d, f) ?? "");
-      } catch {
-        return [];
-      }
-    };
-    if (hasKnob(d, "cpuset.cpus.effective")) {
-      st.cpuset = { cpus: l("cpuset.cpus.effective"), mems: l("cpuset.mems.effective") };
-    }
-    const bytes: BlkioEntry[] = [];
-    const ios: BlkioEntry[] = [];
-    for (const line of (readKnob(d, "io.stat") ?? "").split("\n")) {
-      const m = /^(\d+):(\d+)\s+(.*)$/.exec(line.trim());
-      if (!m) continue;
-      const kv = Object.fromEntries(m[3].split(/\s+/).map((x) => x.split("=")));
-      const dev = { major: Number(m[1]), minor: Number(m[2]) };
-      const n = (k: string) => /^\d+$/.test(kv[k] ?? "") ? BigInt(kv[k]) : 0n;
-      bytes.push({ ...dev, op: "Read", value: n("rbytes") });
-      bytes.push({ ...dev, op: "Write", value: n("wbytes") });
-      ios.push({ ...dev, op: "Read", value: n("rios") });
-      ios.push({ ...dev, op: "Write", value: n("wios") });
-    }
-    if (bytes.length) st.blkio = { ioServiceBytesRecursive: bytes, ioServicedRecursive: ios };
-    let names: string[] = [];
-    try {
-      names = [...Deno.readDirSync(d)].map((e) => e.name);
-    } catch { /* gone */ }
-    for (const n of names) {
-      const m = /^hugetlb\.(\d+[KMGT]B)\.max$/.exec(n);
-      if (!m) continue;
-      st.hugetlb[m[1]] = {
-        usage: nz(readCounter(d, `hugetlb.${m[1]}.current`)),
-        failcnt: readCounters(d, `hugetlb.${m[1]}.events`).max ?? 0n,
-      };
-    }
-    return st;
+    return readV2Stats(this.leaf);
   }
 }
