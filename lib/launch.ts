@@ -8,6 +8,7 @@
 import type { Spec } from "./spec/types.ts";
 import { DrunError, LaunchError } from "./errors.ts";
 import type { LaunchPlan } from "./plan/encode.ts";
+import { describeStep } from "./plan/ops.ts";
 import {
   closeFd,
   errnoText,
@@ -138,19 +139,13 @@ export async function awaitExec(plan: LaunchPlan, fd: number): Promise<void> {
   if (m?.kind === MsgKind.ERROR) throw launchError(plan, m);
 }
 
-/** Turns the child's (step, errno, detail) into an error naming the config field. */
+/** Turns the child's (step, errno, detail) into an error naming the config field and step. */
 export function launchError(plan: LaunchPlan, m: SyncMessage): LaunchError {
+  const op = plan.ops[m.step];
   // A step past the plan is drun-init failing before its first op (zig/src/init.zig).
-  const label = plan.ops[m.step]?.label ?? "start the container init";
-  const colon = label.indexOf(": ");
+  const action = op ? describeStep(op) : "start the container init";
   const why = m.errno ? `${m.detail}: ${errnoText(m.errno)}` : m.detail;
-  // A label that is a bare field ("process.capabilities") names the field and nothing else.
-  if (colon < 0 && !label.includes(" ")) return new LaunchError(why, m.errno, label);
-  const field = colon > 0 && !label.slice(0, colon).includes(" ")
-    ? label.slice(0, colon)
-    : undefined;
-  const action = field ? label.slice(colon + 2) : label;
-  return new LaunchError(`${action}: ${why}`, m.errno, field);
+  return new LaunchError(`${action}: ${why}`, m.errno, op?.field);
 }
 
 /**

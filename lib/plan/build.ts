@@ -4,7 +4,8 @@
  * @module
  */
 import { SpecError } from "../errors.ts";
-import { type LaunchPlan, Op, type PlanOp } from "./encode.ts";
+import type { LaunchPlan, PlanOp } from "./encode.ts";
+import { ops } from "./ops.ts";
 import { MS, parseMountOptions } from "./mount_options.ts";
 import { resolveInRoot } from "./paths.ts";
 import { NAMESPACE_FLAGS } from "../linux/namespaces.ts";
@@ -47,6 +48,10 @@ export function makedev(major: number, minor: number): bigint {
 
 const S_IF: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
 
+/** open(2) flags of the exec fifo's first open: a path only, closed at exec. */
+const O_PATH = 0o10000000;
+const O_CLOEXEC = 0o2000000;
+
 /** Builds the ordered plan for the container's init. */
 export function buildPlan(input: PlanInput): LaunchPlan {
   const { spec, rootfs } = input;
@@ -55,13 +60,8 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   if (!proc) throw new SpecError("process", "required");
   checkPreservedFds(input.preserveFds ?? 0);
   checkNofile(proc, input.preserveFds ?? 0);
-  const ops: PlanOp[] = [];
-  const add = (
-    kind: PlanOp["kind"],
-    label: string,
-    nums: PlanOp["nums"] = [],
-    strs: PlanOp["strs"] = [],
-  ) => ops.push({ kind, label, nums, strs });
+  const steps: PlanOp[] = [];
+  const add = (op: PlanOp) => steps.push(op);
 
   // Namespaces: new ones by clone flag (time by unshare, clone cannot take it), existing ones
   // joined by setns, the user namespace first so the others are joined with its rights.
@@ -89,7 +89,7 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const userns = newNs.has("user") || joins.some(({ ns }) => ns.type === "user") ||
     input.rootless === true;
 
-  add(Op.SIGNALS_RESET, "reset signal handlers");
+  add(ops.signalsReset({ action: "reset signal handlers" }));
   // execCPUAffinity as runc applies it: `initial` before the cgroup join, `final` after it.
   affinityOp(add, proc, "initial");
   // Idmapped trees are made here, by the host's root: inside a user namespace the init could
@@ -99,46 +99,70 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const trees = new Map<number, number>();
   const cloneBinds = newNs.has("user") && !input.rootless;
   for (const [i, m] of (spec.mounts ?? []).entries()) {
-    if (isIdmapped(m)) ops.push(idmapTreeOp(m, i, trees.size, linux));
+    if (isIdmapped(m)) add(idmapTreeOp(m, i, trees.size, linux));
     else if (cloneBinds && parseMountOptions(m.options, m.type).bind) {
-      ops.push(bindTreeOp(m, i, trees.size));
+      add(bindTreeOp(m, i, trees.size));
     } else continue;
     trees.set(i, trees.size);
   }
   // drun-init was started without namespaces (an execve inside a fresh user namespace would
   // drop every capability): the init proper is its child, cloned into the new ones.
   if (cloneFlags !== 0) {
-    add(Op.FORK_PID, "linux.namespaces: clone the init into its new namespaces", [cloneFlags]);
+    add(ops.forkPid({
+      field: "linux.namespaces",
+      action: "clone the init into its new namespaces",
+      cloneFlags,
+    }));
   }
   for (const { ns, i } of joins) {
-    add(Op.SETNS, `linux.namespaces[${i}]: join ${ns.type} namespace ${ns.path}`, [
-      NAMESPACE_FLAGS[ns.type],
-    ], [ns.path!]);
+    add(ops.setns({
+      field: `linux.namespaces[${i}]`,
+      action: `join ${ns.type} namespace ${ns.path}`,
+      nsFlag: NAMESPACE_FLAGS[ns.type],
+      path: ns.path!,
+    }));
   }
   // setns(CLONE_NEWPID) moves only our children: the init is a child forked after it.
   if (joins.some(({ ns }) => ns.type === "pid")) {
-    add(Op.FORK_PID, "fork into the joined pid namespace", [0]);
+    add(ops.forkPid({ action: "fork into the joined pid namespace", cloneFlags: 0 }));
   }
-  add(Op.WAIT_PARENT, "wait for the runtime (id maps, cgroups)");
+  add(ops.waitParent({ action: "wait for the runtime (id maps, cgroups)" }));
   affinityOp(add, proc, "final");
   if (newNs.has("cgroup")) {
-    add(Op.UNSHARE, "linux.namespaces: new cgroup namespace", [NAMESPACE_FLAGS.cgroup]);
+    add(ops.unshare({
+      field: "linux.namespaces",
+      action: "new cgroup namespace",
+      flags: NAMESPACE_FLAGS.cgroup,
+    }));
   }
   // The fifo must be opened while the host's filesystem is still reachable.
-  add(Op.OPEN_SLOT, "open exec fifo", [0, 0o10000000 | 0o2000000], [input.fifoPath]);
+  add(ops.openSlot({
+    action: "open exec fifo",
+    slot: 0,
+    flags: O_PATH | O_CLOEXEC,
+    path: input.fifoPath,
+  }));
   // Time offsets first: once our ids change, /proc/self stops being ours to write.
   if (newNs.has("time")) {
-    add(Op.UNSHARE, "linux.namespaces: new time namespace", [NAMESPACE_FLAGS.time]);
+    add(ops.unshare({
+      field: "linux.namespaces",
+      action: "new time namespace",
+      flags: NAMESPACE_FLAGS.time,
+    }));
     const off = linux.timeOffsets ?? {};
     const lines = (["monotonic", "boottime"] as const)
       .filter((k) => off[k])
       .map((k) => `${k} ${off[k]!.secs ?? 0} ${off[k]!.nanosecs ?? 0}\n`).join("");
-    if (lines) add(Op.WRITE_FILE, "linux.timeOffsets", [], ["/proc/self/timens_offsets", lines]);
+    if (lines) {
+      const path = "/proc/self/timens_offsets";
+      const field = "linux.timeOffsets";
+      add(ops.writeFile({ field, action: `write ${path}`, path, content: lines }));
+    }
   }
 
   if (newNs.has("user")) {
-    add(Op.SETRESGID, "become root in the user namespace (gid)", [0, 0, 0]);
-    add(Op.SETRESUID, "become root in the user namespace (uid)", [0, 0, 0]);
+    add(ops.setresgid({ action: "become root in the user namespace (gid)", gid: 0 }));
+    add(ops.setresuid({ action: "become root in the user namespace (uid)", uid: 0 }));
   }
   // Root filesystem: slave "/" so nothing we mount leaks to the host, then bind the rootfs
   // onto itself so it is a mount point pivot_root accepts.
@@ -147,23 +171,33 @@ export function buildPlan(input: PlanInput): LaunchPlan {
   const rootProp = linux.rootfsPropagation;
   const propFlags = rootProp ? parseMountOptions([rootProp]).propagation[0] : MS.SLAVE | MS.REC;
   if (!inheritMounts) {
-    add(Op.MOUNT, "make / a slave before pivot_root", [MS.SLAVE | MS.REC], ["", "/", "", ""]);
+    add(ops.mount({
+      action: "make / a slave before pivot_root",
+      target: "/",
+      flags: MS.SLAVE | MS.REC,
+    }));
   }
-  add(Op.MOUNT, "root.path: bind rootfs onto itself", [MS.BIND | MS.REC], [rootfs, rootfs, "", ""]);
+  add(ops.mount({
+    field: "root.path",
+    action: "bind rootfs onto itself",
+    source: rootfs,
+    target: rootfs,
+    flags: MS.BIND | MS.REC,
+  }));
   if (inheritMounts) {
     // Only the bind we just made: what the container mounts stays out of other namespaces.
-    add(Op.MOUNT, "root.path: make the rootfs bind private", [MS.PRIVATE | MS.REC], [
-      "",
-      rootfs,
-      "",
-      "",
-    ]);
+    add(ops.mount({
+      field: "root.path",
+      action: "make the rootfs bind private",
+      target: rootfs,
+      flags: MS.PRIVATE | MS.REC,
+    }));
   }
-  add(Op.OPEN_ROOT, "root.path: open rootfs", [], [rootfs]);
+  add(ops.openRoot({ field: "root.path", action: "open rootfs", path: rootfs }));
 
   const mounts = spec.mounts ?? [];
   let devIsBound = false;
-  // Which field owns /dev and /proc in the container (for the labels of what goes there).
+  // Which field owns /dev and /proc in the container (for the steps that put things there).
   let devField = "root.path";
   let procMounted = false;
   for (const [i, m] of mounts.entries()) {
@@ -196,89 +230,122 @@ export function buildPlan(input: PlanInput): LaunchPlan {
     ...(linux.devices ?? []).map((d) => ({ ...d, path: d.path.replace(/(.)\/+$/, "$1") })),
   ];
   // The config's own devices are named by their field; the defaults by whoever owns /dev.
-  const deviceLabel = (i: number, path: string) =>
-    i < defaults.length ? `${devField}: device ${path}` : `linux.devices[${i - defaults.length}]`;
+  const deviceStep = (i: number, action: (device: string) => string) =>
+    i < defaults.length
+      ? { field: devField, action: action(`default device ${devices[i].path}`) }
+      : { field: `linux.devices[${i - defaults.length}]`, action: action(devices[i].path) };
   if (userns) {
     // mknod is refused in a user namespace: bind the host's node instead, as runc does.
     for (const [i, d] of devices.entries()) {
-      const dest = resolveInRoot(rootfs, d.path, "linux.devices");
-      add(Op.MOUNT_IN_ROOT, `${deviceLabel(i, d.path)}: bind from host`, [MS.BIND, 0, 2, 1, 0], [
-        d.path,
-        dest,
-        "",
-        "",
-      ]);
+      add(ops.mountInRoot({
+        ...deviceStep(i, (device) => `bind ${device} from the host`),
+        source: d.path,
+        target: resolveInRoot(rootfs, d.path, "linux.devices"),
+        flags: MS.BIND,
+        create: "file",
+        bind: true,
+      }));
     }
   }
 
-  if (!input.noNewKeyring) add(Op.KEYRING, "new session keyring", [], [`_ses.${input.id ?? ""}`]);
+  if (!input.noNewKeyring) {
+    add(ops.keyring({ action: "join a new session keyring", name: `_ses.${input.id ?? ""}` }));
+  }
   // prestart/createRuntime run in the runtime once the mounts exist; createContainer then
   // runs here, in the container's namespaces, before the root is switched.
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) {
-    add(Op.SYNC_HOOKS, "hooks: wait for prestart and createRuntime hooks");
+    add(ops.syncHooks({ field: "hooks", action: "wait for prestart and createRuntime hooks" }));
   }
-  addHookOps(add, "createContainer", hooks.createContainer, 0);
-  if (inheritMounts) add(Op.CHROOT, "root.path: chroot (the runtime's mount namespace)");
-  else if (input.noPivot) add(Op.MOVE_ROOT, "root.path: move rootfs to / (no pivot)");
-  else add(Op.PIVOT, "root.path: pivot_root");
+  addHookOps(add, "createContainer", hooks.createContainer, "creating");
+  const root = { field: "root.path" };
+  if (inheritMounts) add(ops.chroot({ ...root, action: "chroot (the runtime's mount namespace)" }));
+  else if (input.noPivot) add(ops.moveRoot({ ...root, action: "move rootfs to / (no pivot)" }));
+  else add(ops.pivot({ ...root, action: "pivot_root" }));
   // A cwd the image lacks is made as root, before / can turn read-only (runc, crun too).
-  add(Op.CHDIR, "process.cwd: create if missing", [1], [proc.cwd]);
+  add(ops.chdir({
+    field: "process.cwd",
+    action: `create ${proc.cwd} if missing`,
+    dir: proc.cwd,
+    createMissing: true,
+  }));
 
   if (!userns) {
     for (const [i, d] of devices.entries()) {
       const mode = ((d.fileMode ?? 0o666) & 0o7777) | (S_IF[d.type] ?? 0);
-      add(Op.MKNOD, `${deviceLabel(i, d.path)}: create ${d.path}`, [
+      add(ops.mknod({
+        ...deviceStep(i, (device) => `create ${device}`),
+        path: d.path,
         mode,
-        makedev(d.major ?? 0, d.minor ?? 0),
-        d.uid ?? 0,
-        d.gid ?? 0,
-      ], [d.path]);
+        dev: makedev(d.major ?? 0, d.minor ?? 0),
+        uid: d.uid ?? 0,
+        gid: d.gid ?? 0,
+      }));
     }
   }
   if (!devIsBound) {
     for (const [target, link] of DEV_SYMLINKS) {
-      add(Op.SYMLINK, `${devField}: symlink ${link}`, [], [target, link]);
+      add(ops.symlink({ field: devField, action: `symlink ${link}`, target, link }));
     }
   }
-  if (rootProp) add(Op.MOUNT, "linux.rootfsPropagation", [propFlags], ["", "/", "", ""]);
+  if (rootProp) {
+    add(ops.mount({
+      field: "linux.rootfsPropagation",
+      action: `make / ${rootProp}`,
+      target: "/",
+      flags: propFlags,
+    }));
+  }
 
   // Before /proc/sys turns read-only (engines list it in readonlyPaths), as runc orders it.
   for (const [k, v] of Object.entries(linux.sysctl ?? {})) {
-    add(Op.WRITE_FILE, `linux.sysctl.${k}`, [], [`/proc/sys/${k.replaceAll(".", "/")}`, v]);
+    const path = `/proc/sys/${k.replaceAll(".", "/")}`;
+    add(ops.writeFile({ field: `linux.sysctl.${k}`, action: `write ${path}`, path, content: v }));
   }
   for (const [i, p] of (linux.maskedPaths ?? []).entries()) {
-    add(Op.MASK_PATH, `linux.maskedPaths[${i}]: mask ${p}`, [], [p]);
+    add(ops.maskPath({ field: `linux.maskedPaths[${i}]`, action: `mask ${p}`, path: p }));
   }
   for (const [i, p] of (linux.readonlyPaths ?? []).entries()) {
-    add(Op.MOUNT, `linux.readonlyPaths[${i}]: bind ${p}`, [MS.BIND | MS.REC, 1], [p, p, "", ""]);
-    add(Op.MOUNT, `linux.readonlyPaths[${i}]: remount ${p} read-only`, [
-      MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
-      1,
-    ], ["", p, "", ""]);
+    const field = `linux.readonlyPaths[${i}]`;
+    add(ops.mount({
+      field,
+      action: `bind ${p}`,
+      source: p,
+      target: p,
+      flags: MS.BIND | MS.REC,
+      optionalTarget: true,
+    }));
+    add(ops.mount({
+      field,
+      action: `remount ${p} read-only`,
+      target: p,
+      flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      optionalTarget: true,
+    }));
   }
   if (spec.root?.readonly) {
-    add(Op.MOUNT, "root.readonly: remount / read-only", [MS.REMOUNT | MS.BIND | MS.RDONLY], [
-      "",
-      "/",
-      "",
-      "",
-    ]);
+    add(ops.mount({
+      field: "root.readonly",
+      action: "remount / read-only",
+      target: "/",
+      flags: MS.REMOUNT | MS.BIND | MS.RDONLY,
+    }));
   }
 
   if (spec.hostname !== undefined && spec.hostname !== "") {
-    add(Op.SETHOSTNAME, "hostname", [], [spec.hostname]);
+    const name = spec.hostname;
+    add(ops.sethostname({ field: "hostname", action: `set hostname ${name}`, name }));
   }
   if (spec.domainname !== undefined && spec.domainname !== "") {
-    add(Op.SETDOMAINNAME, "domainname", [], [spec.domainname]);
+    const name = spec.domainname;
+    add(ops.setdomainname({ field: "domainname", action: `set domainname ${name}`, name }));
   }
-  if (newNs.has("network")) add(Op.LO_UP, "linux.namespaces: bring up lo");
+  if (newNs.has("network")) add(ops.loUp({ field: "linux.namespaces", action: "bring up lo" }));
   if (proc.oomScoreAdj !== undefined) {
-    add(Op.WRITE_FILE, "process.oomScoreAdj", [], [
-      "/proc/self/oom_score_adj",
-      String(proc.oomScoreAdj),
-    ]);
+    const path = "/proc/self/oom_score_adj";
+    const content = String(proc.oomScoreAdj);
+    add(ops.writeFile({ field: "process.oomScoreAdj", action: `write ${path}`, path, content }));
   }
   addProcessOps(add, withHome(proc, rootfs), linux, input, true, hooks.startContainer);
-  return { cloneFlags, ops };
+  return { cloneFlags, ops: steps };
 }

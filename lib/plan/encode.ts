@@ -1,7 +1,8 @@
 /**
  * The launch plan: an ordered list of ops the native child executes after clone, encoded in
- * the layout zig/src/plan.zig reads. Each op carries a label (the config field it comes
- * from), so a failure the child reports by step index becomes an error naming that field.
+ * the layout zig/src/plan.zig reads. Each op carries the config field it comes from and what it
+ * does, so a failure the child reports by step index becomes an error naming both. The ops are
+ * made by the constructors in ops.ts, one per kind, never by hand.
  * @module
  */
 
@@ -61,16 +62,50 @@ export const Op = {
 /** An op kind number. */
 export type OpKind = typeof Op[keyof typeof Op];
 
+/**
+ * Where a step comes from and what it does: the two halves of the error it fails with
+ * (`mounts[2]` and `mount proc on /proc` make `mounts[2]: mount proc on /proc: mount: EPERM`).
+ */
+export interface Step {
+  /** The config field the step carries out (`linux.devices[0]`), when one does. */
+  field?: string;
+  /** What the step does (`create /dev/net/tun`, `mount proc on /proc`). */
+  action: string;
+}
+
 /** One planned step. */
-export interface PlanOp {
+export interface PlanOp extends Step {
   /** What to do. */
   kind: OpKind;
   /** Integer arguments (u64). */
   nums: (number | bigint)[];
   /** String or byte arguments. */
   strs: (string | Uint8Array)[];
-  /** The config field and action, for error messages: `mounts[2]: mount proc on /proc`. */
-  label: string;
+}
+
+/**
+ * A PlanOp of `kind` for `step`. Trailing numbers left undefined are not encoded (the init reads
+ * a missing number as 0), so an op is as long as the arguments given; one left undefined before
+ * a given one is encoded as 0.
+ *
+ * @example
+ * ```ts
+ * const op = planOp(Op.UMASK, { field: "process.user.umask", action: "set umask" }, [0o022]);
+ * ```
+ */
+export function planOp(
+  kind: OpKind,
+  step: Step,
+  nums: (number | bigint | undefined)[] = [],
+  strs: (string | Uint8Array)[] = [],
+): PlanOp {
+  let n = nums.length;
+  while (n > 0 && nums[n - 1] === undefined) n--;
+  const given = nums.slice(0, n).map((x) => x ?? 0);
+  const { field, action } = step;
+  return field === undefined
+    ? { kind, action, nums: given, strs }
+    : { kind, field, action, nums: given, strs };
 }
 
 /** A whole plan: clone flags and ops in execution order. */
@@ -100,7 +135,9 @@ export function encodePlan(plan: LaunchPlan): Uint8Array<ArrayBuffer> {
   hv.setBigUint64(8, BigInt(plan.cloneFlags), true);
   parts.push(header);
   for (const op of plan.ops) {
-    if (op.nums.length > 255) throw new Error(`${op.label}: too many numbers for one plan op`);
+    if (op.nums.length > 255) {
+      throw new Error(`${op.field ?? op.action}: too many numbers for one plan op`);
+    }
     const strs = op.strs.map((s) => typeof s === "string" ? enc.encode(s) : s);
     const size = OP_HEADER + op.nums.length * 8 +
       strs.reduce((n, s) => n + 4 + s.length + 1, 0);

@@ -4,7 +4,8 @@
  * @module
  */
 import type { Linux, LinuxNamespace, Process } from "../spec/types.ts";
-import { type LaunchPlan, Op, type PlanOp } from "./encode.ts";
+import type { LaunchPlan, PlanOp } from "./encode.ts";
+import { ops } from "./ops.ts";
 import { inJoinOrder, NAMESPACE_FLAGS } from "../linux/namespaces.ts";
 import { checkPreservedFds } from "../processes.ts";
 import { addProcessOps, affinityOp, PR_SET_DUMPABLE } from "./process_ops.ts";
@@ -38,22 +39,23 @@ export interface ExecPlanInput {
  */
 export function buildExecPlan(input: ExecPlanInput): LaunchPlan {
   checkPreservedFds(input.preserveFds ?? 0);
-  const ops: PlanOp[] = [];
-  const add: Add = (kind, label, nums = [], strs = []) => ops.push({ kind, label, nums, strs });
-  add(Op.SIGNALS_RESET, "reset signal handlers");
+  const steps: PlanOp[] = [];
+  const add: Add = (op) => steps.push(op);
+  add(ops.signalsReset({ action: "reset signal handlers" }));
   affinityOp(add, input.process, "initial");
-  add(Op.PRCTL, "mark non-dumpable", [PR_SET_DUMPABLE, 0, 0]);
+  add(ops.prctl({ action: "mark non-dumpable", option: PR_SET_DUMPABLE, arg2: 0, arg3: 0 }));
   const joins = inJoinOrder(input.namespaces);
   for (const ns of joins) {
-    add(Op.SETNS, `join ${ns.type} namespace`, [NAMESPACE_FLAGS[ns.type]], [ns.path!]);
+    const action = `join ${ns.type} namespace`;
+    add(ops.setns({ action, nsFlag: NAMESPACE_FLAGS[ns.type], path: ns.path! }));
   }
   if (input.chrootTo) {
-    add(Op.OPEN_ROOT, "open the container's root", [], [input.chrootTo]);
-    add(Op.CHROOT, "chroot into the container's root");
+    add(ops.openRoot({ action: "open the container's root", path: input.chrootTo }));
+    add(ops.chroot({ action: "chroot into the container's root" }));
   }
-  add(Op.FORK_PID, "fork into the container's pid namespace", [0]);
-  add(Op.WAIT_PARENT, "wait for the runtime (cgroups)");
+  add(ops.forkPid({ action: "fork into the container's pid namespace", cloneFlags: 0 }));
+  add(ops.waitParent({ action: "wait for the runtime (cgroups)" }));
   affinityOp(add, input.process, "final");
   addProcessOps(add, input.process, input.linux, input, false);
-  return { cloneFlags: 0, ops };
+  return { cloneFlags: 0, ops: steps };
 }

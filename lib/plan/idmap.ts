@@ -8,8 +8,9 @@
  */
 import { SpecError } from "../errors.ts";
 import type { Linux, LinuxIDMapping, Mount } from "../spec/types.ts";
-import { Op, type PlanOp } from "./encode.ts";
+import type { PlanOp } from "./encode.ts";
 import { MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
+import { ops } from "./ops.ts";
 
 /**
  * How many idmapped mounts one container may have (drun-init keeps their fds in a table).
@@ -20,8 +21,6 @@ import { MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
  * ```
  */
 export const MAX_IDMAPPED_MOUNTS = 64;
-
-const AT_RECURSIVE = 0x8000;
 
 /** mount(2) flags that have a mount_setattr attribute, applied to the tree before it moves. */
 const FLAG_ATTRS: [number, number][] = [
@@ -91,12 +90,14 @@ function treeOp(m: Mount, i: number, index: number, linux: Linux, idmap: boolean
         `at most ${MAX_IDMAPPED_MOUNTS} bind mounts with a user namespace`,
       );
     }
-    return {
-      kind: Op.IDMAP_TREE,
-      label: `${field}: clone the bind source ${m.source} before the user namespace`,
-      nums: [index, o.recursive ? AT_RECURSIVE : 0, 0, ...treeAttrs(o)],
-      strs: [m.source!, "", ""],
-    };
+    return ops.idmapTree({
+      field,
+      action: `clone the bind source ${m.source} before the user namespace`,
+      index,
+      recursive: o.recursive,
+      ...treeAttrs(o),
+      source: m.source!,
+    });
   }
   if (!o.bind) {
     throw new SpecError(
@@ -116,24 +117,26 @@ function treeOp(m: Mount, i: number, index: number, linux: Linux, idmap: boolean
       "an idmapped mount needs mappings: its own, or the container's linux.uidMappings",
     );
   }
-  return {
-    kind: Op.IDMAP_TREE,
-    label: `${field}: idmapped bind of ${m.source} for ${m.destination}`,
-    nums: [
-      index,
-      o.recursive ? AT_RECURSIVE : 0,
-      o.idmap === "ridmap" ? AT_RECURSIVE : 0,
-      ...treeAttrs(o),
-    ],
-    strs: [m.source!, mapText(uid), mapText(gid)],
-  };
+  return ops.idmapTree({
+    field,
+    action: `idmapped bind of ${m.source} for ${m.destination}`,
+    index,
+    recursive: o.recursive,
+    idmapRecursive: o.idmap === "ridmap",
+    ...treeAttrs(o),
+    source: m.source!,
+    uidMap: mapText(uid),
+    gidMap: mapText(gid),
+  });
 }
 
 /** attr_set, attr_clr and propagation of a tree, from the mount's flags and r* options. */
-function treeAttrs(o: ReturnType<typeof parseMountOptions>): [number, number, number] {
+function treeAttrs(
+  o: ReturnType<typeof parseMountOptions>,
+): { attrSet: number; attrClr: number; propagation: number } {
   let attrSet = o.attrSet;
   for (const [flag, attr] of FLAG_ATTRS) if (o.flags & flag) attrSet |= attr;
   // One propagation type for the whole tree (mount_setattr takes one); the last one wins.
   const propagation = (o.propagation.at(-1) ?? 0) & ~MS.REC;
-  return [attrSet, o.attrClr, propagation];
+  return { attrSet, attrClr: o.attrClr, propagation };
 }

@@ -1,6 +1,6 @@
 /**
  * What the plan builders take: the spec, the rootfs and the runtime's choices (PlanInput), and
- * the `add` callback every builder appends ops through.
+ * the `add` callback every builder appends ops (made by ops.ts) through.
  * @module
  */
 import type { Spec } from "../spec/types.ts";
@@ -51,9 +51,5 @@ export interface PlanInput {
   rootless?: boolean;
 }
 
-export type Add = (
-  kind: PlanOp["kind"],
-  label: string,
-  nums?: PlanOp["nums"],
-  strs?: PlanOp["strs"],
-) => void;
+/** Appends one op to the plan being built. */
+export type Add = (op: PlanOp) => void;

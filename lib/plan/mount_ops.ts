@@ -5,10 +5,12 @@
  */
 import { join } from "../path.ts";
 import type { Mount } from "../spec/types.ts";
-import { Op } from "./encode.ts";
+import type { Step } from "./encode.ts";
 import { bindRemountFlags, MOUNT_ATTR, MS, parseMountOptions } from "./mount_options.ts";
 import type { Add } from "./input.ts";
+import { type CreateDest, ops } from "./ops.ts";
 
+/** The ops of mount `m` (at config field `field`), whose destination resolves to `dest`. */
 export function addMount(
   add: Add,
   m: Mount,
@@ -19,47 +21,50 @@ export function addMount(
   tree?: number,
 ) {
   const o = parseMountOptions(m.options, m.type);
-  const label = `${field}: mount ${m.type ?? "bind"} on ${m.destination}`;
+  const step = { field, action: `mount ${m.type ?? "bind"} on ${m.destination}` };
   const rel = dest.slice(1) || ".";
   const propagation = o.propagation.reduce((a, b) => a | b, 0);
+  const { attrSet, attrClr } = o;
   if (o.bind) {
-    let kind = 1;
+    let create: CreateDest = "dir";
     try {
-      if (!Deno.statSync(m.source!).isDirectory) kind = 2;
+      if (!Deno.statSync(m.source!).isDirectory) create = "file";
     } catch { /* validation already reported missing sources */ }
     if (tree !== undefined) {
-      add(Op.MOUNT_TREE, `${field}: move the bind tree onto ${m.destination}`, [tree, kind], [
-        rel,
-      ]);
+      const action = `move the bind tree onto ${m.destination}`;
+      add(ops.mountTree({ field, action, index: tree, target: rel, create }));
       return;
     }
-    const flags = MS.BIND | (o.recursive ? MS.REC : 0);
-    add(Op.MOUNT_IN_ROOT, label, [
-      flags,
+    add(ops.mountInRoot({
+      ...step,
+      source: m.source!,
+      target: rel,
+      flags: MS.BIND | (o.recursive ? MS.REC : 0),
       propagation,
-      kind,
-      1,
-      bindRemountFlags(o),
-      o.attrSet,
-      o.attrClr,
-    ], [
-      m.source!,
-      rel,
-      "",
-      "",
-    ]);
+      create,
+      bind: true,
+      remountFlags: bindRemountFlags(o),
+      attrSet,
+      attrClr,
+    }));
     return;
   }
   if (m.type === "cgroup" || m.type === "cgroup2") {
-    addCgroupMount(add, o.flags, dest, label, m.type, cgroupLines, cg);
+    addCgroupMount(add, o.flags, dest, step, m.type, cgroupLines, cg);
     return;
   }
-  add(Op.MOUNT_IN_ROOT, label, [o.flags, propagation, 1, 0, 0, o.attrSet, o.attrClr], [
-    m.source ?? m.type ?? "none",
-    rel,
-    m.type ?? "",
-    o.data,
-  ]);
+  add(ops.mountInRoot({
+    ...step,
+    source: m.source ?? m.type ?? "none",
+    target: rel,
+    fstype: m.type ?? "",
+    data: o.data,
+    flags: o.flags,
+    propagation,
+    create: "dir",
+    attrSet,
+    attrClr,
+  }));
 }
 
 /** What a cgroup mount needs to know about the container. */
@@ -83,13 +88,14 @@ export function ownCgroupLines(): string[] {
 
 /**
  * On a cgroup v2 host, one cgroup2 mount. On v1, a tmpfs with one mount per hierarchy
- * (runc's layout), made read-only afterwards when the options say ro.
+ * (runc's layout), made read-only afterwards when the options say ro. `step` is the mount's
+ * own (`mount cgroup on /sys/fs/cgroup`); each hierarchy's step names the hierarchy.
  */
 export function addCgroupMount(
   add: Add,
   flags: number,
   dest: string,
-  label: string,
+  step: Step,
   type: string,
   lines?: string[],
   cg: CgroupView = { cgroupns: false, userns: false },
@@ -98,21 +104,31 @@ export function addCgroupMount(
   const all = lines ?? ownCgroupLines();
   const v1 = all.map((l) => l.split(":")).filter((p) => p[0] !== "0" && p[1] !== "");
   if (type === "cgroup2" || v1.length === 0) {
-    add(Op.MOUNT_IN_ROOT, label, [flags, 0, 1, 0, 0], ["cgroup2", rel, "cgroup2", ""]);
+    add(ops.mountInRoot({
+      ...step,
+      source: "cgroup2",
+      target: rel,
+      fstype: "cgroup2",
+      flags,
+      create: "dir",
+    }));
     return;
   }
   // Keep the tmpfs's fd (slot 1) when it turns read-only after its submounts exist.
   const keep = flags & MS.RDONLY ? 1 : 0;
-  add(Op.MOUNT_IN_ROOT, `${label} (tmpfs)`, [
-    MS.NOSUID | MS.NODEV | MS.NOEXEC,
-    0,
-    1,
-    0,
-    0,
-    0,
-    0,
-    keep,
-  ], ["tmpfs", rel, "tmpfs", "mode=755"]);
+  add(ops.mountInRoot({
+    field: step.field,
+    action: `${step.action} (tmpfs)`,
+    source: "tmpfs",
+    target: rel,
+    fstype: "tmpfs",
+    data: "mode=755",
+    flags: MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    create: "dir",
+    attrSet: 0,
+    attrClr: 0,
+    keepSlot: keep,
+  }));
   for (const [, controllers, path] of v1) {
     const name = controllers.startsWith("name=") ? controllers.slice(5) : controllers;
     const data = controllers.startsWith("name=") ? `none,${controllers}` : controllers;
@@ -120,31 +136,39 @@ export function addCgroupMount(
     // a user namespace may not mount one at all): bind the container's own cgroup there,
     // as runc does.
     const own = cg.paths?.[controllers.split(",")[0]];
+    const part = { field: step.field, action: `${step.action} (${name})` };
     if (!cg.cgroupns && (own || cg.userns)) {
-      add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [
-        MS.BIND | MS.REC,
-        0,
-        1,
-        1,
-        MS.REMOUNT | MS.BIND | (flags & MS.RDONLY) | MS.NOSUID | MS.NODEV | MS.NOEXEC,
-      ], [own ?? join("/sys/fs/cgroup", name, path ?? "/"), `${rel}/${name}`, "", ""]);
+      add(ops.mountInRoot({
+        ...part,
+        source: own ?? join("/sys/fs/cgroup", name, path ?? "/"),
+        target: `${rel}/${name}`,
+        flags: MS.BIND | MS.REC,
+        create: "dir",
+        bind: true,
+        remountFlags: MS.REMOUNT | MS.BIND | (flags & MS.RDONLY) | MS.NOSUID | MS.NODEV |
+          MS.NOEXEC,
+      }));
       continue;
     }
-    add(Op.MOUNT_IN_ROOT, `${label} (${name})`, [
-      flags | MS.NOSUID | MS.NODEV | MS.NOEXEC,
-      0,
-      1,
-      0,
-      0,
-    ], ["cgroup", `${rel}/${name}`, "cgroup", data]);
+    add(ops.mountInRoot({
+      ...part,
+      source: "cgroup",
+      target: `${rel}/${name}`,
+      fstype: "cgroup",
+      data,
+      flags: flags | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      create: "dir",
+    }));
   }
   if (keep) {
     // Through the fd kept above: a path here would be resolved again, on the host, where a
     // symlink swapped into the rootfs could point it at any filesystem.
-    add(Op.SETATTR_SLOT, `${label} (read-only)`, [
-      1,
-      MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC,
-      0,
-    ]);
+    add(ops.setattrSlot({
+      field: step.field,
+      action: `${step.action} (read-only)`,
+      slot: 1,
+      attrSet: MOUNT_ATTR.RDONLY | MOUNT_ATTR.NOSUID | MOUNT_ATTR.NODEV | MOUNT_ATTR.NOEXEC,
+      attrClr: 0,
+    }));
   }
 }

@@ -209,3 +209,42 @@ export function bindRemountFlags(parsed: ParsedMountOptions): number {
   const extra = parsed.flags & ~(MS.REMOUNT | MS.BIND | MS.REC);
   return extra === 0 ? 0 : MS.REMOUNT | MS.BIND | extra;
 }
+
+/**
+ * The MS_* bits of `flags` by name, for error messages: the option word that sets a bit where
+ * there is one (`ro`, `nosuid`; `rbind` and `rprivate` for a bind or propagation with MS_REC),
+ * else the lower-case MS_ name (`move`, `rec`), else the bit in hex.
+ *
+ * @example
+ * ```ts
+ * import { mountFlagNames, MS } from "./mount_options.ts";
+ * mountFlagNames(MS.NOSUID | MS.STRICTATIME); // ["nosuid", "strictatime"]
+ * mountFlagNames(MS.BIND | MS.REC | MS.RDONLY); // ["ro", "rbind"]
+ * ```
+ */
+export function mountFlagNames(flags: number): string[] {
+  const rec = (flags & MS.REC) !== 0;
+  // MS_REC reads as the "r" of the bind or propagation word it goes with, when there is one.
+  const recTaken = rec && (flags & (MS.BIND | PROPAGATION_BITS)) !== 0;
+  const names: string[] = [];
+  for (let i = 0; i < 32; i++) {
+    const bit = 2 ** i;
+    if (((flags >>> i) & 1) === 0 || (bit === MS.REC && recTaken)) continue;
+    names.push(flagWord(bit, rec));
+  }
+  return names;
+}
+
+const PROPAGATION_BITS = MS.PRIVATE | MS.SHARED | MS.SLAVE | MS.UNBINDABLE;
+
+/** The name of one MS_* bit (see mountFlagNames). */
+function flagWord(bit: number, rec: boolean): string {
+  const withRec = rec && (bit === MS.BIND || bit & PROPAGATION_BITS) ? bit | MS.REC : bit;
+  if (bit === MS.BIND) return withRec === bit ? "bind" : "rbind";
+  const words = [
+    ...Object.entries(PROPAGATION).filter(([, v]) => v === withRec).map(([w]) => w),
+    ...Object.entries(FLAG_OPTIONS).filter(([, o]) => o.set && o.flag === bit).map(([w]) => w),
+    ...Object.entries(MS).filter(([, v]) => v === bit).map(([k]) => k.toLowerCase()),
+  ];
+  return words[0] ?? `0x${bit.toString(16)}`;
+}

@@ -7,7 +7,8 @@ import { join } from "../path.ts";
 import type { Hook, Linux, Process } from "../spec/types.ts";
 import { SpecError } from "../errors.ts";
 import { capMask, lastCap } from "../caps.ts";
-import { NONE, Op } from "./encode.ts";
+import { NONE } from "./encode.ts";
+import { ops } from "./ops.ts";
 import { resolveInRoot } from "./paths.ts";
 import { parseCpuList } from "../spec/cpu_list.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
@@ -78,9 +79,8 @@ export function affinityOp(add: Add, proc: Process, which: "initial" | "final"):
   if (list === undefined) return;
   const cpus = parseCpuList(list);
   if (!cpus.length) return;
-  const mask = new Uint8Array(Math.max(128, Math.ceil((Math.max(...cpus) + 1) / 64) * 8));
-  for (const c of cpus) mask[c >> 3] |= 1 << (c & 7);
-  add(Op.AFFINITY, `process.execCPUAffinity.${which}: run on cpus ${list}`, [], [mask]);
+  const field = `process.execCPUAffinity.${which}`;
+  add(ops.affinity({ field, action: `run on cpus ${list}`, cpus }));
 }
 
 /** What both the init and an exec'd process do last: limits, ids, caps, filter, exec. */
@@ -93,58 +93,76 @@ export function addProcessOps(
   startHooks?: Hook[],
 ): void {
   for (const [i, r] of (proc.rlimits ?? []).entries()) {
-    add(Op.RLIMIT, `process.rlimits[${i}]: ${r.type}`, [RLIMITS[r.type], u64(r.soft), u64(r.hard)]);
+    add(ops.rlimit({
+      field: `process.rlimits[${i}]`,
+      action: `set ${r.type}`,
+      resource: RLIMITS[r.type],
+      soft: u64(r.soft),
+      hard: u64(r.hard),
+    }));
   }
   if (linux.personality) {
-    add(Op.PERSONALITY, "linux.personality", [linux.personality.domain === "LINUX32" ? 0x0008 : 0]);
+    const domain = linux.personality.domain;
+    add(ops.personality({
+      field: "linux.personality",
+      action: `set personality ${domain}`,
+      persona: domain === "LINUX32" ? 0x0008 : 0,
+    }));
   }
   if (proc.ioPriority) {
-    add(Op.IOPRIO, "process.ioPriority", [
-      IOPRIO_CLASSES[proc.ioPriority.class],
-      proc.ioPriority.priority,
-    ]);
+    const io = proc.ioPriority;
+    add(ops.ioprio({
+      field: "process.ioPriority",
+      action: `set ${io.class} priority ${io.priority}`,
+      ioClass: IOPRIO_CLASSES[io.class],
+      level: io.priority,
+    }));
   }
   if (proc.scheduler) {
     const sc = proc.scheduler;
-    const flags = (sc.flags ?? []).reduce((f, n) => f | (SCHED_FLAGS[n] ?? 0), 0);
-    add(Op.SCHED, "process.scheduler", [
-      SCHED_POLICIES[sc.policy],
-      flags,
-      BigInt.asUintN(32, BigInt(sc.nice ?? 0)),
-      sc.priority ?? 0,
-      sc.runtime ?? 0,
-      sc.deadline ?? 0,
-      sc.period ?? 0,
-    ]);
+    add(ops.sched({
+      field: "process.scheduler",
+      action: `set ${sc.policy}`,
+      policy: SCHED_POLICIES[sc.policy],
+      flags: (sc.flags ?? []).reduce((f, n) => f | (SCHED_FLAGS[n] ?? 0), 0),
+      nice: sc.nice ?? 0,
+      priority: sc.priority ?? 0,
+      runtime: sc.runtime ?? 0,
+      deadline: sc.deadline ?? 0,
+      period: sc.period ?? 0,
+    }));
   }
-  add(Op.SETSID, "setsid");
+  add(ops.setsid({ action: "start a new session" }));
   if (proc.terminal) {
-    add(Op.CONSOLE, "process.terminal: set up the pty", [
-      proc.consoleSize?.height ?? 0,
-      proc.consoleSize?.width ?? 0,
-    ]);
+    add(ops.console({
+      field: "process.terminal",
+      action: "set up the pty",
+      rows: proc.consoleSize?.height ?? 0,
+      cols: proc.consoleSize?.width ?? 0,
+    }));
   }
 
   // Close what the init inherited from the runtime before any filter exists (a profile need
   // not allow close_range); what is opened after this is close-on-exec.
-  add(Op.CLOSE_FDS, "close inherited fds", [
-    3 + (input.preserveFds ?? 0),
-    ...(input.seccomp?.listenerFd !== undefined && input.seccomp.listenerFd >= 0
-      ? [input.seccomp.listenerFd]
-      : []),
-  ]);
+  const listener = input.seccomp?.listenerFd;
+  add(ops.closeFds({
+    action: "close inherited fds",
+    from: 3 + (input.preserveFds ?? 0),
+    keep: listener !== undefined && listener >= 0 ? [listener] : [],
+  }));
 
   // Seccomp without no_new_privs must go in while we still hold CAP_SYS_ADMIN; with it, as
   // late as possible so the profile need not allow the runtime's own setup.
   const seccompOp = () => {
     const s = input.seccomp!;
-    add(Op.SECCOMP, "linux.seccomp", [
-      s.flags,
-      s.listenerFd ?? NONE,
-      s.timeoutMs ?? DEFAULT_SECCOMP_TIMEOUT_MS,
-    ], [
-      s.program,
-    ]);
+    add(ops.seccomp({
+      field: "linux.seccomp",
+      action: "install the filter",
+      program: s.program,
+      flags: s.flags,
+      listenerFd: s.listenerFd,
+      timeoutMs: s.timeoutMs ?? DEFAULT_SECCOMP_TIMEOUT_MS,
+    }));
   };
   if (input.seccomp && !proc.noNewPrivileges) seccompOp();
 
@@ -153,17 +171,22 @@ export function addProcessOps(
   // keep the runtime's own full set (mount, module loading) because a field was left out.
   const caps = proc.capabilities ?? {};
   const last = lastCap();
-  add(Op.CAPS_BOUNDING, "process.capabilities.bounding", [
-    capMask(caps.bounding, "process.capabilities.bounding", last),
-    last,
-  ]);
-  add(Op.PRCTL, "keep capabilities across setuid", [PR_SET_KEEPCAPS, 1, 0]);
+  add(ops.capsBounding({
+    field: "process.capabilities.bounding",
+    action: "drop the capabilities not listed",
+    keep: capMask(caps.bounding, "process.capabilities.bounding", last),
+    lastCap: last,
+  }));
+  add(ops.prctl({
+    action: "keep capabilities across setuid",
+    option: PR_SET_KEEPCAPS,
+    arg2: 1,
+    arg3: 0,
+  }));
   if (!input.setgroupsDenied) {
-    const groups = new Uint8Array(4 * (user.additionalGids?.length ?? 0));
-    (user.additionalGids ?? []).forEach((g, i) =>
-      new DataView(groups.buffer).setUint32(i * 4, g, true)
-    );
-    add(Op.SETGROUPS, "process.user.additionalGids", [], [groups]);
+    const gids = user.additionalGids ?? [];
+    const field = "process.user.additionalGids";
+    add(ops.setgroups({ field, action: `set groups [${gids.join(",")}]`, gids }));
   } else if (user.additionalGids?.length) {
     throw new SpecError(
       "process.user.additionalGids",
@@ -171,57 +194,92 @@ export function addProcessOps(
         "/etc/subgid to use them)",
     );
   }
-  add(Op.SETRESGID, "process.user.gid", [user.gid, user.gid, user.gid]);
-  add(Op.SETRESUID, "process.user.uid", [user.uid, user.uid, user.uid]);
-  add(Op.PRCTL, "stop keeping capabilities", [PR_SET_KEEPCAPS, 0, 0]);
+  add(ops.setresgid({ field: "process.user.gid", action: `set gid ${user.gid}`, gid: user.gid }));
+  add(ops.setresuid({ field: "process.user.uid", action: `set uid ${user.uid}`, uid: user.uid }));
+  add(ops.prctl({
+    action: "stop keeping capabilities",
+    option: PR_SET_KEEPCAPS,
+    arg2: 0,
+    arg3: 0,
+  }));
   const permitted = capMask(caps.permitted, "process.capabilities.permitted", last);
   const inheritable = capMask(caps.inheritable, "process.capabilities.inheritable", last);
-  add(Op.CAPSET, "process.capabilities", [
-    capMask(caps.effective, "process.capabilities.effective", last),
+  add(ops.capset({
+    field: "process.capabilities",
+    action: "set the capabilities",
+    effective: capMask(caps.effective, "process.capabilities.effective", last),
     permitted,
     inheritable,
-  ]);
+  }));
   // The kernel raises an ambient cap only if it is permitted and inheritable; like runc we
   // leave the others out rather than fail (`runc spec` itself lists ambient caps that way).
   const ambient = capMask(caps.ambient, "process.capabilities.ambient", last) & permitted &
     inheritable;
-  if (ambient) add(Op.CAPS_AMBIENT, "process.capabilities.ambient", [ambient, last]);
-  add(Op.UMASK, "process.user.umask", [user.umask ?? 0o022]);
-  add(Op.CHDIR, "process.cwd", [], [proc.cwd]);
-  if (proc.noNewPrivileges) add(Op.PRCTL, "process.noNewPrivileges", [PR_SET_NO_NEW_PRIVS, 1, 0]);
+  if (ambient) {
+    add(ops.capsAmbient({
+      field: "process.capabilities.ambient",
+      action: "raise the ambient capabilities",
+      raise: ambient,
+      lastCap: last,
+    }));
+  }
+  const mask = user.umask ?? 0o022;
+  const umask = `set umask 0${mask.toString(8).padStart(3, "0")}`;
+  add(ops.umask({ field: "process.user.umask", action: umask, mask }));
+  add(ops.chdir({ field: "process.cwd", action: `enter ${proc.cwd}`, dir: proc.cwd }));
+  if (proc.noNewPrivileges) {
+    add(ops.prctl({
+      field: "process.noNewPrivileges",
+      action: "set no_new_privs",
+      option: PR_SET_NO_NEW_PRIVS,
+      arg2: 1,
+      arg3: 0,
+    }));
+  }
 
   // Resolved as the container's user in its cwd, and, with no_new_privs, before the filter.
   const env = proc.env ?? [];
   const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ??
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const args = proc.args ?? [];
-  add(Op.RESOLVE_EXEC, `process.args[0]: ${args[0]}`, [], [args[0], pathVar]);
+  const arg0 = { field: "process.args[0]" };
+  add(ops.resolveExec({ ...arg0, action: `find ${args[0]}`, file: args[0], searchPath: pathVar }));
   // Nothing of ours after the filter but READY (a store the seccomp helper sends), the
   // exec fifo and execve: a profile may deny or notify any other syscall.
   const bind = waitForStart && input.bindUntilStart;
-  if (!bind) add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0]);
+  const pdeath = {
+    action: "clear parent-death signal",
+    option: PR_SET_PDEATHSIG,
+    arg2: 0,
+    arg3: 0,
+  };
+  if (!bind) add(ops.prctl(pdeath));
   if (input.seccomp && proc.noNewPrivileges) seccompOp();
-  add(Op.READY, "report ready");
-  if (waitForStart) add(Op.FIFO_WAIT, "wait for start (exec fifo)", [0]);
-  // Best effort (num 3): after the filter a profile may deny prctl; the container then only
-  // keeps dying with its `run`.
-  if (bind) add(Op.PRCTL, "clear parent-death signal", [PR_SET_PDEATHSIG, 0, 0, 1]);
-  addHookOps(add, "startContainer", startHooks, 1);
-  add(Op.EXEC, `process.args[0]: exec ${args[0]}`, [args.length], [...args, ...env]);
+  add(ops.ready({ action: "report ready" }));
+  if (waitForStart) add(ops.fifoWait({ action: "wait for start (exec fifo)", slot: 0 }));
+  // Best effort: after the filter a profile may deny prctl; the container then only keeps
+  // dying with its `run`.
+  if (bind) add(ops.prctl({ ...pdeath, bestEffort: true }));
+  addHookOps(add, "startContainer", startHooks, "created");
+  add(ops.exec({ ...arg0, action: `exec ${args[0]}`, args, env }));
 }
 
-/** RUN_HOOK ops for hooks the init runs itself; `state` 0 = creating, 1 = created. */
-export function addHookOps(add: Add, kind: string, hooks: Hook[] | undefined, state: number): void {
+/** RUN_HOOK ops for hooks the init runs itself, given the state they are shown. */
+export function addHookOps(
+  add: Add,
+  kind: string,
+  hooks: Hook[] | undefined,
+  state: "creating" | "created",
+): void {
   for (const [i, h] of (hooks ?? []).entries()) {
-    const args = h.args?.length ? h.args : [h.path];
-    add(Op.RUN_HOOK, `hooks.${kind}[${i}]: run ${h.path}`, [
-      args.length,
-      (h.timeout ?? 0) * 1000,
+    add(ops.runHook({
+      field: `hooks.${kind}[${i}]`,
+      action: `run ${h.path}`,
+      path: h.path,
+      args: h.args?.length ? h.args : [h.path],
+      env: h.env ?? [],
+      timeoutMs: (h.timeout ?? 0) * 1000,
       state,
-    ], [
-      h.path,
-      ...args,
-      ...(h.env ?? []),
-    ]);
+    }));
   }
 }

@@ -120,3 +120,29 @@ Deno.test("mounts: rro reaches every submount, ro only the top one", async () =>
     await b.cleanup();
   }
 });
+
+Deno.test("mounts: a mount the kernel refuses names its field, flags and data", async () => {
+  const spec = probeSpec(["exit", "0"]);
+  const i = spec.mounts!.length;
+  spec.mounts!.push({
+    destination: "/bad",
+    type: "tmpfs",
+    source: "tmpfs",
+    options: ["nosuid", "noexec", "size=bogus"],
+  });
+  const b = makeProbeBundle(spec);
+  try {
+    const r = await drun(b, ["run", "--bundle", b.dir, "badmount1"]);
+    assert.notEqual(r.code, 0);
+    const err = r.stderr.trim();
+    assert.equal(err.split("\n").length, 1, r.stderr);
+    assert.ok(
+      err.includes(
+        `mounts[${i}]: mount tmpfs on /bad (flags nosuid,noexec, data size=bogus): mount: EINVAL`,
+      ),
+      err,
+    );
+  } finally {
+    await b.cleanup();
+  }
+});

@@ -42,10 +42,11 @@ Deno.test("native limits: a 20 KB mount destination fails in the init with ENAME
   const plan = {
     cloneFlags: 0,
     ops: [
-      { kind: Op.OPEN_ROOT, label: "open root", nums: [], strs: [root] },
+      { kind: Op.OPEN_ROOT, action: "open root", nums: [], strs: [root] },
       {
         kind: Op.MOUNT_IN_ROOT,
-        label: "mounts[0]: mount tmpfs",
+        field: "mounts[0]",
+        action: "mount tmpfs",
         nums: [0, 0, 1, 0, 0],
         strs: ["tmpfs", `${"d/".repeat(10_000)}x`, "tmpfs", ""],
       },

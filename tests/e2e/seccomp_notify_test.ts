@@ -371,7 +371,7 @@ Deno.test({
             assert.ok(r.ms < 1000, `${label}: failed after ${r.ms.toFixed(0)} ms`);
             assert.match(
               r.stderr,
-              /linux\.seccomp: send seccomp listener to listenerPath/,
+              /linux\.seccomp: install the filter: send seccomp listener to listenerPath/,
               r.stderr,
             );
             assert.deepEqual(snapshot(b.root).state, before.state);

@@ -28,7 +28,8 @@ function render(): unknown {
     cloneFlags: `0x${plan.cloneFlags.toString(16)}`,
     ops: plan.ops.map((o) => ({
       op: NAMES.get(o.kind),
-      label: o.label,
+      ...(o.field === undefined ? {} : { field: o.field }),
+      action: o.action,
       nums: o.nums.map((n) => BigInt.asUintN(64, BigInt(n)).toString(16)),
       strs: o.strs.map((s) =>
         typeof s === "string"

@@ -30,7 +30,8 @@ Deno.test("idmap plan: IDMAP_TREE before the fork, MOUNT_TREE where the bind was
   // index 0, recursive clone and attr, MOUNT_ATTR_RDONLY, the container's maps as text.
   assert.deepEqual(op.nums, [0, 0x8000, 0x8000, 1, 0, 0]);
   assert.deepEqual(op.strs, ["/tmp", "0 100000 65536\n", "0 100000 65536\n"]);
-  assert.match(op.label, /^mounts\[\d+\]: idmapped bind of \/tmp/);
+  assert.match(op.field!, /^mounts\[\d+\]$/);
+  assert.match(op.action, /^idmapped bind of \/tmp/);
   const move = plan.ops.find((o) => o.kind === Op.MOUNT_TREE)!;
   assert.deepEqual([move.nums, move.strs], [[0, 1], ["data"]]);
   assert.ok(!plan.ops.some((o) => o.kind === Op.MOUNT_IN_ROOT && o.strs[1] === "data"));

@@ -42,7 +42,7 @@ Deno.test("contract: the plan header and op layout match zig/src/plan.zig", () =
   const src = zig("plan.zig");
   const bytes = encodePlan({
     cloneFlags: 0,
-    ops: [{ kind: Op.READY, label: "r", nums: [], strs: [] }],
+    ops: [{ kind: Op.READY, action: "r", nums: [], strs: [] }],
   });
   const dv = new DataView(bytes.buffer);
   assert.equal(dv.getUint32(0, true), Number(/MAGIC: u32 = (0x[0-9a-f]+)/.exec(src)![1]));

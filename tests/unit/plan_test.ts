@@ -97,8 +97,8 @@ Deno.test("plan: order of the steps that matter", () => {
   // Namespaces from runc's default: pid, network, ipc, uts, mount (+ cgroup).
   assert.equal(plan.cloneFlags & 0x20000000, 0x20000000);
   // cgroup v1 lines give a tmpfs plus one mount per hierarchy.
-  assert.ok(plan.ops.some((o) => o.label.includes("(memory)")));
-  assert.ok(plan.ops.some((o) => o.label.includes("(systemd)")));
+  assert.ok(plan.ops.some((o) => o.action.includes("(memory)")));
+  assert.ok(plan.ops.some((o) => o.action.includes("(systemd)")));
 
   spec.process!.noNewPrivileges = false;
   const plan2 = buildPlan({
@@ -132,7 +132,7 @@ Deno.test("plan: config errors name the field before anything runs", () => {
 Deno.test("plan: encoding matches the layout zig/src/plan.zig reads", () => {
   const bytes = encodePlan({
     cloneFlags: 0x20000000,
-    ops: [{ kind: Op.MOUNT, label: "x", nums: [5, -1], strs: ["ab", new Uint8Array([1, 0, 2])] }],
+    ops: [{ kind: Op.MOUNT, action: "x", nums: [5, -1], strs: ["ab", new Uint8Array([1, 0, 2])] }],
   });
   const dv = new DataView(bytes.buffer);
   assert.equal(dv.getUint32(0, true), 0x4e555244);
@@ -165,8 +165,10 @@ Deno.test("plan: no mount namespace listed: chroot, and only the rootfs bind is 
   // Every mount that names a target names the rootfs or a path in it, never the runtime's "/".
   const mounts = plan.ops.filter((o) => o.kind === Op.MOUNT && o.strs[1] === "/");
   const beforeChroot = mounts.filter((o) => plan.ops.indexOf(o) < kinds.indexOf(Op.CHROOT));
-  assert.deepEqual(beforeChroot.map((o) => o.label), []);
-  const bind = plan.ops.findIndex((o) => o.label === "root.path: bind rootfs onto itself");
+  assert.deepEqual(beforeChroot.map((o) => o.action), []);
+  const bind = plan.ops.findIndex((o) =>
+    o.field === "root.path" && o.action === "bind rootfs onto itself"
+  );
   const priv = plan.ops[bind + 1];
   assert.deepEqual([priv.strs[1], priv.nums[0]], ["/x", 0x40000 | 0x4000]);
   assert.ok(bind < plan.ops.findIndex((o) => o.kind === Op.OPEN_ROOT));
