@@ -45,16 +45,19 @@ fn ptr(p: anytype) usize {
     return @intFromPtr(p);
 }
 
-const AT_FDCWD: usize = @bitCast(@as(isize, -100));
-const O_RDONLY: usize = 0;
-const O_WRONLY: usize = 1;
-const O_CREAT: usize = 0o100;
-const O_TRUNC: usize = 0o1000;
-const O_DIRECTORY: usize = 0o200000;
-const O_CLOEXEC: usize = 0o2000000;
-const EINTR: usize = 4;
-const SIGKILL: usize = 9;
-const SIGCHLD: usize = 17;
+/// open(2) flags as the raw syscall takes them (std's O is a packed struct).
+fn oflags(comptime o: linux.O) usize {
+    return @as(u32, @bitCast(o));
+}
+
+const AT_FDCWD: usize = @bitCast(@as(isize, linux.AT.FDCWD));
+const O_RDONLY = oflags(.{});
+const O_WRONLY = oflags(.{ .ACCMODE = .WRONLY });
+const O_CREAT = oflags(.{ .CREAT = true });
+const O_TRUNC = oflags(.{ .TRUNC = true });
+const O_DIRECTORY = oflags(.{ .DIRECTORY = true });
+const O_CLOEXEC = oflags(.{ .CLOEXEC = true });
+const EINTR: usize = @intFromEnum(linux.E.INTR);
 
 fn exit(code: usize) noreturn {
     _ = sys(nr(.exit_group), code, 0, 0, 0, 0, 0);
@@ -433,6 +436,10 @@ fn putNs() void {
     putc('}');
 }
 
+/// Where a `struct linux_dirent64` keeps its record length and its name.
+const reclen_at = @offsetOf(linux.dirent64, "reclen");
+const name_at = @offsetOf(linux.dirent64, "name");
+
 fn putFds() void {
     const dfd = openat("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (errnoOf(dfd) != 0) {
@@ -444,10 +451,10 @@ fn putFds() void {
         const r = sys3(nr(.getdents64), dfd, ptr(&dents_buf), dents_buf.len);
         if (errnoOf(r) != 0 or r == 0) break;
         var off: usize = 0;
-        while (off + 19 < r) {
-            const reclen = std.mem.readInt(u16, dents_buf[off + 16 ..][0..2], .little);
-            if (reclen < 20 or off + reclen > r) break :outer;
-            const name = std.mem.sliceTo(dents_buf[off + 19 .. off + reclen], 0);
+        while (off + name_at < r) {
+            const reclen = std.mem.readInt(u16, dents_buf[off + reclen_at ..][0..2], .little);
+            if (reclen < name_at + 1 or off + reclen > r) break :outer;
+            const name = std.mem.sliceTo(dents_buf[off + name_at .. off + reclen], 0);
             off += reclen;
             const v = parseNum(name) orelse continue;
             if (name[0] < '0' or name[0] > '9' or v == dfd) continue;
@@ -559,7 +566,7 @@ fn report() void {
     putc('}');
 
     put(",\"no_new_privs\":");
-    const nnp = sys(nr(.prctl), 39, 0, 0, 0, 0, 0); // PR_GET_NO_NEW_PRIVS
+    const nnp = sys(nr(.prctl), @intFromEnum(linux.PR.GET_NO_NEW_PRIVS), 0, 0, 0, 0, 0);
     put(if (errnoOf(nnp) != 0) "null" else if (nnp != 0) "true" else "false");
 
     put(",\"seccomp\":");
@@ -699,9 +706,9 @@ fn actAlloc(mib: u64) void {
         return;
     }
     const len = std.math.mul(u64, mib, 1 << 20) catch std.math.maxInt(u64);
-    const PROT_RW = 0x1 | 0x2;
-    const MAP_PRIVATE_ANON = 0x02 | 0x20;
-    const addr = sys(nr(.mmap), 0, len, PROT_RW, MAP_PRIVATE_ANON, @bitCast(@as(isize, -1)), 0);
+    const prot = linux.PROT.READ | linux.PROT.WRITE;
+    const flags: u32 = @bitCast(linux.MAP{ .TYPE = .PRIVATE, .ANONYMOUS = true });
+    const addr = sys(nr(.mmap), 0, len, prot, flags, @bitCast(@as(isize, -1)), 0);
     put("{\"alloc\":");
     putU(mib);
     const e = errnoOf(addr);
@@ -726,10 +733,10 @@ fn actFork(n: u64) void {
     var first_err: usize = 0;
     while (ok < n) {
         if (ok == child_pids.len) {
-            first_err = 11; // EAGAIN: our own table is full
+            first_err = @intFromEnum(linux.E.AGAIN); // our own table is full
             break;
         }
-        const r = sys(nr(.clone), SIGCHLD, 0, 0, 0, 0, 0);
+        const r = sys(nr(.clone), linux.SIG.CHLD, 0, 0, 0, 0, 0);
         const e = errnoOf(r);
         if (e == EINTR) continue;
         if (e != 0) {
@@ -751,7 +758,7 @@ fn actFork(n: u64) void {
     putU(first_err);
     put("}\n");
     flush(1);
-    for (child_pids[0..ok]) |pid| _ = sys3(nr(.kill), pid, SIGKILL, 0);
+    for (child_pids[0..ok]) |pid| _ = sys3(nr(.kill), pid, linux.SIG.KILL, 0);
     for (child_pids[0..ok]) |pid| {
         var st: u32 = 0;
         while (errnoOf(sys(nr(.wait4), pid, ptr(&st), 0, 0, 0, 0)) == EINTR) {}
@@ -784,19 +791,19 @@ fn actSignal() noreturn {
     // {"signal":N} and exits with 128+N.
     const sa = KSigaction{
         .handler = @intFromPtr(&onSignal),
-        .flags = 0x04000000, // SA_RESTORER
+        .flags = linux.SA.RESTORER,
         .restorer = @intFromPtr(&linux.restore_rt),
         .mask = std.math.maxInt(u64),
     };
     var sig: usize = 1;
     while (sig <= 64) : (sig += 1) {
         switch (sig) {
-            9, 19, 17, 18, 23, 28 => continue,
+            linux.SIG.KILL, linux.SIG.STOP, linux.SIG.CHLD, linux.SIG.CONT, linux.SIG.URG, linux.SIG.WINCH => continue,
             else => _ = sys(nr(.rt_sigaction), sig, ptr(&sa), 0, 8, 0, 0),
         }
     }
     const empty: u64 = 0;
-    _ = sys(nr(.rt_sigprocmask), 2, ptr(&empty), 0, 8, 0, 0); // SIG_SETMASK
+    _ = sys(nr(.rt_sigprocmask), linux.SIG.SETMASK, ptr(&empty), 0, 8, 0, 0);
     put("{\"ready\":true}\n");
     flush(1);
     while (true) _ = sys3(nr(.pause), 0, 0, 0);

@@ -8,6 +8,7 @@ const plan = @import("plan.zig");
 const sync = @import("sync.zig");
 const handoff = @import("handoff.zig");
 const idmap = @import("idmap.zig");
+const linux = std.os.linux;
 
 pub const Kind = enum(u16) {
     wait_parent = 1,
@@ -117,7 +118,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             // Payload: the two hook states (lengths packed in value), then the seccomp state.
             const n1: usize = @intCast(@as(u64, @bitCast(m.value)) & 0xffffffff);
             const n2: usize = @intCast(@as(u64, @bitCast(m.value)) >> 32);
-            if (n1 + n2 > body.len) return .{ .errno = 22, .detail = "malformed GO payload" };
+            if (n1 + n2 > body.len) return .{ .errno = sys.errno(.INVAL), .detail = "malformed GO payload" };
             hook_state[0] = body[0..n1];
             hook_state[1] = body[n1 .. n1 + n2];
             go_payload = body[n1 + n2 ..];
@@ -153,12 +154,12 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         .pivot => {
             if (chk(sys.syscall1(.fchdir, root_fd), "fchdir(rootfs)")) |f| return f;
             if (chk(sys.syscall2(.pivot_root, sys.ptr("."), sys.ptr(".")), "pivot_root")) |f| return f;
-            if (chk(sys.syscall2(.umount2, sys.ptr("."), sys.MNT_DETACH), "umount old root")) |f| return f;
+            if (chk(sys.syscall2(.umount2, sys.ptr("."), linux.MNT.DETACH), "umount old root")) |f| return f;
             return chk(sys.syscall1(.chdir, sys.ptr("/")), "chdir(/)");
         },
         .move_root => {
             if (chk(sys.syscall1(.fchdir, root_fd), "fchdir(rootfs)")) |f| return f;
-            if (chk(sys.syscall5(.mount, sys.ptr("."), sys.ptr("/"), 0, sys.MS_MOVE, 0), "mount --move rootfs /")) |f| return f;
+            if (chk(sys.syscall5(.mount, sys.ptr("."), sys.ptr("/"), 0, linux.MS.MOVE, 0), "mount --move rootfs /")) |f| return f;
             if (chk(sys.syscall1(.chroot, sys.ptr(".")), "chroot")) |f| return f;
             return chk(sys.syscall1(.chdir, sys.ptr("/")), "chdir(/)");
         },
@@ -182,7 +183,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
                 if (data.len > 0) sys.ptr(data.p) else 0,
             );
             // Masked and read-only paths name files that may not exist in every image.
-            if (op.num(1) == 1 and sys.errnoOf(rc) == 2) return null;
+            if (op.num(1) == 1 and sys.errnoOf(rc) == sys.errno(.NOENT)) return null;
             return chk(rc, "mount");
         },
         .mknod => {
@@ -192,22 +193,22 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             var i: usize = 1;
             while (i < path.len) : (i += 1) {
                 if (p[i] != '/') continue;
-                if (i >= comp_buf.len) return .{ .errno = 36, .detail = "device path" };
+                if (i >= comp_buf.len) return .{ .errno = sys.errno(.NAMETOOLONG), .detail = "device path" };
                 @memcpy(comp_buf[0..i], p[0..i]);
                 comp_buf[i] = 0;
                 const mk = sys.syscall3(.mkdirat, sys.AT_FDCWD, sys.ptr(&comp_buf), 0o755);
-                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != 17) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir device parent" };
+                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != sys.errno(.EXIST)) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir device parent" };
             }
             const rc = sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(p), op.num(0), op.num(1));
-            if (sys.errnoOf(rc) == 17) return null; // EEXIST: the image ships the node
+            if (sys.errnoOf(rc) == sys.errno(.EXIST)) return null; // the image ships the node
             if (chk(rc, "mknod")) |f| return f;
             // The mode exactly as configured: mknod applied our umask to it.
             if (chk(sys.syscall4(.fchmodat, sys.AT_FDCWD, sys.ptr(p), op.num(0) & 0o7777, 0), "chmod device")) |f| return f;
-            return chk(sys.syscall5(.fchownat, sys.AT_FDCWD, sys.ptr(p), op.num(2), op.num(3), 0x100), "chown device");
+            return chk(sys.syscall5(.fchownat, sys.AT_FDCWD, sys.ptr(p), op.num(2), op.num(3), linux.AT.SYMLINK_NOFOLLOW), "chown device");
         },
         .symlink => {
             const rc = sys.syscall3(.symlinkat, sys.ptr(op.str(0).p), sys.AT_FDCWD, sys.ptr(op.str(1).p));
-            if (sys.errnoOf(rc) == 17) return null;
+            if (sys.errnoOf(rc) == sys.errno(.EXIST)) return null;
             return chk(rc, "symlink");
         },
         .sethostname => {
@@ -225,16 +226,16 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         .chdir => {
             const dir = op.str(0);
             const rc = sys.syscall1(.chdir, sys.ptr(dir.p));
-            if (sys.errnoOf(rc) != 2 or op.num(0) != 1) return chk(rc, "chdir");
+            if (sys.errnoOf(rc) != sys.errno(.NOENT) or op.num(0) != 1) return chk(rc, "chdir");
             // num 0 = 1: make the missing directories (0755), then enter.
             var i: usize = 1;
             while (i <= dir.len) : (i += 1) {
                 if (i != dir.len and dir.p[i] != '/') continue;
-                if (i >= comp_buf.len) return .{ .errno = 36, .detail = "cwd" };
+                if (i >= comp_buf.len) return .{ .errno = sys.errno(.NAMETOOLONG), .detail = "cwd" };
                 @memcpy(comp_buf[0..i], dir.p[0..i]);
                 comp_buf[i] = 0;
                 const mk = sys.syscall3(.mkdirat, sys.AT_FDCWD, sys.ptr(&comp_buf), 0o755);
-                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != 17) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir" };
+                if (sys.errnoOf(mk) != 0 and sys.errnoOf(mk) != sys.errno(.EXIST)) return .{ .errno = sys.errnoOf(mk), .detail = "mkdir" };
             }
             return chk(sys.syscall1(.chdir, sys.ptr(dir.p)), "chdir");
         },
@@ -244,8 +245,8 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             var cap: u6 = 0;
             while (cap <= op.num(1)) : (cap += 1) {
                 if (keep & (@as(u64, 1) << cap) == 0) {
-                    const rc = sys.syscall2(.prctl, sys.PR_CAPBSET_DROP, cap);
-                    if (sys.errnoOf(rc) != 22) if (chk(rc, "drop bounding capability")) |f| return f;
+                    const rc = sys.syscall2(.prctl, sys.pr(.CAPBSET_DROP), cap);
+                    if (sys.errnoOf(rc) != sys.errno(.INVAL)) if (chk(rc, "drop bounding capability")) |f| return f;
                 }
                 if (cap == 63) break;
             }
@@ -256,7 +257,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             return chk(rc, "prctl");
         },
         .capset => {
-            const hdr = [2]u32{ 0x20080522, 0 };
+            const hdr = [2]u32{ sys.LINUX_CAPABILITY_VERSION_3, 0 };
             const e = op.num(0);
             const p = op.num(1);
             const i = op.num(2);
@@ -271,7 +272,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             var cap: u6 = 0;
             while (cap <= op.num(1)) : (cap += 1) {
                 if (want & (@as(u64, 1) << cap) != 0) {
-                    if (chk(sys.syscall5(.prctl, sys.PR_CAP_AMBIENT, sys.PR_CAP_AMBIENT_RAISE, cap, 0, 0), "raise ambient capability")) |f| return f;
+                    if (chk(sys.syscall5(.prctl, sys.pr(.CAP_AMBIENT), linux.PR.CAP_AMBIENT_RAISE, cap, 0, 0), "raise ambient capability")) |f| return f;
                 }
                 if (cap == 63) break;
             }
@@ -307,7 +308,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .resolve_exec => return resolveExec(op.str(0), op.str(1)),
         .exec => {
-            const v = vectors(op, 0, @intCast(op.num(0))) orelse return .{ .errno = 12, .detail = "argv and envp" };
+            const v = vectors(op, 0, @intCast(op.num(0))) orelse return .{ .errno = sys.errno(.NOMEM), .detail = "argv and envp" };
             const rc = sys.syscall3(.execve, sys.ptr(&exec_path), sys.ptr(v.argv), sys.ptr(v.envp));
             return chk(rc, "execve");
         },
@@ -315,27 +316,27 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             var sig: usize = 1;
             const act = [4]usize{ 0, 0, 0, 0 }; // SIG_DFL, flags 0, no restorer, empty mask
             while (sig <= 64) : (sig += 1) {
-                if (sig == 9 or sig == 19) continue;
+                if (sig == linux.SIG.KILL or sig == linux.SIG.STOP) continue;
                 _ = sys.syscall4(.rt_sigaction, sig, sys.ptr(&act), 0, 8);
             }
             const empty: u64 = 0;
-            _ = sys.syscall4(.rt_sigprocmask, 2, sys.ptr(&empty), 0, 8); // SIG_SETMASK
+            _ = sys.syscall4(.rt_sigprocmask, linux.SIG.SETMASK, sys.ptr(&empty), 0, 8);
         },
         .close_fds => return closeFds(op, sync_fd),
         .lo_up => {
-            const s = sys.syscall3(.socket, 2, 2 | 0o2000000, 0); // AF_INET, SOCK_DGRAM|CLOEXEC
+            const s = sys.syscall3(.socket, linux.AF.INET, linux.SOCK.DGRAM | linux.SOCK.CLOEXEC, 0);
             if (chk(s, "socket for lo")) |f| return f;
-            var ifr: [40]u8 align(8) = [_]u8{0} ** 40;
-            @memcpy(ifr[0..2], "lo");
-            if (chk(sys.syscall3(.ioctl, s, 0x8913, sys.ptr(&ifr)), "SIOCGIFFLAGS lo")) |f| return f;
-            ifr[16] |= 1; // IFF_UP
-            const rc = sys.syscall3(.ioctl, s, 0x8914, sys.ptr(&ifr));
+            var ifr = std.mem.zeroes(linux.ifreq);
+            @memcpy(ifr.ifrn.name[0..2], "lo");
+            if (chk(sys.syscall3(.ioctl, s, linux.SIOCGIFFLAGS, sys.ptr(&ifr)), "SIOCGIFFLAGS lo")) |f| return f;
+            ifr.ifru.flags.UP = true;
+            const rc = sys.syscall3(.ioctl, s, linux.SIOCSIFFLAGS, sys.ptr(&ifr));
             sys.close(s);
             return chk(rc, "SIOCSIFFLAGS lo");
         },
         .setsid => {
             const rc = sys.syscall0(.setsid);
-            if (sys.errnoOf(rc) == 1) return null; // already a session leader
+            if (sys.errnoOf(rc) == sys.errno(.PERM)) return null; // already a session leader
             return chk(rc, "setsid");
         },
         .personality => return chk(sys.syscall1(.personality, op.num(0)), "personality"),
@@ -349,14 +350,14 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             // the runtime before anything the child sends (its own PID, if it forks again).
             const me = sys.syscall2(.pidfd_open, sys.syscall0(.getpid), 0);
             if (chk(me, "pidfd_open")) |f| return f;
-            const pid = sys.syscall5(.clone, op.num(0) | 0x00008000 | sys.SIGCHLD, 0, 0, 0, 0); // CLONE_PARENT
+            const pid = sys.syscall5(.clone, op.num(0) | linux.CLONE.PARENT | linux.SIG.CHLD, 0, 0, 0, 0);
             if (chk(pid, "clone")) |f| return f;
             if (pid != 0) {
                 var m = sync.Msg{ .kind = sync.PID, .value = @intCast(pid) };
                 sync.send(sync_fd, &m);
                 sys.exit(0);
             }
-            _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+            _ = sys.syscall2(.prctl, sys.pr(.SET_PDEATHSIG), linux.SIG.KILL);
             _ = sys.waitReadable(@intCast(me), -1);
             sys.close(me);
         },
@@ -372,8 +373,8 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         .run_hook => return runHook(op),
         .console => return setupConsole(op, sync_fd),
         .ioprio => {
-            const prio = (op.num(0) << 13) | op.num(1);
-            return chk(sys.syscall3(.ioprio_set, 1, 0, prio), "ioprio_set"); // IOPRIO_WHO_PROCESS
+            const prio = (op.num(0) << sys.IOPRIO_CLASS_SHIFT) | op.num(1);
+            return chk(sys.syscall3(.ioprio_set, sys.IOPRIO_WHO_PROCESS, 0, prio), "ioprio_set");
         },
         .sched => {
             // struct sched_attr: size, policy, flags, nice, priority, runtime, deadline, period
@@ -391,9 +392,9 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         },
         .keyring => {
             // A session keyring of the container's own, so it never sees the host's keys.
-            const rc = sys.syscall2(.keyctl, 1, sys.ptr(op.str(0).p)); // KEYCTL_JOIN_SESSION_KEYRING
+            const rc = sys.syscall2(.keyctl, sys.KEYCTL_JOIN_SESSION_KEYRING, sys.ptr(op.str(0).p));
             // Kernels without keys (ENOSYS) or a seccomp profile that refuses keyctl: carry on.
-            if (sys.errnoOf(rc) == 38 or sys.errnoOf(rc) == 1) return null;
+            if (sys.errnoOf(rc) == sys.errno(.NOSYS) or sys.errnoOf(rc) == sys.errno(.PERM)) return null;
             return chk(rc, "join a new session keyring");
         },
         .idmap_tree => if (idmap.makeTree(op)) |f| return .{ .errno = f.errno, .detail = f.detail },
@@ -408,9 +409,9 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             // path, which the rootfs could have redirected in the meantime.
             const slot: usize = @intCast(op.num(0) & 7);
             const fd = slots[slot];
-            if (fd == 0) return .{ .errno = 9, .detail = "no mount kept in that slot" };
-            var attr = extern struct { set: u64, clr: u64, propagation: u64, userns_fd: u64 }{ .set = op.num(1), .clr = op.num(2), .propagation = 0, .userns_fd = 0 };
-            const rc = sys.syscall5(.mount_setattr, fd, sys.ptr(""), 0x1000, sys.ptr(&attr), @sizeOf(@TypeOf(attr))); // AT_EMPTY_PATH
+            if (fd == 0) return .{ .errno = sys.errno(.BADF), .detail = "no mount kept in that slot" };
+            var attr = sys.MountAttr{ .set = op.num(1), .clr = op.num(2) };
+            const rc = sys.syscall5(.mount_setattr, fd, sys.ptr(""), linux.AT.EMPTY_PATH, sys.ptr(&attr), @sizeOf(sys.MountAttr));
             sys.close(fd);
             slots[slot] = 0;
             return chk(rc, "mount_setattr");
@@ -420,30 +421,27 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
             // null device: one we opened without following links and checked is char 1:3,
             // bound through its fd, never the image's /dev/null by path (it may be a link).
             const p = op.str(0).p;
-            var st: [256]u8 align(8) = undefined;
+            var st: linux.Stat = undefined;
             const rc = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(p), sys.ptr(&st), 0);
-            if (sys.errnoOf(rc) == 2 or sys.errnoOf(rc) == 20) return null;
+            if (sys.errnoOf(rc) == sys.errno(.NOENT) or sys.errnoOf(rc) == sys.errno(.NOTDIR)) return null;
             if (chk(rc, "stat masked path")) |f| return f;
-            const mode = std.mem.readInt(u32, st[24..28], .little);
-            if (mode & 0o170000 == 0o040000) {
-                return chk(sys.syscall5(.mount, sys.ptr("tmpfs"), sys.ptr(p), sys.ptr("tmpfs"), sys.MS_RDONLY, sys.ptr("size=0")), "mask directory");
+            if (st.mode & linux.S.IFMT == linux.S.IFDIR) {
+                return chk(sys.syscall5(.mount, sys.ptr("tmpfs"), sys.ptr(p), sys.ptr("tmpfs"), linux.MS.RDONLY, sys.ptr("size=0")), "mask directory");
             }
             if (null_fd == 0) {
                 const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr("/dev/null"), sys.O_PATH | sys.O_NOFOLLOW | sys.O_CLOEXEC, 0);
                 if (chk(fd, "open /dev/null")) |f| return f;
-                var nst: [144]u8 align(8) = undefined;
+                var nst: linux.Stat = undefined;
                 if (chk(sys.syscall2(.fstat, fd, sys.ptr(&nst)), "stat /dev/null")) |f| return f;
-                const nmode = std.mem.readInt(u32, nst[24..28], .little);
-                const rdev = std.mem.readInt(u64, nst[40..48], .little);
-                if (nmode & 0o170000 != 0o020000 or rdev != 0x103) {
+                if (nst.mode & linux.S.IFMT != linux.S.IFCHR or nst.rdev != 0x103) { // makedev(1, 3)
                     sys.close(fd);
-                    return .{ .errno = 19, .detail = "/dev/null in the container is not the null device (char 1:3)" }; // ENODEV
+                    return .{ .errno = sys.errno(.NODEV), .detail = "/dev/null in the container is not the null device (char 1:3)" };
                 }
                 null_fd = fd;
             }
-            return chk(sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, null_fd)), sys.ptr(p), 0, sys.MS_BIND, 0), "mask file");
+            return chk(sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, null_fd)), sys.ptr(p), 0, linux.MS.BIND, 0), "mask file");
         },
-        _ => return .{ .errno = 22, .detail = "unknown plan op" },
+        _ => return .{ .errno = sys.errno(.INVAL), .detail = "unknown plan op" },
     }
     return null;
 }
@@ -461,7 +459,7 @@ fn mkdirInRoot(rel: []const u8, last_is_file: bool) ?Fail {
         if (i != rel.len and rel[i] != '/') continue;
         if (i == 0) continue;
         const is_last = i == rel.len;
-        if (i >= comp_buf.len) return .{ .errno = 36, .detail = "mount destination" }; // ENAMETOOLONG
+        if (i >= comp_buf.len) return .{ .errno = sys.errno(.NAMETOOLONG), .detail = "mount destination" };
         @memcpy(comp_buf[0..i], rel[0..i]);
         comp_buf[i] = 0;
         const fd = openInRoot(@ptrCast(&comp_buf), sys.O_PATH);
@@ -469,7 +467,7 @@ fn mkdirInRoot(rel: []const u8, last_is_file: bool) ?Fail {
             sys.close(fd);
             continue;
         }
-        if (sys.errnoOf(fd) != 2) return .{ .errno = sys.errnoOf(fd), .detail = "resolve mount destination" };
+        if (sys.errnoOf(fd) != sys.errno(.NOENT)) return .{ .errno = sys.errnoOf(fd), .detail = "resolve mount destination" };
         // Create the missing component inside its (already resolved) parent.
         var slash: usize = i;
         while (slash > 0 and rel[slash - 1] != '/') slash -= 1;
@@ -489,7 +487,7 @@ fn mkdirInRoot(rel: []const u8, last_is_file: bool) ?Fail {
             sys.syscall3(.mkdirat, parent, sys.ptr(name), 0o755);
         if (owned) sys.close(parent);
         if (sys.errnoOf(rc) == 0 and is_last and last_is_file) sys.close(rc);
-        if (sys.errnoOf(rc) != 0 and sys.errnoOf(rc) != 17) return .{ .errno = sys.errnoOf(rc), .detail = "create mount destination" };
+        if (sys.errnoOf(rc) != 0 and sys.errnoOf(rc) != sys.errno(.EXIST)) return .{ .errno = sys.errnoOf(rc), .detail = "create mount destination" };
     }
     return null;
 }
@@ -523,7 +521,7 @@ fn mountInRoot(op: plan.Op) ?Fail {
         rc = sys.syscall5(.mount, sys.ptr(sys.fdPath(&path_a, sfd)), sys.ptr(sys.fdPath(&path_b, dfd)), 0, op.num(0), 0);
         sys.close(sfd);
     } else {
-        const opts = tmpfsData(fstype, data, dfd) orelse return .{ .errno = 36, .detail = "tmpfs options" };
+        const opts = tmpfsData(fstype, data, dfd) orelse return .{ .errno = sys.errno(.NAMETOOLONG), .detail = "tmpfs options" };
         rc = sys.syscall5(
             .mount,
             if (src.len > 0) sys.ptr(src.p) else sys.ptr(fstype.p),
@@ -554,8 +552,8 @@ fn mountInRoot(op: plan.Op) ?Fail {
     }
     if (attr_set != 0 or attr_clr != 0) {
         // The r* options (rro, rnosuid, ...) reach every submount: mount_setattr, recursive.
-        var attr = extern struct { set: u64, clr: u64, propagation: u64, userns_fd: u64 }{ .set = attr_set, .clr = attr_clr, .propagation = 0, .userns_fd = 0 };
-        const rc2 = sys.syscall5(.mount_setattr, nfd, sys.ptr(""), 0x1000 | 0x8000, sys.ptr(&attr), @sizeOf(@TypeOf(attr))); // AT_EMPTY_PATH | AT_RECURSIVE
+        var attr = sys.MountAttr{ .set = attr_set, .clr = attr_clr };
+        const rc2 = sys.syscall5(.mount_setattr, nfd, sys.ptr(""), linux.AT.EMPTY_PATH | linux.AT.RECURSIVE, sys.ptr(&attr), @sizeOf(sys.MountAttr));
         if (chk(rc2, "mount_setattr (recursive options)")) |f| return f;
     }
     return null;
@@ -565,15 +563,15 @@ fn mountInRoot(op: plan.Op) ?Fail {
 /// nums: tree index, mkdir kind (0 none, 1 dir, 2 file). strs: destination (relative).
 fn mountTree(op: plan.Op) ?Fail {
     const tree = idmap.take(op.num(0));
-    if (tree == 0) return .{ .errno = 9, .detail = "no idmapped tree at that index" };
+    if (tree == 0) return .{ .errno = sys.errno(.BADF), .detail = "no idmapped tree at that index" };
     defer sys.close(tree);
     const dfd = switch (openDest(op.str(0), op.num(1))) {
         .fd => |fd| fd,
         .fail => |f| return f,
     };
     defer sys.close(dfd);
-    // MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH: both ends by fd, no path re-resolved.
-    return chk(sys.syscall5(.move_mount, tree, sys.ptr(""), dfd, sys.ptr(""), 0x4 | 0x40), "move_mount (idmapped tree)");
+    // Both ends by fd: no path is resolved again.
+    return chk(sys.syscall5(.move_mount, tree, sys.ptr(""), dfd, sys.ptr(""), sys.MOVE_MOUNT_F_EMPTY_PATH | sys.MOVE_MOUNT_T_EMPTY_PATH), "move_mount (idmapped tree)");
 }
 
 const Vectors = struct { argv: [*]?[*:0]const u8, envp: [*]?[*:0]const u8 };
@@ -585,7 +583,7 @@ fn vectors(op: plan.Op, skip: usize, argc: usize) ?Vectors {
     const n: usize = op.nstr;
     if (skip + argc > n) return null;
     const slots_needed = n - skip + 2;
-    const addr = sys.syscall6(.mmap, 0, slots_needed * 8, 3, 0x22, std.math.maxInt(usize), 0); // RW, PRIVATE|ANONYMOUS
+    const addr = sys.syscall6(.mmap, 0, slots_needed * 8, linux.PROT.READ | linux.PROT.WRITE, sys.mapFlags(.{ .TYPE = .PRIVATE, .ANONYMOUS = true }), std.math.maxInt(usize), 0);
     if (sys.errnoOf(addr) != 0) return null;
     const v: [*]?[*:0]const u8 = @ptrFromInt(addr);
     var it = op.strs();
@@ -611,9 +609,9 @@ fn tmpfsData(fstype: plan.Str, data: plan.Str, dfd: usize) ?[:0]const u8 {
     if (!std.mem.eql(u8, fstype.p[0..fstype.len], "tmpfs")) return given;
     var opts = std.mem.splitScalar(u8, given, ',');
     while (opts.next()) |o| if (std.mem.startsWith(u8, o, "mode=")) return given;
-    var st: [144]u8 align(8) = undefined;
+    var st: linux.Stat = undefined;
     if (sys.errnoOf(sys.syscall2(.fstat, dfd, sys.ptr(&st))) != 0) return given;
-    const mode = std.mem.readInt(u32, st[24..28], .little) & 0o7777;
+    const mode = st.mode & 0o7777;
     if (data.len + 16 > data_buf.len) return null;
     @memcpy(data_buf[0..data.len], given);
     var n = data.len;
@@ -643,24 +641,24 @@ fn tmpfsData(fstype: plan.Str, data: plan.Str, dfd: usize) ?[:0]const u8 {
 fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
     const arg0 = arg0s.p[0..arg0s.len];
     if (std.mem.indexOfScalar(u8, arg0, '/') != null) {
-        if (arg0.len >= exec_path.len) return .{ .errno = 36, .detail = "executable path" };
+        if (arg0.len >= exec_path.len) return .{ .errno = sys.errno(.NAMETOOLONG), .detail = "executable path" };
         @memcpy(exec_path[0..arg0.len], arg0);
         exec_path[arg0.len] = 0;
-        var st: [256]u8 align(8) = undefined;
+        var st: linux.Stat = undefined;
         const src = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(&exec_path), sys.ptr(&st), 0);
         if (chk(src, "executable not found")) |f| return f;
         // A directory passes the access check but can never be exec'd: say so now.
-        if (std.mem.readInt(u32, st[24..28], .little) & 0o170000 != 0o100000) {
-            return .{ .errno = 13, .detail = "not a regular file" };
+        if (st.mode & linux.S.IFMT != linux.S.IFREG) {
+            return .{ .errno = sys.errno(.ACCES), .detail = "not a regular file" };
         }
         // Not "not found" for a file that is there: engines map that wording to 127, and a
         // file without the execute bit is 126 (permission denied), as runc reports it.
-        const acc = sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0);
-        if (sys.errnoOf(acc) == 13) return .{ .errno = 13, .detail = "permission denied: not executable" };
+        const acc = sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), linux.X_OK, 0);
+        if (sys.errnoOf(acc) == sys.errno(.ACCES)) return .{ .errno = sys.errno(.ACCES), .detail = "permission denied: not executable" };
         return chk(acc, "cannot execute");
     }
     var it = std.mem.splitScalar(u8, paths.p[0..paths.len], ':');
-    var last: i32 = 2;
+    var last: i32 = sys.errno(.NOENT);
     while (it.next()) |dir0| {
         const dir = if (dir0.len == 0) "." else dir0;
         if (dir.len + 1 + arg0.len + 1 > exec_path.len) continue;
@@ -668,16 +666,15 @@ fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
         exec_path[dir.len] = '/';
         @memcpy(exec_path[dir.len + 1 ..][0..arg0.len], arg0);
         exec_path[dir.len + 1 + arg0.len] = 0;
-        var st: [256]u8 align(8) = undefined;
+        var st: linux.Stat = undefined;
         const rc = sys.syscall4(.fstatat64, sys.AT_FDCWD, sys.ptr(&exec_path), sys.ptr(&st), 0);
         if (sys.errnoOf(rc) != 0) continue;
-        const mode = std.mem.readInt(u32, st[24..28], .little);
-        if (mode & 0o170000 != 0o100000) continue;
-        const a = sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), 1, 0);
+        if (st.mode & linux.S.IFMT != linux.S.IFREG) continue;
+        const a = sys.syscall4(.faccessat, sys.AT_FDCWD, sys.ptr(&exec_path), linux.X_OK, 0);
         if (sys.errnoOf(a) == 0) return null;
         last = sys.errnoOf(a);
     }
-    if (last == 13) return .{ .errno = 13, .detail = "permission denied: found in $PATH but not executable" };
+    if (last == sys.errno(.ACCES)) return .{ .errno = sys.errno(.ACCES), .detail = "permission denied: found in $PATH but not executable" };
     return .{ .errno = last, .detail = "executable file not found in $PATH" };
 }
 
@@ -687,13 +684,13 @@ fn resolveExec(arg0s: plan.Str, paths: plan.Str) ?Fail {
 fn runHook(op: plan.Op) ?Fail {
     const argc: usize = @intCast(op.num(0));
     const state = hook_state[@intCast(op.num(2) & 1)];
-    const mfd = sys.syscall2(.memfd_create, sys.ptr("drun-hook-state"), 1); // MFD_CLOEXEC
+    const mfd = sys.syscall2(.memfd_create, sys.ptr("drun-hook-state"), linux.MFD.CLOEXEC);
     if (chk(mfd, "memfd for hook state")) |f| return f;
     defer sys.close(mfd);
     if (chk(sys.syscall3(.write, mfd, sys.ptr(state.ptr), state.len), "write hook state")) |f| return f;
-    if (chk(sys.syscall3(.lseek, mfd, 0, 0), "rewind hook state")) |f| return f;
-    const v = vectors(op, 1, argc) orelse return .{ .errno = 12, .detail = "hook argv and envp" };
-    const pid = sys.syscall5(.clone, sys.SIGCHLD, 0, 0, 0, 0);
+    if (chk(sys.syscall3(.lseek, mfd, 0, linux.SEEK.SET), "rewind hook state")) |f| return f;
+    const v = vectors(op, 1, argc) orelse return .{ .errno = sys.errno(.NOMEM), .detail = "hook argv and envp" };
+    const pid = sys.syscall5(.clone, linux.SIG.CHLD, 0, 0, 0, 0);
     if (chk(pid, "fork hook")) |f| return f;
     if (pid == 0) {
         _ = sys.syscall3(.dup3, mfd, 0, 0);
@@ -704,14 +701,14 @@ fn runHook(op: plan.Op) ?Fail {
     var waited_ms: u64 = 0;
     var status: u32 = 0;
     while (true) {
-        const rc = sys.syscall4(.wait4, pid, sys.ptr(&status), 1, 0); // WNOHANG
-        if (sys.errnoOf(rc) == 4) continue;
+        const rc = sys.syscall4(.wait4, pid, sys.ptr(&status), linux.W.NOHANG, 0);
+        if (sys.errnoOf(rc) == sys.errno(.INTR)) continue;
         if (chk(rc, "wait for hook")) |f| return f;
         if (rc != 0) break;
         if (timeout_ms != 0 and waited_ms >= timeout_ms) {
-            _ = sys.syscall2(.kill, pid, sys.SIGKILL);
+            _ = sys.syscall2(.kill, pid, linux.SIG.KILL);
             _ = sys.syscall4(.wait4, pid, 0, 0, 0);
-            return .{ .errno = 110, .detail = "hook timed out and was killed" };
+            return .{ .errno = sys.errno(.TIMEDOUT), .detail = "hook timed out and was killed" };
         }
         const ts = std.os.linux.timespec{ .sec = 0, .nsec = 1_000_000 };
         _ = sys.syscall2(.nanosleep, sys.ptr(&ts), 0);
@@ -728,19 +725,19 @@ fn setupConsole(op: plan.Op, sync_fd: usize) ?Fail {
     const master = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr("/dev/ptmx"), sys.O_RDWR | sys.O_NOCTTY | sys.O_CLOEXEC, 0);
     if (chk(master, "open /dev/ptmx")) |f| return f;
     var unlock: i32 = 0;
-    if (chk(sys.syscall3(.ioctl, master, 0x40045431, sys.ptr(&unlock)), "unlock pty")) |f| return f; // TIOCSPTLCK
+    if (chk(sys.syscall3(.ioctl, master, linux.T.IOCSPTLCK, sys.ptr(&unlock)), "unlock pty")) |f| return f;
     // TIOCGPTPEER opens the slave through the master's own devpts, whatever /dev/pts holds.
-    const slave = sys.syscall3(.ioctl, master, 0x5441, sys.O_RDWR | sys.O_NOCTTY); // TIOCGPTPEER
+    const slave = sys.syscall3(.ioctl, master, linux.T.IOCGPTPEER, sys.O_RDWR | sys.O_NOCTTY);
     if (chk(slave, "open pty slave")) |f| return f;
     if (op.num(0) != 0 or op.num(1) != 0) {
         const ws = [4]u16{ @truncate(op.num(0)), @truncate(op.num(1)), 0, 0 };
-        if (chk(sys.syscall3(.ioctl, slave, 0x5414, sys.ptr(&ws)), "set console size")) |f| return f; // TIOCSWINSZ
+        if (chk(sys.syscall3(.ioctl, slave, linux.T.IOCSWINSZ, sys.ptr(&ws)), "set console size")) |f| return f;
     }
     // Hand the master over with SCM_RIGHTS on the sync socket.
     var m = sync.Msg{ .kind = sync.CONSOLE };
     if (chk(sys.sendWithFd(sync_fd, @ptrCast(&m), sync.MSG_SIZE, @intCast(master)), "send pty master")) |f| return f;
     sys.close(master);
-    if (chk(sys.syscall3(.ioctl, slave, 0x540E, 0), "make the pty the controlling terminal")) |f| return f; // TIOCSCTTY
+    if (chk(sys.syscall3(.ioctl, slave, linux.T.IOCSCTTY, 0), "make the pty the controlling terminal")) |f| return f;
     var fd: usize = 0;
     while (fd < 3) : (fd += 1) {
         if (chk(sys.syscall3(.dup3, slave, fd, 0), "dup pty to stdio")) |f| return f;
