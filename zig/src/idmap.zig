@@ -3,23 +3,18 @@
 //! needs CAP_SYS_ADMIN over the source's superblock, which the init lacks once inside its user
 //! namespace. The mapping's user namespace is a throwaway child's, whose maps are written from
 //! here. The detached tree is inherited by the init (a fork copies the fd table), which moves it
-//! onto its destination inside the rootfs (child.zig, MOUNT_TREE).
+//! onto its destination inside the rootfs (child_mount.zig, MOUNT_TREE).
 const std = @import("std");
 const sys = @import("sys.zig");
 const linux = std.os.linux;
 const plan = @import("plan.zig");
-
-pub const Fail = struct { errno: i32, detail: []const u8 };
+const fail = @import("fail.zig");
+const Fail = fail.Fail;
+const chk = fail.chk;
 
 /// Detached trees by the index the plan gives them; 0 is "none" (fd 0 is stdin, never a tree).
 var trees: [64]usize = [_]usize{0} ** 64;
 var path_buf: [64]u8 = undefined;
-
-fn chk(rc: usize, detail: []const u8) ?Fail {
-    const e = sys.errnoOf(rc);
-    if (e != 0) return .{ .errno = e, .detail = detail };
-    return null;
-}
 
 /// "/proc/<pid>/<file>" in path_buf.
 fn procPath(pid: usize, file: []const u8) [*:0]const u8 {
