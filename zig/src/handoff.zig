@@ -10,14 +10,10 @@
 const std = @import("std");
 const sys = @import("sys.zig");
 const sync = @import("sync.zig");
+const linux = std.os.linux;
 
 pub const Failure = struct { step: []const u8, errno: i32 };
 
-const SECCOMP_SET_MODE_FILTER: usize = 1;
-const SECCOMP_FILTER_FLAG_NEW_LISTENER: usize = 8;
-const PROT_RW: usize = 3;
-const MAP_SHARED: usize = 1;
-const MFD_CLOEXEC: usize = 1; // memfd_create takes MFD_*, not O_* flags
 const SEND_STEP = "send seccomp listener to listenerPath";
 
 const SockFprog = extern struct { len: u16, _pad: [6]u8 = [_]u8{0} ** 6, filter: usize };
@@ -51,7 +47,7 @@ var reporter_pid: usize = 0;
 
 fn nowNs() i64 {
     var ts: std.os.linux.timespec = undefined;
-    _ = sys.syscall2(.clock_gettime, 1, sys.ptr(&ts));
+    _ = sys.syscall2(.clock_gettime, @intFromEnum(linux.CLOCK.MONOTONIC), sys.ptr(&ts));
     return @as(i64, ts.sec) * 1_000_000_000 + ts.nsec;
 }
 
@@ -64,11 +60,11 @@ fn nowNs() i64 {
 /// sendto, or notify it to an agent that never answers).
 pub fn install(prog: []const u8, flags: u64, sock: usize, payload: []const u8, timeout_ms: u64, sync_fd: usize, step: u32) ?Failure {
     const listener = sock != NO_SOCK;
-    const memfd = sys.syscall2(.memfd_create, sys.ptr("drun-handoff"), MFD_CLOEXEC);
+    const memfd = sys.syscall2(.memfd_create, sys.ptr("drun-handoff"), linux.MFD.CLOEXEC); // MFD_*, not O_* flags
     if (sys.errnoOf(memfd) != 0) return .{ .step = "memfd_create", .errno = sys.errnoOf(memfd) };
     const rc = sys.syscall2(.ftruncate, memfd, 4096);
     if (sys.errnoOf(rc) != 0) return .{ .step = "ftruncate(memfd)", .errno = sys.errnoOf(rc) };
-    const addr = sys.syscall6(.mmap, 0, 4096, PROT_RW, MAP_SHARED, memfd, 0);
+    const addr = sys.syscall6(.mmap, 0, 4096, linux.PROT.READ | linux.PROT.WRITE, sys.mapFlags(.{ .TYPE = .SHARED }), memfd, 0);
     if (sys.errnoOf(addr) != 0) return .{ .step = "mmap(memfd)", .errno = sys.errnoOf(addr) };
     sys.close(memfd);
     const shared: *volatile Shared = @ptrFromInt(addr);
@@ -78,13 +74,13 @@ pub fn install(prog: []const u8, flags: u64, sock: usize, payload: []const u8, t
     shared.report = REPORT_NONE;
 
     // fork-style clone (no new stack): the helper runs on a copy-on-write copy of this stack.
-    const pid = sys.syscall5(.clone, sys.CLONE_FILES | sys.SIGCHLD, 0, 0, 0, 0);
+    const pid = sys.syscall5(.clone, linux.CLONE.FILES | linux.SIG.CHLD, 0, 0, 0, 0);
     if (sys.errnoOf(pid) != 0) return .{ .step = "clone(seccomp helper)", .errno = sys.errnoOf(pid) };
     if (pid == 0) helper(shared, sock, payload, timeout_ms, sync_fd, step);
 
     const fprog = SockFprog{ .len = @intCast(prog.len / 8), .filter = @intFromPtr(prog.ptr) };
-    const extra: u64 = if (listener) SECCOMP_FILTER_FLAG_NEW_LISTENER else 0;
-    const lrc = sys.syscall3(.seccomp, SECCOMP_SET_MODE_FILTER, flags | extra, sys.ptr(&fprog));
+    const extra: u64 = if (listener) linux.SECCOMP.FILTER_FLAG.NEW_LISTENER else 0;
+    const lrc = sys.syscall3(.seccomp, linux.SECCOMP.SET_MODE_FILTER, flags | extra, sys.ptr(&fprog));
     const le = sys.errnoOf(lrc);
     if (le != 0) {
         // Unfiltered still: tell the helper to give up, then reap it.
@@ -168,13 +164,13 @@ fn reportSent(sh: *volatile Shared) bool {
 }
 
 fn helper(shared: *volatile Shared, sock: usize, payload: []const u8, timeout_ms: u64, sync_fd: usize, step: u32) noreturn {
-    _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+    _ = sys.syscall2(.prctl, sys.pr(.SET_PDEATHSIG), linux.SIG.KILL);
     const start = nowNs();
     const deadline = start + @as(i64, @intCast(timeout_ms)) * 1_000_000;
     // Spin briefly: the store normally follows within microseconds, and a sleep would add
     // at least a scheduler tick to every container start. Then back off to short sleeps.
     if (!waitUntil(fdStored, shared, deadline)) {
-        shared.result = 110;
+        shared.result = sys.errno(.TIMEDOUT);
         sys.exit(1);
     }
     shared.t_installed = nowNs();
@@ -218,29 +214,29 @@ const SendFailure = struct { errno: i32, what: []const u8 };
 fn sendListener(shared: *volatile Shared, sock: usize, fd: usize, payload: []const u8, timeout_ms: u64, deadline: i64) SendFailure {
     // Bound the send too: an agent that accepted but stopped reading must not hang create.
     const tv = [2]i64{ @intCast(timeout_ms / 1000), @intCast((timeout_ms % 1000) * 1000) };
-    _ = sys.syscall5(.setsockopt, sock, 1, 21, sys.ptr(&tv), @sizeOf(@TypeOf(tv))); // SOL_SOCKET, SO_SNDTIMEO
+    _ = sys.syscall5(.setsockopt, sock, linux.SOL.SOCKET, linux.SO.SNDTIMEO, sys.ptr(&tv), @sizeOf(@TypeOf(tv)));
     // The fd rides with the first bytes; a state larger than the socket buffer follows in
     // further writes (the agent reads to the end of the JSON document).
     var rc = sys.sendWithFd(sock, payload.ptr, payload.len, @intCast(fd));
-    while (sys.errnoOf(rc) == 4) rc = sys.sendWithFd(sock, payload.ptr, payload.len, @intCast(fd));
+    while (sys.errnoOf(rc) == sys.errno(.INTR)) rc = sys.sendWithFd(sock, payload.ptr, payload.len, @intCast(fd));
     var e = sys.errnoOf(rc);
     var sent: usize = if (e == 0) rc else 0;
     while (e == 0 and sent < payload.len) {
-        const n = sys.syscall6(.sendto, sock, sys.ptr(payload.ptr + sent), payload.len - sent, 0x4000, 0, 0);
+        const n = sys.syscall6(.sendto, sock, sys.ptr(payload.ptr + sent), payload.len - sent, linux.MSG.NOSIGNAL, 0, 0);
         e = sys.errnoOf(n);
-        if (e == 4) {
+        if (e == sys.errno(.INTR)) {
             e = 0;
             continue;
         }
         if (e == 0) sent += n;
     }
     shared.t_sent = nowNs();
-    if (e != 0) return .{ .errno = e, .what = if (e == 11) "the seccomp agent stopped reading the container state (listenerPath)" else SEND_STEP };
+    if (e != 0) return .{ .errno = e, .what = if (e == sys.errno(.AGAIN)) "the seccomp agent stopped reading the container state (listenerPath)" else SEND_STEP };
     while (true) {
         var unread: i32 = 0;
-        const q = sys.syscall3(.ioctl, sock, 0x5411, sys.ptr(&unread)); // SIOCOUTQ
+        const q = sys.syscall3(.ioctl, sock, linux.SIOCOUTQ, sys.ptr(&unread));
         if (sys.errnoOf(q) != 0 or unread == 0) break;
-        if (nowNs() > deadline) return .{ .errno = 110, .what = "the seccomp agent did not read the container state (listenerPath)" };
+        if (nowNs() > deadline) return .{ .errno = sys.errno(.TIMEDOUT), .what = "the seccomp agent did not read the container state (listenerPath)" };
         const ts = std.os.linux.timespec{ .sec = 0, .nsec = 100_000 };
         _ = sys.syscall2(.nanosleep, sys.ptr(&ts), 0);
     }

@@ -3,27 +3,18 @@
 //! needs CAP_SYS_ADMIN over the source's superblock, which the init lacks once inside its user
 //! namespace. The mapping's user namespace is a throwaway child's, whose maps are written from
 //! here. The detached tree is inherited by the init (a fork copies the fd table), which moves it
-//! onto its destination inside the rootfs (child.zig, MOUNT_TREE).
+//! onto its destination inside the rootfs (child_mount.zig, MOUNT_TREE).
+const std = @import("std");
 const sys = @import("sys.zig");
+const linux = std.os.linux;
 const plan = @import("plan.zig");
-
-pub const Fail = struct { errno: i32, detail: []const u8 };
-
-const CLONE_NEWUSER: usize = 0x10000000;
-const OPEN_TREE_CLONE: usize = 1;
-const OPEN_TREE_CLOEXEC: usize = 0o2000000;
-const AT_EMPTY_PATH: usize = 0x1000;
-const MOUNT_ATTR_IDMAP: u64 = 0x00100000;
+const fail = @import("fail.zig");
+const Fail = fail.Fail;
+const chk = fail.chk;
 
 /// Detached trees by the index the plan gives them; 0 is "none" (fd 0 is stdin, never a tree).
 var trees: [64]usize = [_]usize{0} ** 64;
 var path_buf: [64]u8 = undefined;
-
-fn chk(rc: usize, detail: []const u8) ?Fail {
-    const e = sys.errnoOf(rc);
-    if (e != 0) return .{ .errno = e, .detail = detail };
-    return null;
-}
 
 /// "/proc/<pid>/<file>" in path_buf.
 fn procPath(pid: usize, file: []const u8) [*:0]const u8 {
@@ -56,24 +47,24 @@ fn writeProc(pid: usize, file: []const u8, text: plan.Str, detail: []const u8) ?
     defer sys.close(fd);
     const n = sys.syscall3(.write, fd, sys.ptr(text.p), text.len);
     if (chk(n, detail)) |f| return f;
-    if (n != text.len) return .{ .errno = 5, .detail = detail }; // EIO: a map is one write
+    if (n != text.len) return .{ .errno = sys.errno(.IO), .detail = detail }; // a map is one write
     return null;
 }
 
 /// A user namespace holding the maps `uid_map`/`gid_map` (text in /proc's format), as an fd.
 fn mappedUserns(uid_map: plan.Str, gid_map: plan.Str) union(enum) { fd: usize, fail: Fail } {
     const parent = sys.syscall0(.getpid);
-    const pid = sys.syscall5(.clone, CLONE_NEWUSER | sys.SIGCHLD, 0, 0, 0, 0);
+    const pid = sys.syscall5(.clone, linux.CLONE.NEWUSER | linux.SIG.CHLD, 0, 0, 0, 0);
     if (chk(pid, "clone a user namespace for the id mapping")) |f| return .{ .fail = f };
     if (pid == 0) {
         // The namespace's only member: it only has to exist until its maps and fd are taken,
         // and must not outlive us if we are killed first.
-        _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+        _ = sys.syscall2(.prctl, sys.pr(.SET_PDEATHSIG), linux.SIG.KILL);
         if (sys.syscall0(.getppid) != parent) sys.exit(0);
         while (true) _ = sys.syscall0(.pause);
     }
     defer {
-        _ = sys.syscall2(.kill, pid, sys.SIGKILL);
+        _ = sys.syscall2(.kill, pid, linux.SIG.KILL);
         _ = sys.syscall4(.wait4, pid, 0, 0, 0);
     }
     if (writeProc(pid, "uid_map", uid_map, "write the mount's uid_map")) |f| return .{ .fail = f };
@@ -87,7 +78,7 @@ fn mappedUserns(uid_map: plan.Str, gid_map: plan.Str) union(enum) { fd: usize, f
 /// (AT_RECURSIVE for ridmap), attr_set, attr_clr, propagation. strs: source, uid_map, gid_map.
 pub fn makeTree(op: plan.Op) ?Fail {
     const idx: usize = @intCast(op.num(0));
-    if (idx >= trees.len) return .{ .errno = 22, .detail = "bind tree index" };
+    if (idx >= trees.len) return .{ .errno = sys.errno(.INVAL), .detail = "bind tree index" };
     // No maps: a plain clone of the source, made here only because the host's root can reach
     // it (inside the container's user namespace its path may be closed to the mapped root).
     const plain = op.str(1).len == 0 and op.str(2).len == 0;
@@ -99,19 +90,19 @@ pub fn makeTree(op: plan.Op) ?Fail {
         };
     }
     defer if (userns != 0) sys.close(userns);
-    const tree = sys.syscall3(.open_tree, sys.AT_FDCWD, sys.ptr(op.str(0).p), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | op.num(1));
+    const tree = sys.syscall3(.open_tree, sys.AT_FDCWD, sys.ptr(op.str(0).p), sys.OPEN_TREE_CLONE | sys.OPEN_TREE_CLOEXEC | op.num(1));
     if (chk(tree, "open_tree (bind source)")) |f| return f;
     if (plain and op.num(3) == 0 and op.num(4) == 0 and op.num(5) == 0) {
         trees[idx] = tree;
         return null;
     }
-    var attr = extern struct { set: u64, clr: u64, propagation: u64, userns_fd: u64 }{
-        .set = (if (plain) 0 else MOUNT_ATTR_IDMAP) | op.num(3),
+    var attr = sys.MountAttr{
+        .set = (if (plain) 0 else sys.MOUNT_ATTR_IDMAP) | op.num(3),
         .clr = op.num(4),
         .propagation = op.num(5),
         .userns_fd = userns,
     };
-    const rc = sys.syscall5(.mount_setattr, tree, sys.ptr(""), AT_EMPTY_PATH | op.num(2), sys.ptr(&attr), @sizeOf(@TypeOf(attr)));
+    const rc = sys.syscall5(.mount_setattr, tree, sys.ptr(""), linux.AT.EMPTY_PATH | op.num(2), sys.ptr(&attr), @sizeOf(sys.MountAttr));
     if (chk(rc, "mount_setattr (idmap; EINVAL: this filesystem cannot be idmapped)")) |f| {
         sys.close(tree);
         return f;

@@ -45,7 +45,7 @@ fn entry(sp: [*]usize) callconv(.c) noreturn {
     const plan_fd = parseFd(argv[1]) orelse sys.exit(125);
     const sync_fd = parseFd(argv[2]) orelse sys.exit(125);
     // Close-on-exec again: it crossed our own execve, it must not reach the container's.
-    _ = sys.syscall3(.fcntl, sync_fd, 2, 1); // F_SETFD, FD_CLOEXEC
+    _ = sys.syscall3(.fcntl, sync_fd, std.os.linux.F.SETFD, std.os.linux.FD_CLOEXEC);
     // The plan is mapped, not copied into a fixed buffer: any size the runtime built fits.
     const bytes = switch (sys.mapFd(plan_fd)) {
         .ok => |b| b,

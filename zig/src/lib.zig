@@ -6,6 +6,7 @@ const std = @import("std");
 const sys = @import("sys.zig");
 const plan = @import("plan.zig");
 const sync = @import("sync.zig");
+const linux = std.os.linux;
 comptime {
     _ = @import("mem.zig");
     _ = @import("agent.zig");
@@ -23,14 +24,7 @@ const Spawn = struct {
     errno: i32 = 0,
 };
 
-const F_SETFD: usize = 2;
-const F_ADD_SEALS: usize = 1033;
-const SEALS_ALL: usize = 0x1 | 0x2 | 0x4 | 0x8; // F_SEAL_SEAL | SHRINK | GROW | WRITE
-const MFD_CLOEXEC: usize = 1;
-const MFD_ALLOW_SEALING: usize = 2;
-const AT_EMPTY_PATH: usize = 0x1000;
-const CLONE_VM: u32 = 0x100;
-const CLONE_VFORK: u32 = 0x4000;
+const SEALS_ALL = sys.F_SEAL_SEAL | sys.F_SEAL_SHRINK | sys.F_SEAL_GROW | sys.F_SEAL_WRITE;
 
 /// Starts drun-init (the sealed memfd `init_fd`) on the encoded plan, with `stdio[i]` as its
 /// fd i (-1: inherit ours). Returns its pid (>0) or -errno; out[0] receives the parent's end
@@ -42,22 +36,22 @@ const CLONE_VFORK: u32 = 0x4000;
 /// child until its execve (a handler of ours must never run on its stack); the init's plan
 /// resets them.
 export fn drun_launch(base: [*]const u8, len: usize, init_fd: i32, stdio: *const [3]i32, out: *[2]i64) i64 {
-    if (len < plan.HEADER or plan.readU32(base) != plan.MAGIC or plan.readU32(base + 4) != plan.VERSION) return -22;
-    const pfd = sys.syscall2(.memfd_create, sys.ptr("drun-plan"), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (len < plan.HEADER or plan.readU32(base) != plan.MAGIC or plan.readU32(base + 4) != plan.VERSION) return -sys.errno(.INVAL);
+    const pfd = sys.syscall2(.memfd_create, sys.ptr("drun-plan"), linux.MFD.CLOEXEC | linux.MFD.ALLOW_SEALING);
     if (sys.errnoOf(pfd) != 0) return -@as(i64, sys.errnoOf(pfd));
     defer sys.close(pfd);
     var done: usize = 0;
     while (done < len) {
         const n = sys.syscall3(.write, pfd, sys.ptr(base + done), len - done);
-        if (sys.errnoOf(n) == 4) continue;
+        if (sys.errnoOf(n) == sys.errno(.INTR)) continue;
         if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
         done += n;
     }
     // The init maps the plan: sealed, nobody can change it under the init's feet.
-    const seal = sys.syscall3(.fcntl, pfd, F_ADD_SEALS, SEALS_ALL);
+    const seal = sys.syscall3(.fcntl, pfd, sys.F_ADD_SEALS, SEALS_ALL);
     if (sys.errnoOf(seal) != 0) return -@as(i64, sys.errnoOf(seal));
     var sv: [2]i32 = undefined;
-    const rc = sys.syscall4(.socketpair, 1, 5 | sys.O_CLOEXEC, 0, sys.ptr(&sv)); // AF_UNIX, SOCK_SEQPACKET
+    const rc = sys.syscall4(.socketpair, linux.AF.UNIX, linux.SOCK.SEQPACKET | linux.SOCK.CLOEXEC, 0, sys.ptr(&sv));
     if (sys.errnoOf(rc) != 0) return -@as(i64, sys.errnoOf(rc));
     var plan_arg: [32]u8 = undefined;
     var sync_arg: [32]u8 = undefined;
@@ -71,9 +65,9 @@ export fn drun_launch(base: [*]const u8, len: usize, init_fd: i32, stdio: *const
     var stack: [16384]u8 align(16) = undefined;
     const all: u64 = ~@as(u64, 0);
     var old: u64 = 0;
-    _ = sys.syscall4(.rt_sigprocmask, 2, sys.ptr(&all), sys.ptr(&old), 8); // SIG_SETMASK
-    const pid = std.os.linux.clone(spawnChild, sys.ptr(&stack) + stack.len, CLONE_VM | CLONE_VFORK | sys.SIGCHLD, sys.ptr(&sp), null, 0, null);
-    _ = sys.syscall4(.rt_sigprocmask, 2, sys.ptr(&old), 0, 8);
+    _ = sys.syscall4(.rt_sigprocmask, linux.SIG.SETMASK, sys.ptr(&all), sys.ptr(&old), 8);
+    const pid = linux.clone(spawnChild, sys.ptr(&stack) + stack.len, linux.CLONE.VM | linux.CLONE.VFORK | linux.SIG.CHLD, sys.ptr(&sp), null, 0, null);
+    _ = sys.syscall4(.rt_sigprocmask, linux.SIG.SETMASK, sys.ptr(&old), 0, 8);
     sys.close(@intCast(sv[1]));
     var e = sys.errnoOf(pid);
     if (e == 0 and @atomicLoad(i32, &sp.errno, .acquire) != 0) {
@@ -94,21 +88,21 @@ export fn drun_launch(base: [*]const u8, len: usize, init_fd: i32, stdio: *const
 fn spawnChild(arg: usize) callconv(.c) u8 {
     const sp: *Spawn = @ptrFromInt(arg);
     // Die with the launching thread until the plan says we may be left alone.
-    _ = sys.syscall2(.prctl, sys.PR_SET_PDEATHSIG, sys.SIGKILL);
+    _ = sys.syscall2(.prctl, sys.pr(.SET_PDEATHSIG), linux.SIG.KILL);
     var e: i32 = 0;
     for (sp.stdio, 0..) |fd, i| {
         if (fd < 0 or e != 0) continue;
         // dup3 onto itself is EINVAL: an fd already in place only loses close-on-exec.
-        const r = if (fd == i) sys.syscall3(.fcntl, i, F_SETFD, 0) else sys.syscall3(.dup3, @intCast(fd), i, 0);
+        const r = if (fd == i) sys.syscall3(.fcntl, i, linux.F.SETFD, 0) else sys.syscall3(.dup3, @intCast(fd), i, 0);
         e = sys.errnoOf(r);
     }
-    if (e == 0) e = sys.errnoOf(sys.syscall3(.fcntl, @intCast(sp.plan_fd), F_SETFD, 0));
-    if (e == 0) e = sys.errnoOf(sys.syscall3(.fcntl, @intCast(sp.sync_fd), F_SETFD, 0));
+    if (e == 0) e = sys.errnoOf(sys.syscall3(.fcntl, @intCast(sp.plan_fd), linux.F.SETFD, 0));
+    if (e == 0) e = sys.errnoOf(sys.syscall3(.fcntl, @intCast(sp.sync_fd), linux.F.SETFD, 0));
     if (e == 0) {
         const envp = [1]?[*:0]const u8{null};
-        e = sys.errnoOf(sys.syscall5(.execveat, @intCast(sp.init_fd), sys.ptr(""), sys.ptr(&sp.argv), sys.ptr(&envp), AT_EMPTY_PATH));
+        e = sys.errnoOf(sys.syscall5(.execveat, @intCast(sp.init_fd), sys.ptr(""), sys.ptr(&sp.argv), sys.ptr(&envp), linux.AT.EMPTY_PATH));
     }
-    @atomicStore(i32, &sp.errno, if (e == 0) 8 else e, .release); // ENOEXEC if execveat "returned 0"
+    @atomicStore(i32, &sp.errno, if (e == 0) sys.errno(.NOEXEC) else e, .release); // execveat "returned 0"
     _ = sys.syscall1(.exit, 127);
     unreachable;
 }
@@ -117,19 +111,19 @@ fn spawnChild(arg: usize) callconv(.c) u8 {
 /// change (F_SEAL_SEAL | SHRINK | GROW | WRITE): how drun-init is kept, so that a process
 /// running it cannot have its executable rewritten. Returns the fd or -errno.
 export fn drun_sealed_memfd(name: [*:0]const u8, bytes: [*]const u8, len: usize) i64 {
-    const fd = sys.syscall2(.memfd_create, sys.ptr(name), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    const fd = sys.syscall2(.memfd_create, sys.ptr(name), linux.MFD.CLOEXEC | linux.MFD.ALLOW_SEALING);
     if (sys.errnoOf(fd) != 0) return -@as(i64, sys.errnoOf(fd));
     var done: usize = 0;
     while (done < len) {
         const n = sys.syscall3(.write, fd, sys.ptr(bytes + done), len - done);
-        if (sys.errnoOf(n) == 4) continue;
+        if (sys.errnoOf(n) == sys.errno(.INTR)) continue;
         if (sys.errnoOf(n) != 0) {
             sys.close(fd);
             return -@as(i64, sys.errnoOf(n));
         }
         done += n;
     }
-    const seal = sys.syscall3(.fcntl, fd, F_ADD_SEALS, SEALS_ALL);
+    const seal = sys.syscall3(.fcntl, fd, sys.F_ADD_SEALS, SEALS_ALL);
     if (sys.errnoOf(seal) != 0) {
         sys.close(fd);
         return -@as(i64, sys.errnoOf(seal));
@@ -143,9 +137,9 @@ export fn drun_wait(pid: i32, flags: i32) i64 {
     while (true) {
         const rc = sys.syscall4(.wait4, @bitCast(@as(isize, pid)), sys.ptr(&status), @intCast(flags), 0);
         const e = sys.errnoOf(rc);
-        if (e == 4) continue;
+        if (e == sys.errno(.INTR)) continue;
         if (e != 0) return -@as(i64, e);
-        if (rc == 0) return -11; // WNOHANG and still running
+        if (rc == 0) return -sys.errno(.AGAIN); // WNOHANG and still running
         return @intCast(status);
     }
 }
@@ -155,10 +149,10 @@ export fn drun_wait(pid: i32, flags: i32) i64 {
 export fn drun_unix_connect(path: [*:0]const u8) i64 {
     // Non-blocking for the connect alone: an agent whose listen backlog is full (it stopped
     // accepting) fails at once with EAGAIN instead of hanging create forever.
-    const s = sys.syscall3(.socket, 1, 1 | 0o4000, 0); // SOCK_STREAM | SOCK_NONBLOCK
+    const s = sys.syscall3(.socket, linux.AF.UNIX, linux.SOCK.STREAM | linux.SOCK.NONBLOCK, 0);
     if (sys.errnoOf(s) != 0) return -@as(i64, sys.errnoOf(s));
     var addr: [110]u8 = [_]u8{0} ** 110;
-    addr[0] = 1; // AF_UNIX
+    addr[0] = linux.AF.UNIX;
     const len = sys.strlen(path);
     var dirfd: usize = std.math.maxInt(usize);
     if (len < 107) {
@@ -169,7 +163,7 @@ export fn drun_unix_connect(path: [*:0]const u8) i64 {
         var dbuf: [4096]u8 = undefined;
         if (slash == 0 or slash >= dbuf.len or len - slash > 100) {
             sys.close(s);
-            return -36;
+            return -sys.errno(.NAMETOOLONG);
         }
         @memcpy(dbuf[0..slash], path[0..slash]);
         dbuf[slash] = 0;
@@ -192,8 +186,8 @@ export fn drun_unix_connect(path: [*:0]const u8) i64 {
         return -@as(i64, sys.errnoOf(rc));
     }
     // Blocking again: sends are bounded by SO_SNDTIMEO where it matters.
-    const fl = sys.syscall2(.fcntl, s, 3); // F_GETFL
-    if (sys.errnoOf(fl) == 0) _ = sys.syscall3(.fcntl, s, 4, fl & ~@as(usize, 0o4000)); // F_SETFL
+    const fl = sys.syscall2(.fcntl, s, linux.F.GETFL);
+    if (sys.errnoOf(fl) == 0) _ = sys.syscall3(.fcntl, s, linux.F.SETFL, fl & ~sys.O_NONBLOCK);
     return @intCast(s);
 }
 
@@ -204,13 +198,13 @@ export fn drun_close(fd: i32) i32 {
 
 /// mkfifo(2), which Deno lacks. Returns 0 or -errno.
 export fn drun_mkfifo(path: [*:0]const u8, mode: u32) i32 {
-    return -sys.errnoOf(sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(path), 0o010000 | @as(usize, mode), 0));
+    return -sys.errnoOf(sys.syscall4(.mknodat, sys.AT_FDCWD, sys.ptr(path), linux.S.IFIFO | @as(usize, mode), 0));
 }
 
 /// umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW): takes a mount and everything below it out of
 /// this process's mount namespace (Deno has no umount). Returns 0 or -errno.
 export fn drun_umount_detach(path: [*:0]const u8) i32 {
-    return -sys.errnoOf(sys.syscall2(.umount2, sys.ptr(path), sys.MNT_DETACH | sys.UMOUNT_NOFOLLOW));
+    return -sys.errnoOf(sys.syscall2(.umount2, sys.ptr(path), linux.MNT.DETACH | linux.UMOUNT_NOFOLLOW));
 }
 
 /// kill(2) with any signal number (Deno.kill takes only names). Returns 0 or -errno.
@@ -222,7 +216,7 @@ export fn drun_kill(pid: i32, sig: i32) i32 {
 /// otherwise block us forever), then waits up to timeout_ms for the init's byte.
 /// Returns 1 when the init was released, 0 on timeout, or -errno.
 export fn drun_fifo_start(path: [*:0]const u8, timeout_ms: i32) i32 {
-    const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(path), sys.O_RDONLY | sys.O_CLOEXEC | 0o4000, 0); // O_NONBLOCK
+    const fd = sys.syscall4(.openat, sys.AT_FDCWD, sys.ptr(path), sys.O_RDONLY | sys.O_CLOEXEC | sys.O_NONBLOCK, 0);
     if (sys.errnoOf(fd) != 0) return -sys.errnoOf(fd);
     defer sys.close(fd);
     const r = sys.waitReadable(@intCast(fd), timeout_ms);
@@ -257,10 +251,10 @@ export fn drun_send_with_fd(fd: i32, buf: [*]const u8, len: usize, pass: i32) i6
 /// read(2) with a poll timeout, for proxying a pty. Bytes, 0 at EOF, -110 timeout, -errno.
 export fn drun_read(fd: i32, buf: [*]u8, len: usize, timeout_ms: i32) i64 {
     const r = sys.waitReadable(fd, timeout_ms);
-    if (r == 0) return -110;
+    if (r == 0) return -sys.errno(.TIMEDOUT);
     if (r < 0 and r != -1000) return r;
     const n = sys.syscall3(.read, @intCast(fd), sys.ptr(buf), len);
-    if (sys.errnoOf(n) == 5) return 0; // EIO: the pty's other side is gone
+    if (sys.errnoOf(n) == sys.errno(.IO)) return 0; // the pty's other side is gone
     if (sys.errnoOf(n) != 0) return -@as(i64, sys.errnoOf(n));
     return @intCast(n);
 }
@@ -271,7 +265,7 @@ export fn drun_write(fd: i32, buf: [*]const u8, len: usize) i64 {
     while (done < len) {
         const n = sys.syscall3(.write, @intCast(fd), sys.ptr(buf + done), len - done);
         const e = sys.errnoOf(n);
-        if (e == 4) continue;
+        if (e == sys.errno(.INTR)) continue;
         if (e != 0) return -@as(i64, e);
         done += n;
     }
@@ -281,9 +275,9 @@ export fn drun_write(fd: i32, buf: [*]const u8, len: usize) i64 {
 /// Copies the window size of terminal `from` to `to` (TIOCGWINSZ/TIOCSWINSZ). 0 or -errno.
 export fn drun_copy_winsize(from: i32, to: i32) i32 {
     var ws: [4]u16 = undefined;
-    const rc = sys.syscall3(.ioctl, @intCast(from), 0x5413, sys.ptr(&ws));
+    const rc = sys.syscall3(.ioctl, @intCast(from), linux.T.IOCGWINSZ, sys.ptr(&ws));
     if (sys.errnoOf(rc) != 0) return -sys.errnoOf(rc);
-    return -sys.errnoOf(sys.syscall3(.ioctl, @intCast(to), 0x5414, sys.ptr(&ws)));
+    return -sys.errnoOf(sys.syscall3(.ioctl, @intCast(to), linux.T.IOCSWINSZ, sys.ptr(&ws)));
 }
 
 /// bpf(2): cmd with attr (size bytes). Returns the syscall's result (an fd for PROG_LOAD) or -errno.
@@ -318,7 +312,7 @@ export fn drun_open(path: [*:0]const u8, flags: u32, mode: u32) i64 {
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphans below us (a container's init whose runtime-side
 /// parent went away) are reparented to this process instead of pid 1. 0 or -errno.
 export fn drun_set_subreaper() i32 {
-    return -sys.errnoOf(sys.syscall2(.prctl, 36, 1)); // PR_SET_CHILD_SUBREAPER
+    return -sys.errnoOf(sys.syscall2(.prctl, sys.pr(.SET_CHILD_SUBREAPER), 1));
 }
 
 /// pidfd_open(pid, 0): a handle on a process this one did not start (wait4 only serves a

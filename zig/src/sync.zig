@@ -1,5 +1,6 @@
 //! Messages on the SOCK_SEQPACKET sync socket between the parent (Deno) and the child.
 //! One message per packet, so neither side needs framing or buffering.
+const std = @import("std");
 const sys = @import("sys.zig");
 
 pub const READY: u32 = 1;
@@ -22,7 +23,7 @@ pub const Msg = extern struct {
 pub const MSG_SIZE = @sizeOf(Msg);
 
 pub fn send(fd: usize, m: *const Msg) void {
-    _ = sys.syscall6(.sendto, fd, sys.ptr(m), MSG_SIZE, 0x4000, 0, 0); // MSG_NOSIGNAL
+    _ = sys.syscall6(.sendto, fd, sys.ptr(m), MSG_SIZE, std.os.linux.MSG.NOSIGNAL, 0, 0);
 }
 
 pub fn sendError(fd: usize, step: u32, errno: i32, detail: []const u8) void {

@@ -23,41 +23,74 @@ pub fn ptr(p: anytype) usize {
     return @intFromPtr(p);
 }
 
-pub const AT_FDCWD: usize = @bitCast(@as(isize, -100));
-pub const O_RDONLY: usize = 0;
-pub const O_WRONLY: usize = 1;
-pub const O_RDWR: usize = 2;
-pub const O_CREAT: usize = 0o100;
-pub const O_EXCL: usize = 0o200;
-pub const O_NOCTTY: usize = 0o400;
-pub const O_TRUNC: usize = 0o1000;
-pub const O_DIRECTORY: usize = 0o200000;
-pub const O_NOFOLLOW: usize = 0o400000;
-pub const O_CLOEXEC: usize = 0o2000000;
-pub const O_PATH: usize = 0o10000000;
+/// `e` as errnoOf reports it, for comparisons and a failed step's errno.
+pub inline fn errno(comptime e: linux.E) i32 {
+    return @intFromEnum(e);
+}
 
+/// prctl(2)'s option number for `option` (std keeps them as an enum).
+pub inline fn pr(comptime option: linux.PR) usize {
+    return @intCast(@intFromEnum(option));
+}
+
+/// open(2) flags as the raw syscalls take them (std's O is a packed struct).
+fn oflags(comptime o: linux.O) usize {
+    return @as(u32, @bitCast(o));
+}
+
+/// mmap(2) flags as the raw syscall takes them (std's MAP is a packed struct).
+pub inline fn mapFlags(comptime m: linux.MAP) usize {
+    return @as(u32, @bitCast(m));
+}
+
+pub const AT_FDCWD: usize = @bitCast(@as(isize, linux.AT.FDCWD));
+pub const O_RDONLY = oflags(.{});
+pub const O_WRONLY = oflags(.{ .ACCMODE = .WRONLY });
+pub const O_RDWR = oflags(.{ .ACCMODE = .RDWR });
+pub const O_CREAT = oflags(.{ .CREAT = true });
+pub const O_NOCTTY = oflags(.{ .NOCTTY = true });
+pub const O_TRUNC = oflags(.{ .TRUNC = true });
+pub const O_NONBLOCK = oflags(.{ .NONBLOCK = true });
+pub const O_DIRECTORY = oflags(.{ .DIRECTORY = true });
+pub const O_NOFOLLOW = oflags(.{ .NOFOLLOW = true });
+pub const O_CLOEXEC = oflags(.{ .CLOEXEC = true });
+pub const O_PATH = oflags(.{ .PATH = true });
+
+// What std.os.linux (zig 0.14) lacks, from the kernel's uapi headers.
+
+// <linux/openat2.h>
 pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 pub const RESOLVE_IN_ROOT: u64 = 0x10;
 
-pub const MS_RDONLY: usize = 1;
-pub const MS_REMOUNT: usize = 32;
-pub const MS_BIND: usize = 4096;
-pub const MS_MOVE: usize = 8192;
-pub const MS_REC: usize = 16384;
-pub const MNT_DETACH: usize = 2;
-pub const UMOUNT_NOFOLLOW: usize = 8;
+// <linux/mount.h>
+pub const OPEN_TREE_CLONE: usize = 1;
+pub const OPEN_TREE_CLOEXEC: usize = O_CLOEXEC;
+pub const MOVE_MOUNT_F_EMPTY_PATH: usize = 0x04;
+pub const MOVE_MOUNT_T_EMPTY_PATH: usize = 0x40;
+pub const MOUNT_ATTR_IDMAP: u64 = 0x00100000;
 
-pub const SIGKILL: usize = 9;
-pub const SIGCHLD: usize = 17;
-pub const CLONE_FILES: usize = 0x400;
+// <linux/fcntl.h>
+pub const F_ADD_SEALS: usize = 1033;
+pub const F_SEAL_SEAL: usize = 0x1;
+pub const F_SEAL_SHRINK: usize = 0x2;
+pub const F_SEAL_GROW: usize = 0x4;
+pub const F_SEAL_WRITE: usize = 0x8;
 
-pub const PR_SET_PDEATHSIG: usize = 1;
-pub const PR_SET_KEEPCAPS: usize = 8;
-pub const PR_CAPBSET_DROP: usize = 24;
-pub const PR_SET_NO_NEW_PRIVS: usize = 38;
-pub const PR_CAP_AMBIENT: usize = 47;
-pub const PR_CAP_AMBIENT_RAISE: usize = 2;
-pub const PR_CAP_AMBIENT_CLEAR_ALL: usize = 4;
+// <linux/socket.h>
+pub const SCM_RIGHTS: i32 = 1;
+
+// <linux/capability.h>
+pub const LINUX_CAPABILITY_VERSION_3: u32 = 0x20080522;
+
+// <linux/ioprio.h>
+pub const IOPRIO_CLASS_SHIFT = 13;
+pub const IOPRIO_WHO_PROCESS: usize = 1;
+
+// <linux/keyctl.h>
+pub const KEYCTL_JOIN_SESSION_KEYRING: usize = 1;
+
+/// `struct mount_attr` for mount_setattr(2) (<linux/mount.h>).
+pub const MountAttr = extern struct { set: u64, clr: u64, propagation: u64 = 0, userns_fd: u64 = 0 };
 
 pub const OpenHow = extern struct { flags: u64, mode: u64, resolve: u64 };
 
@@ -101,26 +134,22 @@ pub fn strlen(s: [*:0]const u8) usize {
     return i;
 }
 
-const POLLIN: i16 = 1;
-const POLLHUP: i16 = 0x10;
-
 const PollFd = extern struct { fd: i32, events: i16, revents: i16 };
 
 /// Waits for fd to become readable (poll, EINTR retried). 1 readable, 0 timeout, -1000 hung up, or -errno.
 pub fn waitReadable(fd: i32, timeout_ms: i32) i64 {
-    var pfd = [1]PollFd{.{ .fd = fd, .events = POLLIN, .revents = 0 }};
+    var pfd = [1]PollFd{.{ .fd = fd, .events = linux.POLL.IN, .revents = 0 }};
     while (true) {
         const rc = syscall3(.poll, ptr(&pfd), 1, @bitCast(@as(isize, timeout_ms)));
         const e = errnoOf(rc);
-        if (e == 4) continue;
+        if (e == errno(.INTR)) continue;
         if (e != 0) return -@as(i64, e);
         if (rc == 0) return 0;
-        if (pfd[0].revents & POLLIN != 0) return 1;
-        if (pfd[0].revents & POLLHUP != 0) return -1000;
+        if (pfd[0].revents & linux.POLL.IN != 0) return 1;
+        if (pfd[0].revents & linux.POLL.HUP != 0) return -1000;
         return 1;
     }
 }
-
 
 /// sendmsg(MSG_NOSIGNAL) of `data` with `fd` attached as SCM_RIGHTS (no fd when fd < 0).
 /// Returns the raw syscall result. The one place drun passes an fd over a unix socket.
@@ -129,8 +158,8 @@ pub fn sendWithFd(sock: usize, data: [*]const u8, len: usize, fd: i32) usize {
     var cbuf: [24]u8 align(8) = [_]u8{0} ** 24;
     // struct cmsghdr { size_t len; int level; int type; } + one int
     std.mem.writeInt(u64, cbuf[0..8], 20, .little);
-    std.mem.writeInt(i32, cbuf[8..12], 1, .little); // SOL_SOCKET
-    std.mem.writeInt(i32, cbuf[12..16], 1, .little); // SCM_RIGHTS
+    std.mem.writeInt(i32, cbuf[8..12], linux.SOL.SOCKET, .little);
+    std.mem.writeInt(i32, cbuf[12..16], SCM_RIGHTS, .little);
     std.mem.writeInt(i32, cbuf[16..20], fd, .little);
     const msg = linux.msghdr_const{
         .name = null,
@@ -141,7 +170,7 @@ pub fn sendWithFd(sock: usize, data: [*]const u8, len: usize, fd: i32) usize {
         .controllen = if (fd >= 0) 24 else 0,
         .flags = 0,
     };
-    return syscall3(.sendmsg, sock, ptr(&msg), 0x4000); // MSG_NOSIGNAL
+    return syscall3(.sendmsg, sock, ptr(&msg), linux.MSG.NOSIGNAL);
 }
 
 /// recvmsg into buf; the first fd passed with it (close-on-exec) goes to out_fd, any further
@@ -160,13 +189,13 @@ pub fn recvWithFd(sock: usize, buf: [*]u8, len: usize, out_fd: *i32) usize {
         .controllen = cbuf.len,
         .flags = 0,
     };
-    const n = syscall3(.recvmsg, sock, ptr(&msg), 0x40000000 | 0x20); // MSG_CMSG_CLOEXEC | MSG_TRUNC
+    const n = syscall3(.recvmsg, sock, ptr(&msg), linux.MSG.CMSG_CLOEXEC | linux.MSG.TRUNC);
     if (errnoOf(n) != 0) return n;
     if (msg.controllen >= 20) {
         const clen = std.mem.readInt(u64, cbuf[0..8], .little);
         const level = std.mem.readInt(i32, cbuf[8..12], .little);
         const typ = std.mem.readInt(i32, cbuf[12..16], .little);
-        if (level == 1 and typ == 1 and clen >= 20 and clen <= cbuf.len) {
+        if (level == linux.SOL.SOCKET and typ == SCM_RIGHTS and clen >= 20 and clen <= cbuf.len) {
             var i: usize = 0;
             while (i < (clen - 16) / 4) : (i += 1) {
                 const f = std.mem.readInt(i32, cbuf[16 + 4 * i ..][0..4], .little);
@@ -179,12 +208,12 @@ pub fn recvWithFd(sock: usize, buf: [*]u8, len: usize, out_fd: *i32) usize {
 
 /// Maps the whole of a (sealed) memfd read-only; returns the bytes or the errno.
 pub fn mapFd(fd: usize) union(enum) { ok: []const u8, err: i32 } {
-    var st: [144]u8 align(8) = undefined;
+    var st: linux.Stat = undefined;
     const rc = syscall2(.fstat, fd, ptr(&st));
     if (errnoOf(rc) != 0) return .{ .err = errnoOf(rc) };
-    const len = std.mem.readInt(u64, st[48..56], .little);
+    const len: u64 = @bitCast(st.size);
     if (len == 0) return .{ .ok = "" };
-    const addr = syscall6(.mmap, 0, len, 1, 2, fd, 0); // PROT_READ, MAP_PRIVATE
+    const addr = syscall6(.mmap, 0, len, linux.PROT.READ, mapFlags(.{ .TYPE = .PRIVATE }), fd, 0);
     if (errnoOf(addr) != 0) return .{ .err = errnoOf(addr) };
     return .{ .ok = @as([*]const u8, @ptrFromInt(addr))[0..len] };
 }
