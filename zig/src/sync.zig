@@ -1,5 +1,6 @@
 //! Messages on the SOCK_SEQPACKET sync socket between the parent (Deno) and the child.
-//! One message per packet, so neither side needs framing or buffering.
+//! One message per packet, so neither side needs framing or buffering. The conversation in
+//! order (who sends what, and when) is drawn at the top of lib/runtime/steps.ts.
 const std = @import("std");
 const sys = @import("sys.zig");
 
