@@ -144,8 +144,7 @@ fn exec1(op: plan.Op, sync_fd: usize, step: u32) ?Fail {
         .seccomp => {
             const prog = op.str(0);
             const sock: usize = @intCast(op.num(1));
-            const failure = handoff.install(prog.p[0..prog.len], op.num(0), sock, talk.go_payload, op.num(2), sync_fd, step);
-            if (failure) |f| return .{ .errno = f.errno, .detail = f.step };
+            return handoff.install(prog.p[0..prog.len], op.num(0), sock, talk.go_payload, op.num(2), sync_fd, step);
         },
         .ready => {
             if (handoff.reporting()) {

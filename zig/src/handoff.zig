@@ -11,8 +11,8 @@ const std = @import("std");
 const sys = @import("sys.zig");
 const sync = @import("sync.zig");
 const linux = std.os.linux;
+const Fail = @import("fail.zig").Fail;
 
-pub const Failure = struct { step: []const u8, errno: i32 };
 
 const SEND_STEP = "send seccomp listener to listenerPath";
 
@@ -58,14 +58,14 @@ fn nowNs() i64 {
 /// until the plan reports READY or an error (`reportReady`, `reportError`) and sends that on
 /// the sync socket: once filtered, the init itself may be unable to (a profile may deny
 /// sendto, or notify it to an agent that never answers).
-pub fn install(prog: []const u8, flags: u64, sock: usize, payload: []const u8, timeout_ms: u64, sync_fd: usize, step: u32) ?Failure {
+pub fn install(prog: []const u8, flags: u64, sock: usize, payload: []const u8, timeout_ms: u64, sync_fd: usize, step: u32) ?Fail {
     const listener = sock != NO_SOCK;
     const memfd = sys.syscall2(.memfd_create, sys.ptr("drun-handoff"), linux.MFD.CLOEXEC); // MFD_*, not O_* flags
-    if (sys.errnoOf(memfd) != 0) return .{ .step = "memfd_create", .errno = sys.errnoOf(memfd) };
+    if (sys.errnoOf(memfd) != 0) return .{ .errno = sys.errnoOf(memfd), .detail = "memfd_create" };
     const rc = sys.syscall2(.ftruncate, memfd, 4096);
-    if (sys.errnoOf(rc) != 0) return .{ .step = "ftruncate(memfd)", .errno = sys.errnoOf(rc) };
+    if (sys.errnoOf(rc) != 0) return .{ .errno = sys.errnoOf(rc), .detail = "ftruncate(memfd)" };
     const addr = sys.syscall6(.mmap, 0, 4096, linux.PROT.READ | linux.PROT.WRITE, sys.mapFlags(.{ .TYPE = .SHARED }), memfd, 0);
-    if (sys.errnoOf(addr) != 0) return .{ .step = "mmap(memfd)", .errno = sys.errnoOf(addr) };
+    if (sys.errnoOf(addr) != 0) return .{ .errno = sys.errnoOf(addr), .detail = "mmap(memfd)" };
     sys.close(memfd);
     const shared: *volatile Shared = @ptrFromInt(addr);
     shared.fd = -1;
@@ -75,7 +75,7 @@ pub fn install(prog: []const u8, flags: u64, sock: usize, payload: []const u8, t
 
     // fork-style clone (no new stack): the helper runs on a copy-on-write copy of this stack.
     const pid = sys.syscall5(.clone, linux.CLONE.FILES | linux.SIG.CHLD, 0, 0, 0, 0);
-    if (sys.errnoOf(pid) != 0) return .{ .step = "clone(seccomp helper)", .errno = sys.errnoOf(pid) };
+    if (sys.errnoOf(pid) != 0) return .{ .errno = sys.errnoOf(pid), .detail = "clone(seccomp helper)" };
     if (pid == 0) helper(shared, sock, payload, timeout_ms, sync_fd, step);
 
     const fprog = SockFprog{ .len = @intCast(prog.len / 8), .filter = @intFromPtr(prog.ptr) };
@@ -86,7 +86,7 @@ pub fn install(prog: []const u8, flags: u64, sock: usize, payload: []const u8, t
         // Unfiltered still: tell the helper to give up, then reap it.
         @atomicStore(i32, &shared.fd, -2, .release);
         _ = sys.syscall4(.wait4, pid, 0, 0, 0);
-        return .{ .step = if (listener) "seccomp(SET_MODE_FILTER|NEW_LISTENER)" else "seccomp(SET_MODE_FILTER)", .errno = le };
+        return .{ .errno = le, .detail = if (listener) "seccomp(SET_MODE_FILTER|NEW_LISTENER)" else "seccomp(SET_MODE_FILTER)" };
     }
     // From here on every syscall may be denied or notified: only plain stores. The install
     // time is read by the helper's clock, since we may not call clock_gettime here.
