@@ -4,7 +4,7 @@
  * runtime-spec schema of `ociVersionMax` knows, so an engine that validates it can use it.
  * @module
  */
-import { CAPABILITIES } from "./caps.ts";
+import { CAPABILITIES } from "./linux/capabilities.ts";
 import { NAMESPACES } from "./linux/namespaces.ts";
 import { HOOK_KINDS } from "./hooks.ts";
 import { KNOWN_MOUNT_OPTIONS } from "./spec/validate.ts";

@@ -8,7 +8,7 @@ import type { LinuxResources, Process, Spec } from "./spec/types.ts";
 import { DrunError } from "./errors.ts";
 import { errnoText, killPid, loadNative } from "./native/ffi.ts";
 import { containerDir, type ContainerState, listIds, readState, withLock } from "./state/store.ts";
-import { signalNumber } from "./signals.ts";
+import { signalNumber } from "./linux/signals.ts";
 import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
 import { mark } from "./timing.ts";
 import { waitInit, type WaitStatus } from "./wait.ts";

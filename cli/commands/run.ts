@@ -4,7 +4,7 @@
  * @module
  */
 import { killPid, waitPid } from "../../lib/native/ffi.ts";
-import { signalNumber } from "../../lib/signals.ts";
+import { signalNumber } from "../../lib/linux/signals.ts";
 import type { Context } from "../context.ts";
 import type { CommandSpec, Parsed } from "../flags.ts";
 import { parseId } from "../args.ts";

@@ -8,7 +8,8 @@ import type { LaunchPlan, PlanOp } from "./encode.ts";
 import { ops } from "./ops.ts";
 import { inJoinOrder, NAMESPACE_FLAGS } from "../linux/namespaces.ts";
 import { checkPreservedFds } from "../processes.ts";
-import { addProcessOps, affinityOp, PR_SET_DUMPABLE } from "./process_ops.ts";
+import { addProcessOps, affinityOp } from "./process_ops.ts";
+import { PR_SET_DUMPABLE } from "../linux/prctl.ts";
 import type { Add, PlanInput } from "./input.ts";
 
 /** What an exec'd process needs besides its Process. */

@@ -6,22 +6,16 @@
 import { join } from "../path.ts";
 import type { Hook, Linux, Process } from "../spec/types.ts";
 import { SpecError } from "../errors.ts";
-import { capMask, lastCap } from "../caps.ts";
+import { capMask, lastCap } from "../linux/capabilities.ts";
 import { NONE } from "./encode.ts";
 import { ops } from "./ops.ts";
 import { resolveInRoot } from "./paths.ts";
 import { parseCpuList } from "../spec/cpu_list.ts";
 import { DEFAULT_SECCOMP_TIMEOUT_MS } from "../seccomp/listener.ts";
-import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../spec/linux_constants.ts";
+import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../linux/process.ts";
 import type { Add, PlanInput } from "./input.ts";
 
-export const PR_SET_PDEATHSIG = 1;
-
-export const PR_SET_KEEPCAPS = 8;
-
-export const PR_SET_DUMPABLE = 4;
-
-export const PR_SET_NO_NEW_PRIVS = 38;
+import { PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG } from "../linux/prctl.ts";
 
 /** u64 from a JSON number; RLIM_INFINITY and friends arrive as 2^64 after float rounding. */
 export function u64(n: number): bigint {

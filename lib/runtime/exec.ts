@@ -12,7 +12,7 @@ import { type ExitStatus, loadNative, waitPid } from "../native/ffi.ts";
 import { containerDir, readState } from "../state/store.ts";
 import { toOciState } from "../state/oci.ts";
 import { cgroupsFromPaths, isPaused } from "../cgroup/mod.ts";
-import { execCapabilities } from "../caps.ts";
+import { execCapabilities } from "../linux/capabilities.ts";
 import { consoleHandler } from "../launch.ts";
 import { NS_FILES, writePidFile } from "../processes.ts";
 import { agentMessage, LaunchHandle, prepareSeccomp } from "./steps.ts";

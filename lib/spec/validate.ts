@@ -44,7 +44,7 @@ import {
 import { checkMount, checkRoot } from "./validate/mounts.ts";
 import { checkEnv, checkProcess } from "./validate/process.ts";
 import { checkCrossFields, checkLinux } from "./validate/linux.ts";
-export { RLIMITS } from "./linux_constants.ts";
+export { RLIMITS } from "../linux/process.ts";
 export { isBindMount, KNOWN_MOUNT_OPTIONS } from "./validate/mounts.ts";
 export { parseCpuList } from "./cpu_list.ts";
 export { validatedSeccomp } from "./validate/linux.ts";

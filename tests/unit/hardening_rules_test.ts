@@ -4,7 +4,7 @@
  * hardening tests show each one in a real container.)
  */
 import assert from "node:assert/strict";
-import { execCapabilities } from "../../lib/caps.ts";
+import { execCapabilities } from "../../lib/linux/capabilities.ts";
 import { checkProcMount } from "../../lib/plan/proc_mounts.ts";
 import { buildPlan } from "../../lib/plan/build.ts";
 import { Op } from "../../lib/plan/encode.ts";

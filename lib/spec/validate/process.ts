@@ -2,8 +2,8 @@
  * Validation of `process`: args, env, user, capabilities, rlimits, scheduler, I/O priority.
  * @module
  */
-import { CAPABILITIES } from "../../caps.ts";
-import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../linux_constants.ts";
+import { CAPABILITIES } from "../../linux/capabilities.ts";
+import { IOPRIO_CLASSES, RLIMITS, SCHED_FLAGS, SCHED_POLICIES } from "../../linux/process.ts";
 import {
   argLimit,
   asCString,

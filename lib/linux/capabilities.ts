@@ -2,8 +2,8 @@
  * Linux capability names and numbers, and the masks the native side applies.
  * @module
  */
-import { SpecError } from "./errors.ts";
-import type { LinuxCapabilities } from "./spec/types.ts";
+import { SpecError } from "../errors.ts";
+import type { LinuxCapabilities } from "../spec/types.ts";
 
 /** Capability names in number order (CAP_CHOWN = 0 ...). */
 export const CAPABILITIES = [

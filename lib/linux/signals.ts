@@ -2,7 +2,7 @@
  * Signal names and numbers (x86_64 Linux), for `kill` and `run`'s forwarding.
  * @module
  */
-import { ArgError } from "./errors.ts";
+import { ArgError } from "../errors.ts";
 
 /** Standard signals by name without the SIG prefix. */
 export const SIGNALS: Record<string, number> = {
