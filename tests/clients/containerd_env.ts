@@ -1,8 +1,8 @@
 /**
- * A private containerd for the ctr suites (containerd_test.ts, shim_test.ts) and the scenarios
- * both run: its socket,
- * root and state in a temp dir, in a private mount namespace (scripts/setup_clients.sh), the
- * busybox image imported, cgroups under this test's own; and everything removed afterwards.
+ * A private containerd for the ctr suites (containerd_test.ts, shim_ctr_test.ts; the CRI one,
+ * shim_cri_test.ts, too) and the scenarios both run: its socket, root and state in a temp dir,
+ * in a private mount namespace (scripts/setup_clients.sh), the busybox image imported, cgroups
+ * under this test's own; and everything removed afterwards.
  * @module
  */
 import assert from "node:assert/strict";

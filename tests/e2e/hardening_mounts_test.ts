@@ -1,7 +1,7 @@
 /**
  * What runc's /proc rule still allows (issue #14, item 10; the refusals are cases of
- * invalid_config_test.ts): an lxcfs-style file bound over one of the few /proc files meant
- * for it, and a procfs bound onto /proc. These passed before the fix too; they guard the
+ * invalid_config_mounts_test.ts): an lxcfs-style file bound over one of the few /proc files
+ * meant for it, and a procfs bound onto /proc. These passed before the fix too; they guard the
  * rule against refusing more than runc does.
  * @module
  */
