@@ -4,6 +4,7 @@
  * failed as `linux.devices[0]: open bind source: ENOENT`, without the device it was binding.
  * (A mount's flags and data: tests/e2e/mounts_test.ts.)
  */
+import "./needs_root.ts";
 import assert from "node:assert/strict";
 import { drun, makeProbeBundle, probeSpec } from "../helpers.ts";
 

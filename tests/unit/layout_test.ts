@@ -67,3 +67,38 @@ for (const entry of ENTRIES) {
     assert.deepEqual(wrong, []);
   });
 }
+
+/** Files that are generated or data, not written by hand: the size rule does not apply. */
+const GENERATED = [/\.generated\.ts$/, /^vendor\//, /^tests\/unit\/golden\//, /^tests\/schema\//];
+const MAX_LINES = 410;
+
+Deno.test(`layout: no hand-written source file is over ${MAX_LINES} lines`, () => {
+  const out = new Deno.Command("git", {
+    args: ["ls-files", "*.ts", "*.zig", "*.sh"],
+    cwd: REPO,
+    stdout: "piped",
+  }).outputSync();
+  const files = new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
+  assert.ok(files.length > 100, "the tree was listed");
+  const long = files
+    .filter((f) => !GENERATED.some((g) => g.test(f)))
+    .map((f) => ({ f, n: Deno.readTextFileSync(`${REPO}/${f}`).split("\n").length - 1 }))
+    .filter(({ n }) => n > MAX_LINES)
+    .map(({ f, n }) => `${f}: ${n}`);
+  assert.deepEqual(long, []);
+});
+
+Deno.test("layout: every e2e and client test file imports needs_root.ts first", () => {
+  const missing: string[] = [];
+  for (const dir of ["tests/e2e", "tests/clients"]) {
+    for (const e of Deno.readDirSync(`${REPO}/${dir}`)) {
+      if (!e.name.endsWith("_test.ts")) continue;
+      const text = Deno.readTextFileSync(`${REPO}/${dir}/${e.name}`);
+      const first = text.split("\n").find((l) => l.startsWith("import "));
+      if (!/^import "(\.\/|\.\.\/e2e\/)needs_root\.ts";$/.test(first ?? "")) {
+        missing.push(`${dir}/${e.name}`);
+      }
+    }
+  }
+  assert.deepEqual(missing, []);
+});
