@@ -294,6 +294,33 @@ Deno.test("spec parity: no mount namespace listed: the runtime's is inherited, a
   }
 });
 
+Deno.test("spec parity: root.readonly without a mount namespace makes only the bind read-only", async () => {
+  const spec = probeSpec(["sleep", "30"]);
+  spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== "mount");
+  spec.root!.readonly = true;
+  const b = makeProbeBundle(spec);
+  const id = `inherit-ro-${Deno.pid}`;
+  try {
+    const r = await inSandboxMountNs(
+      b,
+      `
+      $drun create --bundle "$bundle" ${id}
+      # The filesystem the rootfs lies on stays writable beside it; the rootfs (our bind) not.
+      touch "$bundle/beside" && echo "beside ok"
+      touch "$rootfs/inside" 2>/dev/null && echo "inside ok" || echo "inside refused"
+      $drun delete --force ${id}
+      touch "$rootfs/inside" && echo "after ok"
+      `,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^beside ok$/m, "the runtime's own mount was not remounted");
+    assert.match(r.stdout, /^inside refused$/m, "the container's root is read-only");
+    assert.match(r.stdout, /^after ok$/m, "and writable again once the bind is gone");
+  } finally {
+    await b.cleanup();
+  }
+});
+
 Deno.test("spec parity: a new user namespace without a mount namespace is refused by name", async () => {
   const spec = probeSpec(["exit", "0"]);
   spec.linux!.namespaces = [
