@@ -32,6 +32,7 @@ export {
   type CreateResult,
   type ExecOptions,
   type ExecResult,
+  type ExecStreams,
   type OciState,
   type RunOptions,
   type RunResult,

@@ -13,7 +13,7 @@ import { OCI_VERSION, type OciState, toOciState } from "./state/oci.ts";
 import { mark } from "./timing.ts";
 import { waitInit, type WaitStatus } from "./wait.ts";
 import { containerPids, waitGone } from "./processes.ts";
-import type { ExecOptions, ExecResult } from "./runtime/exec.ts";
+import type { ExecOptions, ExecResult, ExecStreams } from "./runtime/exec.ts";
 
 import { createContainer } from "./runtime/create.ts";
 import { createWithStdio, runContainer } from "./runtime/run.ts";
@@ -29,7 +29,15 @@ import {
   type Warn,
 } from "./runtime/options.ts";
 
-export { containerPids, type ExecOptions, type ExecResult, OCI_VERSION, type OciState, toOciState };
+export {
+  containerPids,
+  type ExecOptions,
+  type ExecResult,
+  type ExecStreams,
+  OCI_VERSION,
+  type OciState,
+  toOciState,
+};
 export { Container, type ContainerRuntime } from "./runtime/container.ts";
 // The options and results, imported above for the Runtime's own use, are the API too.
 export {
@@ -241,7 +249,15 @@ export class Runtime {
    * the init and gets the container's filter. Resolves once it has exec'd (with `detach`)
    * or when it exits (with its status).
    */
-  async exec(id: string, process: Process, opts: ExecOptions = {}): Promise<ExecResult> {
+  async exec(
+    id: string,
+    process: Process,
+    opts: ExecOptions & { signal?: AbortSignal } = {},
+  ): Promise<ExecResult> {
+    if (opts.stdio !== undefined || opts.input !== undefined) {
+      const { execWithStdio } = await import("./runtime/exec_stdio.ts");
+      return await execWithStdio(this.root, id, process, opts);
+    }
     const { execInContainer } = await import("./runtime/exec.ts");
     return await execInContainer(this.root, id, process, opts);
   }

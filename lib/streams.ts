@@ -38,3 +38,40 @@ export function drain(stream: ReadableStream<Uint8Array>): Drain {
     },
   };
 }
+
+/**
+ * Reads a stream (if any) to its end.
+ *
+ * @example
+ * ```ts
+ * const bytes = await readAll(new Response("hi").body!);
+ * console.log(bytes.length); // 2
+ * ```
+ */
+export async function readAll(stream: ReadableStream<Uint8Array> | undefined): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array();
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/**
+ * Writes `input` (if any) to `stdin` and closes it; a process that closed its stdin early
+ * got what it read.
+ *
+ * @example
+ * ```ts ignore
+ * await feedAndClose(container.stdin, "hello\n");
+ * ```
+ */
+export async function feedAndClose(
+  stdin: WritableStream<Uint8Array> | undefined,
+  input: string | Uint8Array | undefined,
+): Promise<void> {
+  if (!stdin) return;
+  const w = stdin.getWriter();
+  try {
+    if (input !== undefined) {
+      await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
+    }
+  } catch { /* the process closed its stdin early: what it read is what it got */ }
+  await w.close().catch(() => {});
+}

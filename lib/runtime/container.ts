@@ -34,7 +34,11 @@ export interface ContainerRuntime {
   /** Deletes a container. */
   delete(id: string, opts?: { force?: boolean }): Promise<void>;
   /** Runs another process in the container. */
-  exec(id: string, process: Process, opts?: ExecOptions): Promise<ExecResult>;
+  exec(
+    id: string,
+    process: Process,
+    opts?: ExecOptions & { signal?: AbortSignal },
+  ): Promise<ExecResult>;
 }
 
 /**
@@ -147,6 +151,10 @@ export class Container implements AsyncDisposable {
     opts: ExecOptions & { signal?: AbortSignal } = {},
   ): Promise<ExecResult> {
     const { signal, ...rest } = opts;
+    // With library stdio the runtime reads the pipes and takes the signal itself.
+    if (opts.stdio !== undefined || opts.input !== undefined) {
+      return await this.runtime.exec(this.id, process, opts);
+    }
     if (!signal) return await this.runtime.exec(this.id, process, rest);
     signal.throwIfAborted();
     // Detached, so the pid is known before the wait an abort must cut short.
@@ -159,7 +167,7 @@ export class Container implements AsyncDisposable {
       await kill();
       throw signal.reason;
     }
-    if (opts.detach) return { pid };
+    if (opts.detach) return { pid, wait: () => waitPid(pid) };
     try {
       const st = await waitInit({ pid }, signal);
       // The exec'd process is a child of this one: its status is known.

@@ -16,6 +16,7 @@ import { execCapabilities } from "../linux/capabilities.ts";
 import { consoleHandler } from "../launch.ts";
 import { NS_FILES, writePidFile } from "../processes.ts";
 import { agentMessage, LaunchHandle, prepareSeccomp } from "./steps.ts";
+import type { StdioOption } from "../stdio.ts";
 
 /**
  * Options for `exec`.
@@ -38,6 +39,14 @@ export interface ExecOptions {
   onConsole?: (fd: number) => void;
   /** The process's stdin, stdout and stderr as fds of this process (-1 or absent: ours). */
   stdioFds?: readonly number[];
+  /**
+   * Library stdio, as `create`'s: pipes, /dev/null, fds or ours (excludes `stdioFds`). Piped
+   * stdout and stderr come back in the result (captured to the end), or as streams with
+   * `detach`.
+   */
+  stdio?: StdioOption;
+  /** Written to the process's stdin, then closed (stdin becomes a pipe). */
+  input?: string | Uint8Array;
   /** Capabilities to add to the bounding, effective and permitted sets (runc's `--cap`). */
   addCapabilities?: string[];
   /**
@@ -62,6 +71,37 @@ export interface ExecResult {
   pid: number;
   /** Its exit status, unless detached. */
   status?: ExitStatus;
+  /** What it wrote to a piped stdout, to its end (not detached). */
+  stdout?: Uint8Array;
+  /** What it wrote to a piped stderr, to its end (not detached). */
+  stderr?: Uint8Array;
+  /** With `detach`: the parent's ends of its pipes, the caller's to read and close. */
+  streams?: ExecStreams;
+  /**
+   * With `detach`: waits for the process and reaps it. It is a child of this process, so
+   * until then it stays a zombie in the container's cgroups once it exits.
+   */
+  wait?: () => Promise<ExitStatus>;
+}
+
+/**
+ * The parent's ends of a detached exec's pipes.
+ *
+ * @example
+ * ```ts
+ * const c = new Runtime("/run/drun").get("web");
+ * const r = await c.exec({ args: ["/bin/date"], cwd: "/" }, { stdio: { stdout: "pipe" }, detach: true });
+ * const s: ExecStreams | undefined = r.streams;
+ * console.log(await new Response(s?.stdout).text());
+ * ```
+ */
+export interface ExecStreams {
+  /** Writes to its stdin; closing it gives the process EOF. */
+  stdin?: WritableStream<Uint8Array>;
+  /** Reads its stdout. */
+  stdout?: ReadableStream<Uint8Array>;
+  /** Reads its stderr. */
+  stderr?: ReadableStream<Uint8Array>;
 }
 
 /**
@@ -145,7 +185,7 @@ export async function execInContainer(
     });
     if (opts.pidFile) await writePidFile(opts.pidFile, pid);
     await launched.awaitExec();
-    if (opts.detach) return { pid };
+    if (opts.detach) return { pid, wait: () => waitPid(pid) };
     return { pid, status: await waitPid(pid) };
   } catch (e) {
     await launched.abort();

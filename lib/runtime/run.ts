@@ -9,6 +9,7 @@ import { DrunError } from "../errors.ts";
 import { killPid } from "../native/ffi.ts";
 import { openStdio, type StdioOption, wantsPipes } from "../stdio.ts";
 import type { WaitStatus } from "../wait.ts";
+import { feedAndClose, readAll } from "../streams.ts";
 import { Container, type ContainerRuntime } from "./container.ts";
 import type { CreateOptions, CreateResult, RunOptions, RunResult } from "./options.ts";
 
@@ -99,9 +100,9 @@ export async function runContainer(
     ? { ...rest, bundle: source, stdio, watchExec: true }
     : { ...rest, spec: source, stdio, watchExec: true };
   await using c = await rt.create(id, create);
-  const stdout = collect(c.stdout);
-  const stderr = collect(c.stderr);
-  const fed = feed(c.stdin, input);
+  const stdout = readAll(c.stdout);
+  const stderr = readAll(c.stderr);
+  const fed = feedAndClose(c.stdin, input);
   await c.start({ signal: opts.signal });
   let status: WaitStatus;
   const kill = () => killPid(c.created!.state.pid, 9);
@@ -116,25 +117,4 @@ export async function runContainer(
   const [out, err] = await Promise.all([stdout, stderr, fed]);
   const dec = (b: Uint8Array) => text ? new TextDecoder().decode(b) : b;
   return { ...status, code: status.code!, stdout: dec(out), stderr: dec(err) };
-}
-
-/** Reads a stream (if any) to its end. */
-async function collect(stream: ReadableStream<Uint8Array> | undefined): Promise<Uint8Array> {
-  if (!stream) return new Uint8Array();
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Writes `input` (if any) to stdin and closes it. */
-async function feed(
-  stdin: WritableStream<Uint8Array> | undefined,
-  input: string | Uint8Array | undefined,
-): Promise<void> {
-  if (!stdin) return;
-  const w = stdin.getWriter();
-  try {
-    if (input !== undefined) {
-      await w.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-    }
-  } catch { /* the process closed its stdin early: what it read is what it got */ }
-  await w.close().catch(() => {});
 }
