@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { parseMountInfo } from "../lib/linux/mountinfo.ts";
 
 /** A containerd.types.Mount. */
 export interface RootfsMount {
@@ -76,8 +77,8 @@ export async function unmountRootfs(bundle: string): Promise<void> {
  */
 export function isMountPoint(path: string): boolean {
   try {
-    const mi = Deno.readTextFileSync("/proc/self/mountinfo");
-    return mi.split("\n").some((l) => l.split(" ")[4] === path);
+    const mounts = parseMountInfo(Deno.readTextFileSync("/proc/self/mountinfo"));
+    return mounts.some((m) => m.mountPoint === path);
   } catch {
     return false;
   }

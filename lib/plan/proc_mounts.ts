@@ -6,6 +6,7 @@
  */
 import { SpecError } from "../errors.ts";
 import type { Mount } from "../spec/types.ts";
+import { mountOf, parseMountInfo } from "../linux/mountinfo.ts";
 
 /**
  * Files under /proc that lxcfs-style tools replace with container-aware copies; runc allows
@@ -52,25 +53,10 @@ export function checkProcMount(dest: string, m: Mount, bind: boolean, field: str
 
 /** Whether a host path lies on a procfs mount, from the deepest mount point containing it. */
 function isOnProcfs(path: string): boolean {
-  let real: string;
-  let info: string;
   try {
-    real = Deno.realPathSync(path);
-    info = Deno.readTextFileSync("/proc/self/mountinfo");
+    const mounts = parseMountInfo(Deno.readTextFileSync("/proc/self/mountinfo"));
+    return mountOf(mounts, Deno.realPathSync(path))?.fsType === "proc";
   } catch {
     return false;
   }
-  let best = "", type = "";
-  for (const line of info.split("\n")) {
-    const f = line.split(" ");
-    const sep = f.indexOf("-");
-    if (sep < 0) continue;
-    const point = f[4].replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
-    const inside = point === "/" || real === point || real.startsWith(point + "/");
-    if (inside && point.length >= best.length) {
-      best = point;
-      type = f[sep + 1];
-    }
-  }
-  return type === "proc";
 }
