@@ -151,6 +151,34 @@ export function wantsPipes(opt: StdioOption | undefined): boolean {
   return opt !== undefined && NAMES.some((n) => modeOf(opt, n) === "pipe");
 }
 
+/**
+ * Refuses what cannot be combined with library stdio: raw `stdioFds` beside it, and pipes
+ * for a process with a terminal (its stdio is the terminal). `terminal` is asked only when
+ * pipes are wanted (reading the config costs a file read).
+ *
+ * @example
+ * ```ts
+ * import { checkStdioOptions } from "./stdio.ts";
+ * checkStdioOptions("pipe", undefined, () => false); // fine
+ * ```
+ */
+export function checkStdioOptions(
+  stdio: StdioOption | undefined,
+  stdioFds: readonly number[] | undefined,
+  terminal: () => boolean,
+): void {
+  if (stdio !== undefined && stdioFds) {
+    throw new DrunError("EINVALID_ARG", "give stdio or stdioFds, not both", "stdio");
+  }
+  if (wantsPipes(stdio) && terminal()) {
+    throw new DrunError(
+      "EINVALID_ARG",
+      "no pipes with process.terminal (the process's stdio is its terminal)",
+      "stdio",
+    );
+  }
+}
+
 /** The checked mode of one stream. */
 function modeOf(opt: StdioOption, name: typeof NAMES[number]): StdioMode {
   const isAll = typeof opt !== "object" || opt === null;

@@ -5,9 +5,8 @@
  * @module
  */
 import type { Process } from "../spec/types.ts";
-import { DrunError } from "../errors.ts";
 import { killPid, waitPid } from "../native/ffi.ts";
-import { openStdio, type StdioOption, wantsPipes } from "../stdio.ts";
+import { checkStdioOptions, openStdio, type StdioOption } from "../stdio.ts";
 import { feedAndClose, readAll } from "../streams.ts";
 import { execInContainer, type ExecOptions, type ExecResult } from "./exec.ts";
 
@@ -31,17 +30,8 @@ export async function execWithStdio(
   opts: ExecOptions & { signal?: AbortSignal },
 ): Promise<ExecResult> {
   const { stdio: asked, input, signal, ...rest } = opts;
-  if (asked !== undefined && opts.stdioFds) {
-    throw new DrunError("EINVALID_ARG", "give stdio or stdioFds, not both", "stdio");
-  }
   const stdio: StdioOption = asked ?? { stdin: input !== undefined ? "pipe" : "inherit" };
-  if (wantsPipes(stdio) && process.terminal) {
-    throw new DrunError(
-      "EINVALID_ARG",
-      "no pipes with process.terminal (the process's stdio is its terminal)",
-      "stdio",
-    );
-  }
+  checkStdioOptions(stdio, opts.stdioFds, () => process.terminal === true);
   signal?.throwIfAborted();
   const io = openStdio(stdio);
   // Read and fed from the start: the process may fill a pipe before exec returns.
@@ -56,6 +46,9 @@ export async function execWithStdio(
     }));
   } catch (e) {
     io.close();
+    // Nobody awaits the readers now: whatever they end with must not go unhandled.
+    out?.catch(() => {});
+    err?.catch(() => {});
     throw e;
   } finally {
     // The process has its own copies now: ours would keep its pipes open past its exit.

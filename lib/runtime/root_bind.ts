@@ -57,10 +57,10 @@ export function removeRootBind(bind: RootBind, warn: (msg: string) => void): voi
   }
   // Stacked binds of one path are listed in the order they were made: ours is the one whose
   // parent is the recorded mount.
-  const ours = mountsNow().filter((m) => m.mountPoint === bind.path && m.parent === bind.below);
-  if (ours.length === 0) return;
-  const top = mountOf(mountsNow(), bind.path);
-  if (top?.id !== ours[0].id) {
+  const mounts = mountsNow();
+  const ours = mounts.find((m) => m.mountPoint === bind.path && m.parent === bind.below);
+  if (!ours) return;
+  if (mountOf(mounts, bind.path)?.id !== ours.id) {
     warn(`${bind.path} has a mount over the container's root bind; not removed`);
     return;
   }

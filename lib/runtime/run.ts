@@ -5,9 +5,8 @@
  */
 import { join, resolve } from "../path.ts";
 import type { Spec } from "../spec/types.ts";
-import { DrunError } from "../errors.ts";
 import { killPid } from "../native/ffi.ts";
-import { openStdio, type StdioOption, wantsPipes } from "../stdio.ts";
+import { checkStdioOptions, openStdio, type StdioOption } from "../stdio.ts";
 import type { WaitStatus } from "../wait.ts";
 import { feedAndClose, readAll } from "../streams.ts";
 import { Container, type ContainerRuntime } from "./container.ts";
@@ -40,16 +39,7 @@ export async function createWithStdio(
   id: string,
   opts: CreateOptions,
 ): Promise<Container> {
-  if (opts.stdio !== undefined && opts.stdioFds) {
-    throw new DrunError("EINVALID_ARG", "give stdio or stdioFds, not both", "stdio");
-  }
-  if (wantsPipes(opts.stdio) && wantsTerminal(opts)) {
-    throw new DrunError(
-      "EINVALID_ARG",
-      "no pipes with process.terminal (the process's stdio is its terminal)",
-      "stdio",
-    );
-  }
+  checkStdioOptions(opts.stdio, opts.stdioFds, () => wantsTerminal(opts));
   const io = openStdio(opts.stdio);
   try {
     const stdioFds = opts.stdio === undefined ? opts.stdioFds : io.childFds;

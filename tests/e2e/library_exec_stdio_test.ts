@@ -69,6 +69,10 @@ Deno.test("library exec: stdio with stdioFds, or pipes with a terminal, refused 
     };
     await refused(sh("true"), { stdio: "pipe", stdioFds: [0, 1, 2] }, /stdio or stdioFds/);
     await refused({ ...sh("true"), terminal: true }, { stdio: "pipe" }, /process\.terminal/);
+    // A process that cannot exec fails the call, with its pipes open and read: nothing leaks.
+    const gone = await c.exec({ ...sh("true"), args: ["/nonexistent"] }, { stdio: "pipe" })
+      .then(() => undefined, (e) => e);
+    assert.match(String(gone), /process\.args\[0\]/);
     // Only the sleeping init is left in the container.
     assert.deepEqual(await rt.ps(c.id), [c.state().pid]);
   } finally {
